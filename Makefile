@@ -1,0 +1,25 @@
+# The README's two commands are `make run` and `make test`; the rest are for operators.
+PYTHON ?= python3
+
+.PHONY: run test setup train bench-nlu bench-stack lock
+
+run:            ## set up everything needed, train if the data changed, start the assistant
+	$(PYTHON) -m stack run
+
+test:           ## the whole test suite (sets up and trains first if needed)
+	$(PYTHON) -m stack test
+
+setup:          ## create the environments and train, without starting
+	$(PYTHON) -m stack setup
+
+train:          ## train the Rasa model if config, domain or data changed
+	$(PYTHON) -m stack train
+
+bench-nlu: setup ## intent accuracy / macro-F1 / out-of-scope fallback on the held-out set
+	PYTHONPATH=. .venvs/rasa/bin/python bench/nlu_eval.py --model $$($(PYTHON) -m stack train | tail -n 1)
+
+bench-stack: setup ## start-up time, REST latency p50/p95/p99, throughput, memory
+	.venvs/app/bin/python bench/stack_bench.py
+
+lock:           ## re-resolve both environments from pyproject.toml and rewrite the lock files
+	$(PYTHON) -m stack lock

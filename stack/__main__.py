@@ -1,0 +1,75 @@
+"""`python -m stack setup|train|run|test` — the commands behind the README's `make` targets."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+
+from stack.environments import ensure_all, relock
+from stack.services import running_stack
+from stack.settings import PROJECT_ROOT, Settings
+from stack.training import ensure_model
+
+
+def setup(settings: Settings) -> None:
+    ensure_all(settings)
+    ensure_model(settings)
+
+
+def run(settings: Settings) -> None:
+    setup(settings)
+    model = ensure_model(settings)
+    print(f"[run] starting with {model.name} ...", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        with running_stack(settings, model) as services:
+            print(f"[run] ready: web chat on {settings.web_url}  (Rasa {settings.rasa_url}, "
+                  f"actions {settings.action_url}); logs in {settings.logs_dir}. Ctrl-C stops.",
+                  flush=True)
+            while all(service.exit_code() is None for service in services):
+                time.sleep(1)
+            dead = [s for s in services if s.exit_code() is not None]
+            raise SystemExit(f"[run] {dead[0].name} stopped; see {dead[0].log_path}")
+    except KeyboardInterrupt:
+        print("\n[run] stopping ...", flush=True)
+
+
+def test(settings: Settings, pytest_args: list[str]) -> int:
+    setup(settings)
+    env = settings.process_env()
+    steps = [
+        [str(settings.app_venv / "bin" / "ruff"), "check", "."],
+        [str(settings.rasa_venv / "bin" / "python"), "-m", "pytest", "tests/rasa", *pytest_args],
+        [str(settings.app_venv / "bin" / "python"), "-m", "pytest", "tests",
+         "--ignore=tests/rasa", *pytest_args],
+    ]
+    failed = 0
+    for argv in steps:
+        print(f"[test] {' '.join(argv[-3:])}", flush=True)
+        failed |= subprocess.run(argv, cwd=PROJECT_ROOT, env=env).returncode != 0
+    return 1 if failed else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
+    parser.add_argument("command", choices=["setup", "train", "run", "test", "lock"])
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
+    args = parser.parse_args()
+    settings = Settings()
+    if args.command == "setup":
+        setup(settings)
+    elif args.command == "train":
+        print(ensure_model(settings))
+    elif args.command == "lock":
+        relock(settings)
+    elif args.command == "run":
+        run(settings)
+    else:
+        sys.exit(test(settings, args.pytest_args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Creating the two Python environments and the page's npm dependencies, idempotently.
+
+Rasa 3.6 runs only on Python 3.10; the action server (and later the knowledge base) runs on the
+machine's Python 3.11. Each venv is installed from its lock file and stamped with the lock's
+hash, so a second `make run` skips straight to starting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack.settings import PROJECT_ROOT, Settings
+
+REQUIREMENTS = PROJECT_ROOT / "requirements"
+PYENV_PYTHON310 = Path("/root/.pyenv/versions/3.10.13/bin/python3.10")
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    venv: Path
+    interpreter: str
+    lock_file: Path
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def lock_hash(self) -> str:
+        return hashlib.sha256(self.lock_file.read_bytes()).hexdigest()
+
+    @property
+    def stamp(self) -> Path:
+        return self.venv / ".lock-sha256"
+
+    def is_current(self) -> bool:
+        return self.stamp.is_file() and self.stamp.read_text().strip() == self.lock_hash()
+
+    def ensure(self) -> None:
+        if self.is_current():
+            return
+        print(f"[setup] creating the {self.name} environment in {self.venv} ...", flush=True)
+        if self.venv.exists():
+            shutil.rmtree(self.venv)
+        run([self.interpreter, "-m", "venv", str(self.venv)])
+        run([str(self.python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        run([str(self.python), "-m", "pip", "install", "--quiet", "-r", str(self.lock_file)])
+        self.stamp.write_text(self.lock_hash())
+
+
+def find_python310() -> str:
+    """Rasa's interpreter: $GOV_PYTHON310, then python3.10 on PATH, then pyenv's 3.10.13."""
+    candidates = [os.environ.get("GOV_PYTHON310"), shutil.which("python3.10"), str(PYENV_PYTHON310)]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise SystemExit("Python 3.10 not found: install it or set GOV_PYTHON310 (Rasa 3.6 needs 3.10)")
+
+
+def environments(settings: Settings) -> list[Environment]:
+    return [
+        Environment("rasa", settings.rasa_venv, find_python310(), REQUIREMENTS / "rasa.lock"),
+        Environment("app", settings.app_venv, sys.executable, REQUIREMENTS / "app.lock"),
+    ]
+
+
+def ensure_webchat_assets() -> None:
+    webchat = PROJECT_ROOT / "webchat"
+    if (webchat / "node_modules" / "socket.io-client" / "package.json").is_file():
+        return
+    print("[setup] installing the web chat page's npm dependencies ...", flush=True)
+    run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=webchat)
+
+
+def run(argv: list[str], cwd: Path = PROJECT_ROOT, env: dict[str, str] | None = None) -> None:
+    completed = subprocess.run(argv, cwd=cwd, env=env)
+    if completed.returncode != 0:
+        raise SystemExit(f"command failed ({completed.returncode}): {' '.join(argv)}")
+
+
+def relock(settings: Settings) -> None:
+    """Resolve each environment afresh from pyproject.toml's extras and rewrite its lock file."""
+    import tempfile
+
+    import tomllib
+
+    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    groups = {"rasa": extras["rasa"], "app": extras["app"] + extras["dev"]}
+    for environment in environments(settings):
+        with tempfile.TemporaryDirectory() as scratch:
+            venv = Path(scratch) / "venv"
+            run([environment.interpreter, "-m", "venv", str(venv)])
+            pip = [str(venv / "bin" / "python"), "-m", "pip"]
+            run([*pip, "install", "--quiet", "--upgrade", "pip"])
+            run([*pip, "install", "--quiet", *groups[environment.name]])
+            frozen = subprocess.run([*pip, "freeze"], capture_output=True, text=True, check=True)
+            environment.lock_file.write_text(frozen.stdout)
+            print(f"[lock] wrote {environment.lock_file}", flush=True)
+
+
+def ensure_all(settings: Settings) -> None:
+    for environment in environments(settings):
+        environment.ensure()
+    ensure_webchat_assets()

@@ -1,0 +1,146 @@
+"""Starting, health-checking and stopping the assistant's processes.
+
+Used by `python -m stack run` and by the test fixtures, so the tests run exactly what a citizen
+talks to. Each service logs to its own file under the state folder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from stack.settings import PROJECT_ROOT, Settings
+
+
+class ServiceError(RuntimeError):
+    """A service exited or did not become ready in time; the message names its log file."""
+
+
+@dataclass
+class Service:
+    name: str
+    argv: Sequence[str]
+    health_url: str
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            list(self.argv),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def is_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            return False
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM the whole process group, then SIGKILL whatever is left after `grace` s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        pgid = os.getpgid(self.process.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait()
+
+
+def wait_until_ready(services: Sequence[Service], timeout: float) -> float:
+    """Block until every service answers its health URL; returns the seconds it took."""
+    started = time.monotonic()
+    pending = list(services)
+    while pending:
+        for service in list(pending):
+            code = service.exit_code()
+            if code is not None:
+                raise ServiceError(
+                    f"{service.name} exited with code {code}; see {service.log_path}"
+                )
+            if service.is_ready():
+                pending.remove(service)
+        if pending and time.monotonic() - started > timeout:
+            names = ", ".join(s.name for s in pending)
+            logs = ", ".join(str(s.log_path) for s in pending)
+            raise ServiceError(f"not ready after {timeout:.0f} s: {names}; see {logs}")
+        if pending:
+            time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def build_services(settings: Settings, model_path: Path, api_token: str | None) -> list[Service]:
+    """The action server, the Rasa server and the web chat page, configured from `settings`."""
+    rasa_argv = [
+        str(settings.rasa_venv / "bin" / "rasa"),
+        "run",
+        "--model", str(model_path),
+        "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+        "--interface", settings.host,
+        "--port", str(settings.rasa_port),
+        "--cors", settings.cors_origins,
+        "--log-file", str(settings.logs_dir / "rasa-events.log"),
+    ]
+    if api_token:
+        rasa_argv += ["--enable-api", "--auth-token", api_token]
+    app_python = str(settings.app_venv / "bin" / "python")
+    return [
+        Service(
+            name="action server",
+            argv=[app_python, "-m", "rasa_sdk", "--actions", "actions",
+                  "--port", str(settings.action_port)],
+            health_url=f"{settings.action_url}/health",
+            log_path=settings.logs_dir / "actions.log",
+        ),
+        Service(
+            name="web chat",
+            argv=[app_python, "-m", "webchat", "--host", settings.host,
+                  "--port", str(settings.web_port), "--rasa-url", settings.rasa_url],
+            health_url=f"{settings.web_url}/healthz",
+            log_path=settings.logs_dir / "webchat.log",
+        ),
+        Service(
+            name="rasa server",
+            argv=rasa_argv,
+            health_url=f"{settings.rasa_url}/",
+            log_path=settings.logs_dir / "rasa.log",
+        ),
+    ]
+
+
+@contextmanager
+def running_stack(
+    settings: Settings, model_path: Path, api_token: str | None = None
+) -> Iterator[list[Service]]:
+    """Start every service, wait for all to be ready, yield them, and always stop them."""
+    services = build_services(settings, model_path, api_token)
+    env = settings.process_env()
+    with ExitStack() as cleanup:
+        for service in services:
+            service.start(env)
+            cleanup.callback(service.stop)
+        wait_until_ready(services, settings.ready_timeout)
+        yield services

@@ -1,0 +1,84 @@
+"""Every setting of the running stack, in one place: environment variables with defaults.
+
+README.md ("Configuration") documents each variable. Paths are relative to the project root
+unless given absolute.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _path(name: str, default: str) -> Path:
+    path = Path(_env(name, default))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = field(default_factory=lambda: _env("GOV_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(_env("GOV_RASA_PORT", "5005")))
+    action_port: int = field(default_factory=lambda: int(_env("GOV_ACTION_PORT", "5055")))
+    web_port: int = field(default_factory=lambda: int(_env("GOV_WEB_PORT", "8080")))
+    state_dir: Path = field(default_factory=lambda: _path("GOV_STATE_DIR", "var"))
+    models_dir: Path = field(default_factory=lambda: _path("GOV_MODELS_DIR", "models"))
+    rasa_venv: Path = field(default_factory=lambda: _path("GOV_RASA_VENV", ".venvs/rasa"))
+    app_venv: Path = field(default_factory=lambda: _path("GOV_APP_VENV", ".venvs/app"))
+    tracker_db: Path = field(default_factory=lambda: _path("GOV_TRACKER_DB", "var/rasa.db"))
+    cors_origins: str = field(default_factory=lambda: _env("GOV_CORS_ORIGINS", "*"))
+    ready_timeout: float = field(
+        default_factory=lambda: float(_env("GOV_READY_TIMEOUT", "300"))
+    )
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.state_dir / "cache"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def process_env(self) -> dict[str, str]:
+        """Environment for every child process: no telemetry, every cache under state_dir."""
+        home = self.state_dir / "home"
+        tmp = self.state_dir / "tmp"
+        for folder in (home, tmp, self.cache_dir, self.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+                ),
+                "RASA_TELEMETRY_ENABLED": "false",
+                "HOME": str(home),
+                "TMPDIR": str(tmp),
+                "MPLCONFIGDIR": str(self.cache_dir / "matplotlib"),
+                "KERAS_HOME": str(self.cache_dir / "keras"),
+                "GOV_ASSISTANT_CACHE_DIR": str(self.cache_dir / "jieba"),
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
+                "GOV_TRACKER_DB": str(self.tracker_db),
+            }
+        )
+        return env

@@ -1,0 +1,52 @@
+"""Train the Rasa model only when what it is trained from has changed.
+
+The model file is named after a hash of the training inputs (config, domain, training data,
+custom components), so an unchanged checkout reuses the model in a second instead of spending
+minutes in `rasa train`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from stack.environments import run
+from stack.settings import PROJECT_ROOT, Settings
+
+TRAINING_INPUTS = ("config.yml", "domain.yml", "bot", "requirements/rasa.lock")
+IGNORED_SUFFIXES = (".pyc",)
+
+
+def training_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        root = PROJECT_ROOT / name
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if path.suffix in IGNORED_SUFFIXES or "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.models_dir / f"gov-assistant-{training_fingerprint()}.tar.gz"
+
+
+def ensure_model(settings: Settings) -> Path:
+    """The model for the current training data, training it first if it does not exist yet."""
+    target = model_path(settings)
+    if target.is_file():
+        return target
+    print(f"[train] training data changed: training {target.name} ...", flush=True)
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    run(
+        [
+            str(settings.rasa_venv / "bin" / "rasa"), "train",
+            "--config", "config.yml", "--domain", "domain.yml", "--data", "bot/data",
+            "--out", str(settings.models_dir), "--fixed-model-name", target.name[: -len(".tar.gz")],
+        ],
+        env=settings.process_env(),
+    )
+    return target

@@ -1,0 +1,26 @@
+"""A minimal REST-channel client for the tests."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+
+class RestConversation:
+    """One citizen talking to the Rasa REST channel (`/webhooks/rest/webhook`)."""
+
+    def __init__(self, rasa_url: str, sender: str | None = None) -> None:
+        self.url = f"{rasa_url}/webhooks/rest/webhook"
+        self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
+
+    def say(self, text: str) -> list[dict]:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(
+            self.url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def texts(self, text: str) -> list[str]:
+        return [message.get("text", "") for message in self.say(text)]

@@ -1,0 +1,113 @@
+"""Bilingual conversations with the real Rasa server and action server over the REST channel."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import detect_language
+from e2e.chat import RestConversation
+from helpers import response_texts
+
+
+def assert_reply(texts: list[str], response: str, language: str, **slots: str) -> None:
+    expected = [t.format(**slots) for t in response_texts(response, language)]
+    assert any(text in expected for text in texts), f"expected {response}/{language}, got {texts}"
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("你好", "zh"),
+        ("您好，在吗", "zh"),
+        ("hello there", "en"),
+        ("hi, good morning", "en"),
+        ("哈囉，請問有人在嗎", "zh"),
+    ],
+)
+def test_greeting_is_answered_in_the_citizens_language(stack, message, language):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts(message), "utter_greet", language)
+
+
+def test_traditional_chinese_is_understood_and_answered_in_chinese(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("請問你可以幫我做什麼"), "utter_help", "zh")
+
+
+def test_language_follows_each_message(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("hello"), "utter_greet", "en")
+    assert_reply(chat.texts("你是机器人吗"), "utter_iamabot", "zh")
+    assert_reply(chat.texts("are you a real person?"), "utter_iamabot", "en")
+
+
+def test_explicit_language_request_sticks_until_changed(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("你好"), "utter_greet", "zh")
+    assert_reply(chat.texts("请用英文回答"), "utter_language_switched", "en")
+    assert_reply(chat.texts("你好"), "utter_greet", "en")
+    assert_reply(chat.texts("please answer in Chinese"), "utter_language_switched", "zh")
+    assert_reply(chat.texts("hello"), "utter_greet", "zh")
+
+
+def test_short_ambiguous_message_keeps_the_conversation_language(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("谢谢你"), "utter_you_are_welcome", "zh")
+    assert_reply(chat.texts("ok"), "utter_go_ahead", "zh")
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("量子色动力学", "zh"),
+        ("给我推荐几部好看的电影", "zh"),
+        ("what's the best recipe for chocolate cake", "en"),
+        ("who won the football match last night", "en"),
+    ],
+)
+def test_off_topic_input_reaches_the_fallback(stack, message, language):
+    chat = RestConversation(stack.settings.rasa_url)
+    texts = chat.texts(message)
+    expected = response_texts("utter_out_of_scope", language) + response_texts(
+        "utter_default", language
+    )
+    assert any(text in expected for text in texts), texts
+
+
+def test_application_status_form_in_chinese(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("我想查一下申请进度"), "utter_ask_application_number", "zh")
+    texts = chat.texts("ｇｏｖ－２０２４－００１２３４")
+    assert_reply(texts, "utter_status_unavailable", "zh", application_number="GOV-2024-001234")
+
+
+def test_application_status_form_in_english_with_a_bad_number_first(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    texts = chat.texts("what's the status of my application")
+    assert_reply(texts, "utter_ask_application_number", "en")
+    texts = chat.texts("it is 12345")
+    assert_reply(texts, "utter_invalid_application_number", "en")
+    assert_reply(texts, "utter_ask_application_number", "en")
+    texts = chat.texts("gov 2023 104567")
+    assert_reply(texts, "utter_status_unavailable", "en", application_number="GOV-2023-104567")
+
+
+def test_number_given_up_front_skips_the_question(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    texts = chat.texts("check GOV-2025-000042 please")
+    assert_reply(texts, "utter_status_unavailable", "en", application_number="GOV-2025-000042")
+
+
+def test_form_can_be_cancelled(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("查询办件进度"), "utter_ask_application_number", "zh")
+    assert_reply(chat.texts("算了不查了"), "utter_form_cancelled", "zh")
+    assert_reply(chat.texts("你好"), "utter_greet", "zh")
+
+
+def test_every_reply_is_in_one_language(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    for message in ["help", "帮助", "talk to a person", "转人工"]:
+        expected = detect_language(message).language or "zh"
+        for text in chat.texts(message):
+            assert detect_language(text).language == expected, (message, text)
