@@ -15,11 +15,11 @@ setup:          ## create the environments and train, without starting
 train:          ## train the Rasa model if config, domain or data changed
 	$(PYTHON) -m stack train
 
-bench-nlu: setup ## intent accuracy / macro-F1 / out-of-scope fallback on the held-out set
-	PYTHONPATH=. .venvs/rasa/bin/python bench/nlu_eval.py --model $$($(PYTHON) -m stack train | tail -n 1)
+bench-nlu:      ## intent accuracy / macro-F1 / out-of-scope fallback on the held-out set
+	$(PYTHON) -m stack bench-nlu
 
-bench-stack: setup ## start-up time, REST latency p50/p95/p99, throughput, memory
-	.venvs/app/bin/python bench/stack_bench.py
+bench-stack:    ## start-up time, REST latency p50/p95/p99, throughput, memory
+	$(PYTHON) -m stack bench-stack
 
 lock:           ## re-resolve both environments from pyproject.toml and rewrite the lock files
 	$(PYTHON) -m stack lock

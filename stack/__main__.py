@@ -53,9 +53,21 @@ def test(settings: Settings, pytest_args: list[str]) -> int:
     return 1 if failed else 0
 
 
+def bench(settings: Settings, name: str) -> int:
+    """Run a benchmark in its environment, with the same state folder and caches as the stack."""
+    setup(settings)
+    if name == "bench-nlu":
+        argv = [str(settings.rasa_venv / "bin" / "python"), "bench/nlu_eval.py",
+                "--model", str(ensure_model(settings))]
+    else:
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py"]
+    return subprocess.run(argv, cwd=PROJECT_ROOT, env=settings.process_env()).returncode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument("command", choices=["setup", "train", "run", "test", "lock"])
+    commands = ["setup", "train", "run", "test", "lock", "bench-nlu", "bench-stack"]
+    parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()
     settings = Settings()
@@ -67,8 +79,10 @@ def main() -> None:
         relock(settings)
     elif args.command == "run":
         run(settings)
-    else:
+    elif args.command == "test":
         sys.exit(test(settings, args.pytest_args))
+    else:
+        sys.exit(bench(settings, args.command))
 
 
 if __name__ == "__main__":

@@ -55,12 +55,23 @@ class Environment:
 
 
 def find_python310() -> str:
-    """Rasa's interpreter: $GOV_PYTHON310, then python3.10 on PATH, then pyenv's 3.10.13."""
-    candidates = [os.environ.get("GOV_PYTHON310"), shutil.which("python3.10"), str(PYENV_PYTHON310)]
+    """Rasa's interpreter: $GOV_PYTHON310, pyenv's 3.10.13, then python3.10 on PATH.
+
+    Each candidate is run, not just found: a pyenv shim exists even where 3.10 is not enabled.
+    """
+    candidates = [os.environ.get("GOV_PYTHON310"), str(PYENV_PYTHON310), shutil.which("python3.10")]
     for candidate in candidates:
-        if candidate and Path(candidate).is_file():
+        if candidate and Path(candidate).is_file() and _is_python310(candidate):
             return candidate
     raise SystemExit("Python 3.10 not found: install it or set GOV_PYTHON310 (Rasa 3.6 needs 3.10)")
+
+
+def _is_python310(interpreter: str) -> bool:
+    probe = subprocess.run(
+        [interpreter, "-c", "import sys; print(sys.version_info[:2] == (3, 10))"],
+        capture_output=True, text=True,
+    )
+    return probe.returncode == 0 and probe.stdout.strip() == "True"
 
 
 def environments(settings: Settings) -> list[Environment]:
