@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from stack.data import ensure_data
 from stack.environments import ensure_all, relock
 from stack.services import running_stack
 from stack.settings import PROJECT_ROOT, Settings
@@ -16,6 +17,7 @@ from stack.training import ensure_model
 
 def setup(settings: Settings) -> None:
     ensure_all(settings)
+    ensure_data(settings)
     ensure_model(settings)
 
 
@@ -59,6 +61,8 @@ def bench(settings: Settings, name: str) -> int:
     if name == "bench-nlu":
         argv = [str(settings.rasa_venv / "bin" / "python"), "bench/nlu_eval.py",
                 "--model", str(ensure_model(settings))]
+    elif name == "bench-kb":
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_eval.py"]
     else:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py"]
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=settings.process_env()).returncode
@@ -66,7 +70,7 @@ def bench(settings: Settings, name: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    commands = ["setup", "train", "run", "test", "lock", "bench-nlu", "bench-stack"]
+    commands = ["setup", "train", "run", "test", "lock", "bench-nlu", "bench-kb", "bench-stack"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()

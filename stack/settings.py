@@ -79,6 +79,7 @@ class Settings:
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
                 "GOV_TRACKER_DB": str(self.tracker_db),
+                "GOV_STATE_DIR": str(self.state_dir),
             }
         )
         return env

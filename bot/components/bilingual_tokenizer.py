@@ -4,14 +4,12 @@ Rasa's JiebaTokenizer feeds raw text to jieba: Traditional characters then segme
 share no features with the (mostly Simplified) training data, full-width letters differ from
 ASCII ones, and spaces come out as tokens. This tokenizer folds the text first
 (`bot.text.normalize`, which keeps character offsets), segments it with jieba plus the
-project's dictionary of government terms, and drops whitespace and punctuation tokens.
+project's dictionary of government terms (`bot.segmentation`), and drops whitespace and
+punctuation tokens.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from pathlib import Path
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext
@@ -21,11 +19,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.segmentation import segmenter
 from bot.text import normalize
-
-logger = logging.getLogger(__name__)
-
-DEFAULT_DICTIONARY = Path(__file__).resolve().parent.parent / "jieba_dict.txt"
 
 
 def _is_word(piece: str) -> bool:
@@ -38,12 +33,9 @@ def _is_word(piece: str) -> bool:
 class BilingualTokenizer(Tokenizer):
     """Normalising jieba tokenizer for zh / en / mixed text."""
 
-    _jieba_ready = False
-
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {
-            "dictionary_path": str(DEFAULT_DICTIONARY),
             "intent_tokenization_flag": False,
             "intent_split_symbol": "_",
             "token_pattern": None,
@@ -66,33 +58,13 @@ class BilingualTokenizer(Tokenizer):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> BilingualTokenizer:
-        cls._prepare_jieba(config.get("dictionary_path"))
+        segmenter()  # up front, so the first citizen does not wait for jieba to load
         return cls(config)
 
-    @classmethod
-    def _prepare_jieba(cls, dictionary_path: str | None) -> None:
-        """Load jieba once per process, up front, so the first citizen does not wait for it."""
-        if cls._jieba_ready:
-            return
-        import jieba
-
-        cache_dir = os.environ.get("GOV_ASSISTANT_CACHE_DIR")
-        if cache_dir:
-            Path(cache_dir).mkdir(parents=True, exist_ok=True)
-            jieba.dt.tmp_dir = cache_dir
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        if dictionary_path and Path(dictionary_path).is_file():
-            jieba.load_userdict(dictionary_path)
-        cls._jieba_ready = True
-
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
-        import jieba
-
         text = normalize(message.get(attribute) or "")
-        tokens = [
-            Token(word, start)
-            for word, start, _end in jieba.tokenize(text)
-            if _is_word(word)
-        ]
+        pieces = [(w, s) for w, s, _ in segmenter().tokenize(text) if w.strip()]
+        words = [(w, s) for w, s in pieces if _is_word(w)]
+        # A message of only symbols ("👍", "？？？") keeps them: every message needs a feature.
+        tokens = [Token(word, start) for word, start in (words or pieces)]
         return self._apply_token_pattern(tokens)

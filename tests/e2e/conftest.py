@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from stack.data import ensure_data
 from stack.services import running_stack
 from stack.settings import Settings
 from stack.training import ensure_model
@@ -42,6 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         tracker_db=state / "rasa.db",
     )
     token = secrets.token_urlsafe(16)
+    ensure_data(settings)
     model = ensure_model(settings)
     with running_stack(settings, model, api_token=token):
         yield RunningStack(settings, token)

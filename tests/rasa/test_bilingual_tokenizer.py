@@ -42,4 +42,5 @@ def test_offsets_point_into_the_original_text(tokenizer):
 
 def test_empty_and_symbol_only_messages(tokenizer):
     assert words(tokenizer, "") == []
-    assert words(tokenizer, "？？？ !!!") == []
+    assert words(tokenizer, "👍") == ["👍"]
+    assert words(tokenizer, "好的👍") == ["好", "的"]

@@ -1,0 +1,93 @@
+"""Answering policy questions from the knowledge base, with citations; recording feedback.
+
+Also the NLU fallback: a message the classifier is unsure about is tried against the
+documents before the assistant admits it does not know.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.privacy import mask_personal_data
+from knowledge_base.records import record_feedback, record_unanswered
+from knowledge_base.search import Hit, Searcher
+
+logger = logging.getLogger(__name__)
+SEARCHER = Searcher()
+
+
+def warm_up() -> None:
+    """Load the model and the current index while the server starts, not on a citizen's time."""
+    try:
+        SEARCHER.embedder.encode(["warm up"])
+        SEARCHER.refresh(force=True)
+    except Exception:  # a missing index must not stop the action server from starting
+        logger.exception("knowledge base not loaded at start-up")
+
+
+warm_up()
+
+
+def citation(hit: Hit) -> dict[str, str]:
+    metadata = hit.metadata
+    return {
+        "answer": hit.text,
+        "title": metadata.title,
+        "section": hit.section,
+        "effective_date": metadata.effective_date.isoformat() if metadata.effective_date else "-",
+        "source": metadata.source or hit.doc_id,
+    }
+
+
+class ActionAnswerQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        question = (tracker.latest_message.get("text") or "").strip()
+        language = tracker.get_slot("language") or "zh"
+        # Off the event loop: embedding + search is CPU work, other citizens keep being served.
+        hits = await asyncio.to_thread(SEARCHER.search, question, language, 3) if question else []
+        best = hits[0] if hits else None
+        if best is None or best.confidence < SEARCHER.settings.min_score:
+            record_unanswered(question, language, tracker.get_latest_input_channel() or "",
+                              best.confidence if best else None, best.doc_id if best else None)
+            dispatcher.utter_message(response="utter_kb_no_answer")
+            return [SlotSet("last_answer", None)]
+        dispatcher.utter_message(response="utter_kb_answer", **citation(best))
+        if best.language != language:
+            dispatcher.utter_message(response="utter_kb_other_language")
+        logger.info("answered %r from %s (confidence %.3f)", mask_personal_data(question)[:80],
+                    best.chunk_id, best.confidence)
+        return [SlotSet("last_answer", best.chunk_id), SlotSet("last_question", question)]
+
+
+class ActionRecordFeedback(Action):
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        chunk_id = tracker.get_slot("last_answer")
+        helpful = (tracker.latest_message.get("intent") or {}).get("name") == "feedback_helpful"
+        if not chunk_id:
+            dispatcher.utter_message(response="utter_feedback_nothing_to_rate")
+            return []
+        record_feedback(chunk_id, chunk_id.split("#", 1)[0], helpful,
+                        tracker.get_slot("last_question") or "",
+                        tracker.get_slot("language") or "zh",
+                        tracker.get_latest_input_channel() or "")
+        if helpful:
+            dispatcher.utter_message(response="utter_feedback_thanks")
+        else:
+            dispatcher.utter_message(response="utter_feedback_sorry")
+        return [SlotSet("last_answer", None)]

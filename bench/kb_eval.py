@@ -1,0 +1,175 @@
+"""Knowledge-base retrieval quality and speed (README: `make bench-kb`).
+
+Quality: builds the index from the shipped sample KB in a temporary folder and runs the
+evaluation set (`bench/data/kb_eval.yml`): Recall@1, Recall@5 and MRR by group (zh, en,
+cross-lingual, Traditional, typos, colloquial), no-answer precision/recall at the configured
+threshold, and the same for dense-only and BM25-only retrieval. A threshold sweep shows where
+"I don't know" starts costing real answers.
+
+Speed: query latency p50/p99 at 1k and 50k chunks (synthetic copies of the sample chunks),
+index build throughput, and resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from knowledge_base.config import KnowledgeBaseSettings
+from knowledge_base.documents import Document, Section
+from knowledge_base.embedding import load_embedder
+from knowledge_base.index import build_version
+from knowledge_base.search import MODES, Searcher
+from knowledge_base.service import KnowledgeBase
+
+EVAL_SET = Path(__file__).resolve().parent / "data" / "kb_eval.yml"
+
+
+def load_eval(path: Path) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+
+
+def rank_of(hits, gold: str) -> int | None:
+    for rank, hit in enumerate(hits, start=1):
+        if hit.doc_id == gold:
+            return rank
+    return None
+
+
+def groups_of(item: dict) -> list[str]:
+    groups = ["all", item["language"]]
+    groups += item.get("tags", [])
+    return groups
+
+
+def evaluate(searcher: Searcher, questions: list[dict], mode: str, threshold: float) -> None:
+    stats: dict[str, list] = defaultdict(list)
+    no_answer = {"tp": 0, "fp": 0, "fn": 0}
+    for item in questions:
+        hits = searcher.search(item["question"], language=item["language"], limit=5, mode=mode)
+        gold = item.get("gold_doc")
+        declined = not hits or hits[0].confidence < threshold
+        if gold is None:
+            no_answer["tp" if declined else "fn"] += 1
+            continue
+        if declined:
+            no_answer["fp"] += 1
+        rank = rank_of(hits, gold)
+        for group in groups_of(item):
+            stats[group].append(rank)
+    print(f"\n[{mode}]  {'group':<14}{'n':>5}{'R@1':>8}{'R@5':>8}{'MRR':>8}")
+    for group in sorted(stats, key=lambda g: (g != "all", g)):
+        ranks = stats[group]
+        r1 = sum(1 for r in ranks if r == 1) / len(ranks)
+        r5 = sum(1 for r in ranks if r and r <= 5) / len(ranks)
+        mrr = sum(1 / r for r in ranks if r) / len(ranks)
+        print(f"        {group:<14}{len(ranks):>5}{r1:>8.3f}{r5:>8.3f}{mrr:>8.3f}")
+    declined = no_answer["tp"] + no_answer["fp"]
+    precision = no_answer["tp"] / declined if declined else 0.0
+    recall = no_answer["tp"] / (no_answer["tp"] + no_answer["fn"]) or 0.0
+    print(f"        no-answer @ {threshold:.2f}: precision {precision:.3f}  recall {recall:.3f}  "
+          f"(declined {declined}, of which answerable {no_answer['fp']})")
+
+
+def sweep(searcher: Searcher, questions: list[dict]) -> None:
+    scored = []
+    for item in questions:
+        hits = searcher.search(item["question"], language=item["language"], limit=1)
+        top = hits[0] if hits else None
+        correct = top is not None and top.doc_id == item.get("gold_doc")
+        scored.append((top.confidence if top else 0.0, item.get("gold_doc") is None, correct))
+    print("\nthreshold sweep (hybrid): threshold  no-ans-prec  no-ans-rec  answered-correct")
+    for threshold in np.arange(0.25, 0.601, 0.025):
+        declined = [s for s in scored if s[0] < threshold]
+        tp = sum(1 for s in declined if s[1])
+        unanswerable = sum(1 for s in scored if s[1])
+        answered = [s for s in scored if s[0] >= threshold]
+        correct = sum(1 for s in answered if s[2]) / len(answered) if answered else 0.0
+        print(f"  {threshold:.2f}  {tp / len(declined) if declined else 0:.3f}  "
+              f"{tp / unanswerable if unanswerable else 0:.3f}  {correct:.3f}")
+
+
+def synthetic_documents(base: list[Document], total_chunks: int, chunks_per_doc: int) -> list:
+    """Copies of the sample documents, renumbered so every chunk is distinct text."""
+    documents, made, copy = [], 0, 0
+    while made < total_chunks:
+        for doc in base:
+            copy += 1
+            meta = dataclasses.replace(doc.metadata, id=f"syn-{copy}", superseded_by=None,
+                                       expires=None)
+            sections = tuple(Section(s.headings, f"{s.text}（第{copy}号）") for s in doc.sections)
+            documents.append(Document(meta, sections))
+            made += chunks_per_doc
+            if made >= total_chunks:
+                break
+    return documents
+
+
+def speed(embedder, base: list[Document], sizes: list[int], queries: list[str]) -> None:
+    from knowledge_base.chunking import chunk_document
+
+    per_doc = max(1, round(sum(len(chunk_document(d)) for d in base) / len(base)))
+    print("\nspeed: chunks   build chunks/s   query p50 ms   query p99 ms   (1 thread)")
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = dataclasses.replace(KnowledgeBaseSettings(), home=Path(folder))
+            documents = synthetic_documents(base, size, per_doc)
+            report = build_version(settings, documents, embedder)
+            searcher = Searcher(settings, embedder)
+            searcher.refresh(force=True)
+            for query in queries[:5]:
+                searcher.search(query)
+            latencies = []
+            for query in queries * max(1, 200 // len(queries)):
+                started = time.perf_counter()
+                searcher.search(query)
+                latencies.append((time.perf_counter() - started) * 1000)
+            p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
+            print(f"       {report.chunks:>7}   {report.chunks / report.seconds:>12.0f}"
+                  f"   {p50:>12.1f}   {p99:>12.1f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {rss:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--eval-set", type=Path, default=EVAL_SET)
+    parser.add_argument("--sizes", default="1000,50000", help="chunk counts for the speed test")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    settings0 = KnowledgeBaseSettings()
+    embedder = load_embedder(settings0.model)
+    questions = load_eval(args.eval_set)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = dataclasses.replace(settings0, home=Path(folder))
+        kb = KnowledgeBase(settings, embedder)
+        report = kb.seed_sample()
+        print(f"sample KB: {report.documents} documents, {report.chunks} chunks; "
+              f"model {embedder.name}; {len(questions)} questions")
+        searcher = Searcher(settings, embedder)
+        for mode in MODES:
+            evaluate(searcher, questions, mode, settings.min_score)
+        sweep(searcher, questions)
+        base = kb.documents()
+    if not args.skip_speed:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        speed(embedder, base, sizes, [q["question"] for q in questions[:40]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Cutting sections into passages that can be embedded, searched and quoted.
+
+A chunk never crosses a section (so its citation is exact) and breaks only at sentence ends —
+。！？； in Chinese, . ! ? ; in English — unless a single sentence is longer than the limit.
+Consecutive chunks share `overlap` sentences so an answer split across a boundary is still
+found whole in one of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from knowledge_base.documents import Document
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)(?=\s)|\n")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    doc_id: str
+    headings: tuple[str, ...]
+    position: int
+    text: str
+    language: str
+
+    @property
+    def content_hash(self) -> str:
+        """Identifies what gets embedded: a changed heading or text means a new vector."""
+        payload = "\u241f".join((*self.headings, self.text))
+        return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+    @property
+    def embedding_text(self) -> str:
+        """The title and headings ("护照办理指南 / 所需材料") carry what the sentences lack."""
+        return " / ".join(self.headings) + "\n" + self.text
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _hard_wrap(sentence: str, limit: int) -> list[str]:
+    return [sentence[i : i + limit] for i in range(0, len(sentence), limit)]
+
+
+def _join(sentences: list[str], language: str) -> str:
+    """Sentences back into prose; list items ("• ...") keep their own lines."""
+    text = ""
+    for sentence in sentences:
+        if text:
+            text += "\n" if sentence.startswith("•") else (" " if language == "en" else "")
+        text += sentence
+    return text
+
+
+def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for section in document.sections:
+        sentences = [
+            piece for sentence in split_sentences(section.text)
+            for piece in _hard_wrap(sentence, max_chars)
+        ]
+        start = 0
+        while start < len(sentences):
+            end, size = start, 0
+            while end < len(sentences) and (
+                end == start or size + len(sentences[end]) <= max_chars
+            ):
+                size += len(sentences[end]) + 1
+                end += 1
+            text = _join(sentences[start:end], document.metadata.language)
+            chunks.append(
+                Chunk(
+                    id=f"{document.id}#{len(chunks)}",
+                    doc_id=document.id,
+                    headings=section.headings,
+                    position=len(chunks),
+                    text=text,
+                    language=document.metadata.language,
+                )
+            )
+            if end >= len(sentences):
+                break
+            start = max(end - overlap, start + 1)
+    return chunks

@@ -1,0 +1,59 @@
+"""Knowledge-base settings: environment variables with defaults (README "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+DEFAULT_MODEL = "use-multilingual-v3"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _state_path(name: str, default: str) -> Path:
+    path = Path(_env(name, default))
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class KnowledgeBaseSettings:
+    # Where documents, index versions and the feedback database live.
+    home: Path = field(
+        default_factory=lambda: _state_path(
+            "GOV_KB_DIR", str(Path(_env("GOV_STATE_DIR", "var")) / "kb")
+        )
+    )
+    # "use-multilingual-v3" (built in) or "sentence-transformers:/path/to/model".
+    model: str = field(default_factory=lambda: _env("GOV_KB_MODEL", DEFAULT_MODEL))
+    max_file_bytes: int = field(
+        default_factory=lambda: int(float(_env("GOV_KB_MAX_FILE_MB", "20")) * 1024 * 1024)
+    )
+    chunk_chars: int = field(default_factory=lambda: int(_env("GOV_KB_CHUNK_CHARS", "360")))
+    overlap_sentences: int = 1
+    # Answers scoring below this are "not found" (calibrated with `make bench-kb`).
+    min_score: float = field(default_factory=lambda: float(_env("GOV_KB_MIN_SCORE", "0.40")))
+    # Seconds between checks for a newly published index version.
+    reload_interval: float = field(
+        default_factory=lambda: float(_env("GOV_KB_RELOAD_SECONDS", "2"))
+    )
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.home / "documents"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.home / "versions"
+
+    @property
+    def current_pointer(self) -> Path:
+        return self.home / "CURRENT"
+
+    @property
+    def database(self) -> Path:
+        return self.home / "kb.db"

@@ -1,0 +1,111 @@
+"""What a policy document is once parsed, whatever file it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+LANGUAGES = ("zh", "en")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,100}$")
+
+
+class DocumentError(ValueError):
+    """A document that cannot be accepted; the message says why, in words staff understand."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text under one heading path, e.g. ("护照办理指南", "所需材料")."""
+
+    headings: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Metadata:
+    id: str
+    title: str
+    language: str
+    department: str
+    source: str = ""
+    effective_date: dt.date | None = None
+    expires: dt.date | None = None
+    superseded_by: str | None = None
+    version: int = 1
+
+    def is_current(self, today: dt.date | None = None) -> bool:
+        """Expired or superseded policy must never be given as current."""
+        today = today or dt.date.today()
+        if self.superseded_by:
+            return False
+        if self.expires and self.expires < today:
+            return False
+        return not (self.effective_date and self.effective_date > today)
+
+    @classmethod
+    def from_mapping(cls, raw: dict) -> Metadata:
+        """Validate metadata from front matter, a sidecar file or a staff form."""
+        if not isinstance(raw, dict):
+            raise DocumentError("metadata must be a mapping of fields")
+        missing = [name for name in ("id", "title", "language", "department") if not raw.get(name)]
+        if missing:
+            raise DocumentError(f"missing metadata: {', '.join(missing)}")
+        doc_id = str(raw["id"]).strip()
+        if not _ID.match(doc_id):
+            raise DocumentError(f"invalid id {doc_id!r}: use lowercase letters, digits and '-'")
+        language = str(raw["language"]).strip().lower()
+        if language not in LANGUAGES:
+            raise DocumentError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        try:
+            version = int(raw.get("version") or 1)
+        except (TypeError, ValueError) as error:
+            message = f"version must be a whole number: {raw.get('version')!r}"
+            raise DocumentError(message) from error
+        return cls(
+            id=doc_id,
+            title=str(raw["title"]).strip(),
+            language=language,
+            department=str(raw["department"]).strip(),
+            source=str(raw.get("source") or "").strip(),
+            effective_date=_date(raw.get("effective_date"), "effective_date"),
+            expires=_date(raw.get("expires"), "expires"),
+            superseded_by=(str(raw["superseded_by"]).strip() or None)
+            if raw.get("superseded_by") else None,
+            version=version,
+        )
+
+    def to_mapping(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "language": self.language,
+            "department": self.department, "source": self.source,
+            "effective_date": self.effective_date.isoformat() if self.effective_date else None,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "superseded_by": self.superseded_by, "version": self.version,
+        }
+
+
+def _date(value: object, name: str) -> dt.date | None:
+    if value in (None, "", "null"):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as error:
+        raise DocumentError(f"{name} must be a date like 2024-03-01, not {value!r}") from error
+
+
+@dataclass(frozen=True)
+class Document:
+    metadata: Metadata
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    @property
+    def id(self) -> str:
+        return self.metadata.id
+
+    def text_length(self) -> int:
+        return sum(len(section.text) for section in self.sections)

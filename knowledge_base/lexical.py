@@ -1,0 +1,61 @@
+"""BM25 over chunks, with jieba for Chinese and plain words for English.
+
+Lexical matching is what dense vectors miss: exact names, numbers, rare terms ("高龄津贴",
+"Form B-3"). It only ever matches text in the query's own language, so it is fused with the
+dense score as a bounded bonus, never as a rank of its own (see `search.py`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from bot.segmentation import segmenter
+from bot.text import normalize
+
+_WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+_STOP = frozenset(
+    "the a an of to in for and or is are be do does i my me how what can you your it on with "
+    "的 了 吗 呢 啊 吧 是 我 你 要 怎么 什么 可以 如何 请问".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    jieba = segmenter()
+    tokens: list[str] = []
+    for piece in _WORD.findall(normalize(text)):
+        if piece[0].isascii():
+            tokens.append(piece)
+        else:
+            tokens.extend(word for word in jieba.cut(piece) if word.strip())
+    return [token for token in tokens if token not in _STOP]
+
+
+def _thread_lock_for_progress_bars() -> None:
+    """bm25s creates tqdm bars, whose default lock is a multiprocessing lock; creating one fixes
+    the process's start method to "fork", after which the action server (Sanic) refuses to start.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
+class LexicalIndex:
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+
+        _thread_lock_for_progress_bars()
+        self._size = len(texts)
+        self._retriever = bm25s.BM25()
+        corpus = [tokenize(text) or ["\u2205"] for text in texts]
+        self._retriever.index(corpus, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk, in chunk order (zeros when nothing matches)."""
+        tokens = tokenize(query)
+        if not tokens or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

@@ -1,0 +1,281 @@
+"""Turning uploaded files into `Document`s: Markdown, plain text, HTML, PDF and DOCX.
+
+Each format goes through a well-kept parser (markdown-it, BeautifulSoup/lxml, pypdf,
+python-docx); what they return is cut into sections by heading. Anything that cannot be read —
+corrupt, empty, encrypted, oversized, a zip bomb inside a DOCX, undecodable text — raises
+`DocumentError` with a message for staff, before anything is stored or indexed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import yaml
+
+from knowledge_base.documents import Document, DocumentError, Metadata, Section
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+MAX_DOCX_UNCOMPRESSED = 50 * 1024 * 1024
+_FRONT_MATTER = re.compile(r"^---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_TEXT_HEADING = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|第[一二三四五六七八九十\d]+[章节条部分]|\d{1,2}(?:\.\d{1,2})*[.、．)]?\s)"
+    r"\s*\S.{0,40}$"
+)
+
+
+def parse_file(
+    path: Path, metadata: dict | None = None, max_bytes: int = 20 * 1024 * 1024
+) -> Document:
+    """Parse a file on disk; metadata comes from the argument, front matter or `<file>.meta.yml`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DocumentError(f"no such file: {path.name}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(
+            f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB"
+        )
+    sidecar = path.with_name(path.name + ".meta.yml")
+    if metadata is None and sidecar.is_file():
+        metadata = _load_yaml(sidecar.read_text(encoding="utf-8"), sidecar.name)
+    return parse_bytes(path.name, path.read_bytes(), metadata, max_bytes)
+
+
+def parse_bytes(
+    filename: str, data: bytes, metadata: dict | None = None, max_bytes: int = 20 * 1024 * 1024
+) -> Document:
+    """Parse uploaded bytes; `filename` only tells the format."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    if len(data) > max_bytes:
+        raise DocumentError(f"file is larger than {max_bytes / 1048576:.0f} MB")
+    if not data.strip():
+        raise DocumentError("the file is empty")
+    parser = _PARSERS[suffix]
+    front_matter, sections = parser(data)
+    raw = {**(front_matter or {}), **(metadata or {})}
+    if not raw:
+        raise DocumentError("no metadata: add front matter or a .meta.yml file (id, title, ...)")
+    meta = Metadata.from_mapping(raw)
+    sections = tuple(s for s in sections if s.text.strip())
+    if not sections:
+        raise DocumentError("no readable text found in the document")
+    return Document(meta, tuple(_root_title(meta.title, s) for s in sections))
+
+
+def _root_title(title: str, section: Section) -> Section:
+    """Every heading path starts with the document title, so a citation reads well."""
+    headings = tuple(h for h in section.headings if h)
+    if headings and headings[0] == title:
+        return Section(headings, section.text)
+    return Section((title, *headings), section.text)
+
+
+def _load_yaml(text: str, name: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise DocumentError(f"{name}: metadata is not valid YAML ({error})") from error
+    if data is not None and not isinstance(data, dict):
+        raise DocumentError(f"{name}: metadata must be a mapping")
+    return data or {}
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 as long as the result is plausible text."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise DocumentError("the text is not in a readable encoding (save it as UTF-8)")
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    bad = sum(1 for c in text if (ord(c) < 32 and c not in "\n\r\t") or c == "\ufffd")
+    return bad / len(text) < 0.001
+
+
+class _SectionBuilder:
+    """Collects (heading level, heading) and paragraphs into sections with heading paths."""
+
+    def __init__(self) -> None:
+        self.path: list[tuple[int, str]] = []
+        self.paragraphs: list[str] = []
+        self.sections: list[Section] = []
+
+    def heading(self, level: int, text: str) -> None:
+        self.flush()
+        self.path = [(lvl, h) for lvl, h in self.path if lvl < level] + [(level, text.strip())]
+
+    def paragraph(self, text: str) -> None:
+        text = re.sub(r"[ \t]+", " ", text).strip()
+        if text:
+            self.paragraphs.append(text)
+
+    def flush(self) -> None:
+        if self.paragraphs:
+            headings = tuple(h for _, h in self.path)
+            self.sections.append(Section(headings, "\n".join(self.paragraphs)))
+        self.paragraphs = []
+
+    def result(self) -> list[Section]:
+        self.flush()
+        return self.sections
+
+
+def _parse_markdown(data: bytes) -> tuple[dict, list[Section]]:
+    from markdown_it import MarkdownIt
+
+    text = decode_text(data)
+    front_matter: dict = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        front_matter = _load_yaml(match.group(1), "front matter")
+        text = text[match.end():]
+    builder = _SectionBuilder()
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    pending_heading: int | None = None
+    in_list_item = 0
+    for token in tokens:
+        if token.type == "heading_open":
+            pending_heading = int(token.tag[1])
+        elif token.type == "list_item_open":
+            in_list_item += 1
+        elif token.type == "list_item_close":
+            in_list_item -= 1
+        elif token.type == "inline":
+            if pending_heading is not None:
+                builder.heading(pending_heading, token.content)
+                pending_heading = None
+            else:
+                builder.paragraph(("• " if in_list_item else "") + token.content)
+        elif token.type in ("fence", "code_block"):
+            builder.paragraph(token.content)
+    return front_matter, builder.result()
+
+
+def _parse_text(data: bytes) -> tuple[dict, list[Section]]:
+    return {}, _sections_from_lines(decode_text(data).split("\n"))
+
+
+def _sections_from_lines(lines: Iterable[str]) -> list[Section]:
+    """Plain text: short numbered lines ("一、适用对象", "2. Documents") are headings."""
+    builder = _SectionBuilder()
+    paragraph: list[str] = []
+
+    def end_paragraph() -> None:
+        if paragraph:
+            builder.paragraph(" ".join(paragraph) if _is_latin(paragraph) else "".join(paragraph))
+            paragraph.clear()
+
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            end_paragraph()
+        elif _TEXT_HEADING.match(line) and not line.endswith(("。", "；", ".", ";", "，", ",")):
+            end_paragraph()
+            builder.heading(2, line)
+        else:
+            paragraph.append(line)
+    end_paragraph()
+    return builder.result()
+
+
+def _is_latin(lines: list[str]) -> bool:
+    sample = "".join(lines)[:200]
+    return sum(c.isascii() for c in sample) > len(sample) / 2
+
+
+def _parse_html(data: bytes) -> tuple[dict, list[Section]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "lxml")
+    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript"]):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    builder = _SectionBuilder()
+    wanted = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "dd", "pre"]
+    for element in root.find_all(wanted):
+        if element.find_parent(["li", "td", "dd"]) and element.name in ("p", "li"):
+            continue  # already taken with its container
+        text = element.get_text(" ", strip=True)
+        if element.name.startswith("h"):
+            builder.heading(int(element.name[1]), text)
+        elif text:
+            builder.paragraph(("• " if element.name == "li" else "") + text)
+    return {}, builder.result()
+
+
+def _parse_pdf(data: bytes) -> tuple[dict, list[Section]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentError("the PDF is password-protected")
+        lines = [line for page in reader.pages for line in (page.extract_text() or "").split("\n")]
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
+        raise DocumentError(f"the PDF cannot be read ({type(error).__name__})") from error
+    return {}, _sections_from_lines(lines)
+
+
+def _parse_docx(data: bytes) -> tuple[dict, list[Section]]:
+    import docx
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as error:
+        raise DocumentError("the DOCX file is damaged (not a valid Word document)") from error
+    if total > MAX_DOCX_UNCOMPRESSED:
+        raise DocumentError("the DOCX file unpacks to more than 50 MB; refusing to open it")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as error:  # python-docx raises many types for broken packages
+        raise DocumentError(f"the DOCX file cannot be read ({type(error).__name__})") from error
+    builder = _SectionBuilder()
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        level = _docx_heading_level(style)
+        if level:
+            builder.heading(level, text)
+        else:
+            bullet = "• " if "List" in style else ""
+            builder.paragraph(bullet + text)
+    return {}, builder.result()
+
+
+def _docx_heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"Heading (\d)", style)
+    return int(match.group(1)) if match else 0
+
+
+_PARSERS: dict[str, Callable[[bytes], tuple[dict, list[Section]]]] = {
+    ".md": _parse_markdown,
+    ".markdown": _parse_markdown,
+    ".txt": _parse_text,
+    ".html": _parse_html,
+    ".htm": _parse_html,
+    ".pdf": _parse_pdf,
+    ".docx": _parse_docx,
+}

@@ -1,0 +1,76 @@
+"""Knowledge-base operations shared by the staff CLI and the staff web page.
+
+Every change validates first, then stores, then publishes a new index version that re-embeds
+only what changed. The running action server notices the new version by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge_base.config import SAMPLE_DIR, KnowledgeBaseSettings
+from knowledge_base.documents import Document, DocumentError
+from knowledge_base.embedding import Embedder, load_embedder
+from knowledge_base.index import BuildReport, build_version, current_version
+from knowledge_base.parsers import SUPPORTED_SUFFIXES, parse_file
+from knowledge_base.store import DocumentStore, StoredDocument
+
+
+@dataclass
+class KnowledgeBase:
+    settings: KnowledgeBaseSettings
+    embedder: Embedder | None = None
+
+    @property
+    def store(self) -> DocumentStore:
+        return DocumentStore(self.settings.documents_dir, self.settings.max_file_bytes)
+
+    def _embedder(self) -> Embedder:
+        if self.embedder is None:
+            self.embedder = load_embedder(self.settings.model)
+        return self.embedder
+
+    def add(self, path: Path, metadata: dict | None = None) -> BuildReport:
+        return self._put(path, metadata, replace=False)
+
+    def update(self, path: Path, metadata: dict | None = None) -> BuildReport:
+        return self._put(path, metadata, replace=True)
+
+    def _put(self, path: Path, metadata: dict | None, *, replace: bool) -> BuildReport:
+        path = Path(path)
+        document = parse_file(path, metadata, self.settings.max_file_bytes)  # fail before storing
+        self.store.put(path.name, path.read_bytes(), document.metadata.to_mapping(),
+                       replace=replace)
+        return self.reindex()
+
+    def remove(self, doc_id: str) -> BuildReport:
+        self.store.remove(doc_id)
+        return self.reindex()
+
+    def list(self) -> list[StoredDocument]:
+        return self.store.list()
+
+    def show(self, doc_id: str) -> Document:
+        stored = self.store.get(doc_id)
+        if stored is None:
+            raise DocumentError(f"no document with id {doc_id!r}")
+        return stored.load(self.settings.max_file_bytes)
+
+    def documents(self) -> list[Document]:
+        return [stored.load(self.settings.max_file_bytes) for stored in self.store.list()]
+
+    def reindex(self) -> BuildReport:
+        return build_version(self.settings, self.documents(), self._embedder())
+
+    def seed_sample(self, sample_dir: Path = SAMPLE_DIR) -> BuildReport | None:
+        """First start: load the shipped sample documents if the store is empty."""
+        if self.store.list() and current_version(self.settings) is not None:
+            return None
+        if not self.store.list():
+            for path in sorted(sample_dir.iterdir()):
+                if path.suffix.lower() in SUPPORTED_SUFFIXES and path.name != "README.md":
+                    document = parse_file(path, None, self.settings.max_file_bytes)
+                    self.store.put(path.name, path.read_bytes(), document.metadata.to_mapping(),
+                                   replace=False)
+        return self.reindex()

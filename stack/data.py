@@ -1,0 +1,14 @@
+"""Preparing the state a fresh install needs: database schema and the sample knowledge base."""
+
+from __future__ import annotations
+
+from stack.environments import run
+from stack.settings import Settings
+
+
+def ensure_data(settings: Settings) -> None:
+    """Idempotent: migrations run to head; the sample KB is loaded only into an empty store."""
+    python = str(settings.app_venv / "bin" / "python")
+    env = settings.process_env()
+    run([python, "-m", "storage.migrate"], env=env)
+    run([python, "-m", "knowledge_base", "seed"], env=env)

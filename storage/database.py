@@ -1,0 +1,44 @@
+"""Engine and sessions from one URL: GOV_DATABASE_URL, default SQLite under the state folder."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    url = os.environ.get("GOV_DATABASE_URL")
+    if url:
+        return url
+    state = Path(os.environ.get("GOV_STATE_DIR") or "var")
+    state = state if state.is_absolute() else PROJECT_ROOT / state
+    state.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{state / 'gov.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:  # WAL: readers never block writers
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=8)
+def sessions(url: str | None = None) -> sessionmaker[Session]:
+    """A session factory per database URL, created once per process."""
+    return sessionmaker(make_engine(url), expire_on_commit=False)

@@ -1,0 +1,85 @@
+"""Policy questions answered from the knowledge base by the running assistant, with citations.
+
+The test publishes its own document through the staff CLI while the stack runs, so it also
+shows that a new document is answered from within seconds, without a restart.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from e2e.chat import RestConversation
+from helpers import response_texts
+from stack.settings import PROJECT_ROOT
+
+KITE_POLICY_ZH = """---
+id: e2e-kite-permit-zh
+title: 滨江公园风筝节摊位许可办理指南
+language: zh
+department: urban_management
+source: https://www.riverside.gov.example/um/kite-stall
+effective_date: 2024-05-01
+---
+# 滨江公园风筝节摊位许可办理指南
+
+## 申请条件
+在风筝节期间摆摊销售风筝的个人或商户，须提前向城市管理局申请临时摊位许可。
+
+## 收费标准
+临时摊位许可每个摊位收费三十五元，按节期一次性缴纳。
+"""
+
+
+def kb(stack, *args: str) -> str:
+    result = subprocess.run(
+        [str(stack.settings.app_venv / "bin" / "python"), "-m", "knowledge_base", *args],
+        cwd=PROJECT_ROOT, env=stack.settings.process_env(), capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def kite_policy(stack, tmp_path_factory):
+    path = tmp_path_factory.mktemp("docs") / "kite.md"
+    path.write_text(KITE_POLICY_ZH, encoding="utf-8")
+    kb(stack, "add", str(path))
+    time.sleep(stack_reload_seconds() + 1)
+    yield
+    kb(stack, "remove", "e2e-kite-permit-zh")
+
+
+def stack_reload_seconds() -> float:
+    from knowledge_base.config import KnowledgeBaseSettings
+
+    return KnowledgeBaseSettings().reload_interval
+
+
+def test_question_is_answered_with_a_citation(stack, kite_policy):
+    chat = RestConversation(stack.settings.rasa_url)
+    messages = chat.say("风筝节摆摊许可要交多少钱")
+    answer = messages[0]
+    assert "三十五元" in answer["text"]
+    assert "《滨江公园风筝节摊位许可办理指南》" in answer["text"] and "收费标准" in answer["text"]
+    assert [b["payload"] for b in answer["buttons"]] == ["/feedback_helpful",
+                                                         "/feedback_not_helpful"]
+    assert chat.texts("/feedback_helpful") == response_texts("utter_feedback_thanks", "zh")
+
+
+def test_english_question_finds_the_chinese_document_and_says_so(stack, kite_policy):
+    chat = RestConversation(stack.settings.rasa_url)
+    texts = chat.texts("How much is the permit fee for a stall at the kite festival?")
+    assert any("三十五元" in text and "Source:" in text for text in texts)
+    assert response_texts("utter_kb_other_language", "en")[0] in texts
+
+
+def test_unanswerable_question_is_admitted_and_recorded(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    question = "月球上的土地使用权证怎么办理 我电话13912345678"
+    assert response_texts("utter_kb_no_answer", "zh")[0] in chat.texts(question)
+    listing = kb(stack, "unanswered")
+    assert "月球上的土地使用权证怎么办理" in listing and "13912345678" not in listing

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from knowledge_base.chunking import chunk_document, split_sentences
+from knowledge_base.documents import Document, Metadata, Section
+
+
+def doc(text: str, language: str = "zh") -> Document:
+    meta = Metadata(id="d-1", title="标题", language=language, department="health")
+    return Document(meta, (Section(("标题", "办理时限"), text),))
+
+
+def test_sentences_split_at_chinese_and_english_ends():
+    assert split_sentences("第一句。第二句！第三句？第四；Fifth. Sixth! ok") == [
+        "第一句。", "第二句！", "第三句？", "第四；", "Fifth.", "Sixth!", "ok"]
+
+
+def test_decimal_points_do_not_split():
+    assert split_sentences("The fee is 12.5 yuan. Pay online.") == [
+        "The fee is 12.5 yuan.", "Pay online."]
+
+
+def test_chunks_respect_the_limit_break_at_sentences_and_overlap():
+    text = "".join(f"这是第{i}句话，内容比较长一些用于测试分块。" for i in range(40))
+    chunks = chunk_document(doc(text), max_chars=100, overlap=1)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert len(chunk.text) <= 100 + 30
+        assert chunk.text.endswith("。")
+        assert chunk.headings == ("标题", "办理时限")
+    first_last = split_sentences(chunks[0].text)[-1]
+    assert split_sentences(chunks[1].text)[0] == first_last
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+
+
+def test_overlong_sentence_is_wrapped():
+    chunks = chunk_document(doc("长" * 1000), max_chars=300)
+    assert all(len(c.text) <= 300 for c in chunks)
+    assert "".join(c.text for c in chunks[:1])[:10] == "长" * 10
+
+
+def test_content_hash_changes_with_text_or_heading():
+    a = chunk_document(doc("一句话。"))[0]
+    b = chunk_document(doc("另一句话。"))[0]
+    assert a.content_hash != b.content_hash
+    assert a.content_hash == chunk_document(doc("一句话。"))[0].content_hash

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.privacy import mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("我的身份证是110101199003071234", "我的身份证是[ID ****1234]"),
+        ("ID 11010119900307123X please", "ID [ID ****123X] please"),
+        ("电话13812345678", "电话[PHONE ****5678]"),
+        ("call +86 138-1234-5678", "call [PHONE ****5678]"),
+        ("座机 0571-87654321", "座机 [PHONE ****4321]"),
+        ("mail me at li.wei@example.com", "mail me at [EMAIL]"),
+        ("卡号 6222 0212 3456 7890 123", "卡号 [CARD ****0123]"),
+        ("１３８１２３４５６７８", "[PHONE ****5678]"),
+    ],
+)
+def test_masks_personal_data(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["GOV-2024-001234", "拨打12345热线", "fee is 200 yuan", "2024-03-01", "", "T-20241105-0032"],
+)
+def test_leaves_ordinary_text_alone(text):
+    assert mask_personal_data(text) == text
