@@ -2,44 +2,33 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from stack.settings import default_state_dir, env, env_path
+
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 DEFAULT_MODEL = "use-multilingual-v3"
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name) or default
-
-
-def _state_path(name: str, default: str) -> Path:
-    path = Path(_env(name, default))
-    return path if path.is_absolute() else PROJECT_ROOT / path
-
-
 @dataclass(frozen=True)
 class KnowledgeBaseSettings:
-    # Where documents, index versions and the feedback database live.
+    # Where documents and index versions live.
     home: Path = field(
-        default_factory=lambda: _state_path(
-            "GOV_KB_DIR", str(Path(_env("GOV_STATE_DIR", "var")) / "kb")
-        )
+        default_factory=lambda: env_path("GOV_KB_DIR", str(default_state_dir() / "kb"))
     )
     # "use-multilingual-v3" (built in) or "sentence-transformers:/path/to/model".
-    model: str = field(default_factory=lambda: _env("GOV_KB_MODEL", DEFAULT_MODEL))
+    model: str = field(default_factory=lambda: env("GOV_KB_MODEL", DEFAULT_MODEL))
     max_file_bytes: int = field(
-        default_factory=lambda: int(float(_env("GOV_KB_MAX_FILE_MB", "20")) * 1024 * 1024)
+        default_factory=lambda: int(float(env("GOV_KB_MAX_FILE_MB", "20")) * 1024 * 1024)
     )
-    chunk_chars: int = field(default_factory=lambda: int(_env("GOV_KB_CHUNK_CHARS", "360")))
+    chunk_chars: int = field(default_factory=lambda: int(env("GOV_KB_CHUNK_CHARS", "360")))
     overlap_sentences: int = 1
     # Answers scoring below this are "not found" (calibrated with `make bench-kb`).
-    min_score: float = field(default_factory=lambda: float(_env("GOV_KB_MIN_SCORE", "0.40")))
+    min_score: float = field(default_factory=lambda: float(env("GOV_KB_MIN_SCORE", "0.40")))
     # Seconds between checks for a newly published index version.
     reload_interval: float = field(
-        default_factory=lambda: float(_env("GOV_KB_RELOAD_SECONDS", "2"))
+        default_factory=lambda: float(env("GOV_KB_RELOAD_SECONDS", "2"))
     )
 
     @property

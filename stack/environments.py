@@ -50,7 +50,7 @@ class Environment:
             shutil.rmtree(self.venv)
         run([self.interpreter, "-m", "venv", str(self.venv)])
         run([str(self.python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        run([str(self.python), "-m", "pip", "install", "--quiet", "-r", str(self.lock_file)])
+        run([str(self.python), "-m", "pip", "install", "-qq", "-r", str(self.lock_file)])
         self.stamp.write_text(self.lock_hash())
 
 

@@ -13,29 +13,39 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(name: str, default: str) -> str:
+def env(name: str, default: str) -> str:
+    """A setting from the environment; unset or empty means the default."""
     return os.environ.get(name) or default
 
 
-def _path(name: str, default: str) -> Path:
-    path = Path(_env(name, default))
+def env_path(name: str, default: str) -> Path:
+    """A path setting; relative paths are taken from the project root."""
+    path = Path(env(name, default))
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def default_state_dir() -> Path:
+    """GOV_STATE_DIR: tracker DB, database, knowledge base, logs, caches."""
+    return env_path("GOV_STATE_DIR", "var")
+
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = field(default_factory=lambda: _env("GOV_HOST", "127.0.0.1"))
-    rasa_port: int = field(default_factory=lambda: int(_env("GOV_RASA_PORT", "5005")))
-    action_port: int = field(default_factory=lambda: int(_env("GOV_ACTION_PORT", "5055")))
-    web_port: int = field(default_factory=lambda: int(_env("GOV_WEB_PORT", "8080")))
-    state_dir: Path = field(default_factory=lambda: _path("GOV_STATE_DIR", "var"))
-    models_dir: Path = field(default_factory=lambda: _path("GOV_MODELS_DIR", "models"))
-    rasa_venv: Path = field(default_factory=lambda: _path("GOV_RASA_VENV", ".venvs/rasa"))
-    app_venv: Path = field(default_factory=lambda: _path("GOV_APP_VENV", ".venvs/app"))
-    tracker_db: Path = field(default_factory=lambda: _path("GOV_TRACKER_DB", "var/rasa.db"))
-    cors_origins: str = field(default_factory=lambda: _env("GOV_CORS_ORIGINS", "*"))
+    host: str = field(default_factory=lambda: env("GOV_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(env("GOV_RASA_PORT", "5005")))
+    action_port: int = field(default_factory=lambda: int(env("GOV_ACTION_PORT", "5055")))
+    web_port: int = field(default_factory=lambda: int(env("GOV_WEB_PORT", "8080")))
+    state_dir: Path = field(default_factory=default_state_dir)
+    models_dir: Path = field(default_factory=lambda: env_path("GOV_MODELS_DIR", "models"))
+    rasa_venv: Path = field(default_factory=lambda: env_path("GOV_RASA_VENV", ".venvs/rasa"))
+    app_venv: Path = field(default_factory=lambda: env_path("GOV_APP_VENV", ".venvs/app"))
+    tracker_db: Path = field(
+        default_factory=lambda: env_path("GOV_TRACKER_DB", str(default_state_dir() / "rasa.db"))
+    )
+    cors_origins: str = field(default_factory=lambda: env("GOV_CORS_ORIGINS", "*"))
     ready_timeout: float = field(
-        default_factory=lambda: float(_env("GOV_READY_TIMEOUT", "300"))
+        default_factory=lambda: float(env("GOV_READY_TIMEOUT", "300"))
     )
 
     @property

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from stack.settings import default_state_dir, env
 
 
 def database_url() -> str:
-    url = os.environ.get("GOV_DATABASE_URL")
+    url = env("GOV_DATABASE_URL", "")
     if url:
         return url
-    state = Path(os.environ.get("GOV_STATE_DIR") or "var")
-    state = state if state.is_absolute() else PROJECT_ROOT / state
+    state = default_state_dir()
     state.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{state / 'gov.db'}"
 
