@@ -54,8 +54,13 @@ class ActionAnswerQuestion(Action):
     ) -> list[EventType]:
         question = (tracker.latest_message.get("text") or "").strip()
         language = tracker.get_slot("language") or "zh"
-        # Off the event loop: embedding + search is CPU work, other citizens keep being served.
-        hits = await asyncio.to_thread(SEARCHER.search, question, language, 3) if question else []
+        try:
+            # Off the event loop: embedding + search is CPU work; others keep being served.
+            hits = await asyncio.to_thread(SEARCHER.search, question, language, 3)
+        except Exception:
+            logger.exception("knowledge-base search failed")
+            dispatcher.utter_message(response="utter_kb_error")
+            return [SlotSet("last_answer", None)]
         best = hits[0] if hits else None
         if best is None or best.confidence < SEARCHER.settings.min_score:
             record_unanswered(question, language, tracker.get_latest_input_channel() or "",

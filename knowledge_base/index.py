@@ -24,6 +24,8 @@ from knowledge_base.documents import Document
 from knowledge_base.embedding import Embedder
 
 HNSW_THRESHOLD = 20_000
+# Bumped whenever the layout of a version folder changes; older versions are rebuilt.
+INDEX_FORMAT = 2
 KEEP_VERSIONS = 5
 
 
@@ -35,6 +37,18 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
+
+
+def is_servable(settings: KnowledgeBaseSettings, model: str) -> bool:
+    """True when CURRENT points at a complete version of this format, built with `model`."""
+    version = current_version(settings)
+    if version is None:
+        return False
+    try:
+        manifest = json.loads((version_dir(settings, version) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("format") == INDEX_FORMAT and manifest.get("model") == model
 
 
 def current_version(settings: KnowledgeBaseSettings) -> int | None:
@@ -135,6 +149,7 @@ def _write_version(folder: Path, chunks: list[Chunk], vectors: np.ndarray,
         start, _ = ranges.get(chunk.language, (position, position))
         ranges[chunk.language] = (start, position + 1)
     manifest = {
+        "format": INDEX_FORMAT,
         "model": embedder.name,
         "language_ranges": ranges,
         "dimension": embedder.dimension,

@@ -156,14 +156,26 @@ def _parse_markdown(data: bytes) -> tuple[dict, list[Section]]:
         elif token.type == "list_item_close":
             in_list_item -= 1
         elif token.type == "inline":
+            text = _inline_text(token)
             if pending_heading is not None:
-                builder.heading(pending_heading, token.content)
+                builder.heading(pending_heading, text)
                 pending_heading = None
             else:
-                builder.paragraph(("• " if in_list_item else "") + token.content)
+                builder.paragraph(("• " if in_list_item else "") + text)
         elif token.type in ("fence", "code_block"):
             builder.paragraph(token.content)
     return front_matter, builder.result()
+
+
+def _inline_text(token) -> str:
+    """Plain text of an inline token: **bold**, `code` and [links](url) lose their markup."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "".join(parts) if token.children else token.content
 
 
 def _parse_text(data: bytes) -> tuple[dict, list[Section]]:

@@ -26,7 +26,7 @@ from bot.text import detect_language
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
-from knowledge_base.index import current_version, version_dir
+from knowledge_base.index import INDEX_FORMAT, current_version, version_dir
 from knowledge_base.lexical import LexicalIndex
 
 DENSE_CANDIDATES = 50
@@ -68,6 +68,8 @@ class LoadedIndex:
         self.folder = folder
         self.version = int(folder.name)
         self.manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if self.manifest.get("format") != INDEX_FORMAT:
+            raise RuntimeError(f"index version {self.version} has an old format: run `kb reindex`")
         with open(folder / "chunks.jsonl", encoding="utf-8") as rows:
             self.chunks = [json.loads(line) for line in rows]
         self.index = faiss.read_index(str(folder / "index.faiss"))

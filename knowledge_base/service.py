@@ -12,7 +12,7 @@ from pathlib import Path
 from knowledge_base.config import SAMPLE_DIR, KnowledgeBaseSettings
 from knowledge_base.documents import Document, DocumentError
 from knowledge_base.embedding import Embedder, load_embedder
-from knowledge_base.index import BuildReport, build_version, current_version
+from knowledge_base.index import BuildReport, build_version, is_servable
 from knowledge_base.parsers import SUPPORTED_SUFFIXES, parse_file
 from knowledge_base.store import DocumentStore, StoredDocument
 
@@ -64,8 +64,10 @@ class KnowledgeBase:
         return build_version(self.settings, self.documents(), self._embedder())
 
     def seed_sample(self, sample_dir: Path = SAMPLE_DIR) -> BuildReport | None:
-        """First start: load the shipped sample documents if the store is empty."""
-        if self.store.list() and current_version(self.settings) is not None:
+        """Make the knowledge base servable: load the shipped sample into an empty store, and
+        rebuild when the index is missing, of an older format or built with another model."""
+        model = self.settings.model if self.embedder is None else self.embedder.name
+        if self.store.list() and is_servable(self.settings, model):
             return None
         if not self.store.list():
             for path in sorted(sample_dir.iterdir()):

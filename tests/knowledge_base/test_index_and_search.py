@@ -111,3 +111,21 @@ def test_index_built_with_another_model_is_refused(kb, kb_settings):
 
     with pytest.raises(RuntimeError, match="kb reindex"):
         Searcher(kb_settings, Other()).refresh(force=True)
+
+
+def test_index_of_an_older_format_is_rebuilt_not_served(kb, use_embedder):
+    import json
+
+    from knowledge_base.index import is_servable, version_dir
+
+    folder = version_dir(kb.settings, current_version(kb.settings))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("format")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert not is_servable(kb.settings, use_embedder.name)
+    with pytest.raises(RuntimeError, match="old format"):
+        Searcher(kb.settings, use_embedder).refresh(force=True)
+    report = kb.seed_sample()
+    assert report is not None and report.reused == report.chunks
+    assert is_servable(kb.settings, use_embedder.name)
+    assert kb.seed_sample() is None
