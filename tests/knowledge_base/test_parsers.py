@@ -16,8 +16,8 @@ META = {"id": "doc-1", "title": "Passport guide", "language": "en",
 
 def test_markdown_with_front_matter_and_nested_headings():
     data = ("---\nid: md-1\ntitle: T\nlanguage: zh\ndepartment: health\n---\n# T\n\n"
-            "## 所需材料\n\n- **身份证**。\n- [照片](https://x.example)。\n\n### 补充\n\n其他材料。\n\n## 时限\n\n7天。\n"
-            ).encode()
+            "## 所需材料\n\n- **身份证**。\n- [照片](https://x.example)。\n\n"
+            "### 补充\n\n其他材料。\n\n## 时限\n\n7天。\n").encode()
     document = parse_bytes("x.md", data)
     assert [s.headings for s in document.sections] == [
         ("T", "所需材料"), ("T", "所需材料", "补充"), ("T", "时限")]
