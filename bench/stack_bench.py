@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stack.data import ensure_data
 from stack.services import Service, build_services, wait_until_ready
 from stack.settings import Settings
 from stack.training import ensure_model
@@ -28,6 +29,7 @@ TURNS = [
     "你好", "hello there", "請問你可以幫我做什麼", "what can you do",
     "我想查一下申请进度", "GOV-2024-001234", "what's the status of my application",
     "gov 2023 104567", "谢谢", "thank you so much", "量子色动力学", "tell me a joke",
+    "公积金怎么提取", "How do I register a marriage?", "結婚登記要帶什麼", "办理游艇驾驶证",
 ]
 
 
@@ -107,6 +109,7 @@ def main() -> None:
         Settings(), rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
         state_dir=state, tracker_db=state / "rasa.db",
     )
+    ensure_data(settings)
     model = ensure_model(settings)
     services = build_services(settings, model, api_token=None)
     env = settings.process_env()
