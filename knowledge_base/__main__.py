@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,29 @@ from knowledge_base.documents import DocumentError
 from knowledge_base.index import BuildReport, current_version
 from knowledge_base.service import KnowledgeBase
 
+TEXT = {
+    "en": {
+        "nothing": "knowledge base already initialised; nothing to do",
+        "published": "published index version {version}: {documents} documents, {chunks} chunks "
+                     "({embedded} embedded, {reused} reused) in {seconds:.1f} s",
+        "current": "current", "stale": "expired/superseded",
+        "index": "index version: {version}", "error": "error: {message}",
+    },
+    "zh": {
+        "nothing": "知识库已初始化，无需操作",
+        "published": "已发布索引版本 {version}：{documents} 个文件，{chunks} 个段落"
+                     "（新计算 {embedded}，复用 {reused}），用时 {seconds:.1f} 秒",
+        "current": "现行", "stale": "已过期/已废止",
+        "index": "当前索引版本：{version}", "error": "错误：{message}",
+    },
+}
+
+
+def staff_language() -> str:
+    """--lang, else GOV_STAFF_LANGUAGE, else the terminal's locale (zh_CN.UTF-8 → zh)."""
+    chosen = os.environ.get("GOV_STAFF_LANGUAGE") or os.environ.get("LANG") or "en"
+    return "zh" if chosen.lower().startswith("zh") else "en"
+
 
 def _metadata(path: str | None) -> dict | None:
     if not path:
@@ -20,19 +44,19 @@ def _metadata(path: str | None) -> dict | None:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise DocumentError(f"cannot read metadata file {path}: {error}") from error
+        raise DocumentError(f"cannot read metadata file {path}: {error}",
+                            f"无法读取元数据文件 {path}：{error}") from error
     if not isinstance(data, dict):
-        raise DocumentError(f"metadata file {path} must contain a mapping")
+        raise DocumentError(f"metadata file {path} must contain a mapping",
+                            f"元数据文件 {path} 必须是“字段: 值”的形式")
     return data
 
 
-def _report(report: BuildReport | None) -> None:
+def _report(report: BuildReport | None, text: dict[str, str]) -> None:
     if report is None:
-        print("knowledge base already initialised; nothing to do")
+        print(text["nothing"])
         return
-    print(f"published index version {report.version}: {report.documents} documents, "
-          f"{report.chunks} chunks ({report.embedded} embedded, {report.reused} reused) "
-          f"in {report.seconds:.1f} s")
+    print(text["published"].format(**vars(report)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,22 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed", help="load the shipped sample documents into an empty store")
     unanswered = commands.add_parser("unanswered", help="questions the assistant could not answer")
     unanswered.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--lang", choices=["zh", "en"], default=None,
+                        help="language of messages (default: GOV_STAFF_LANGUAGE or LANG)")
     args = parser.parse_args(argv)
+    language = args.lang or staff_language()
+    text = TEXT[language]
 
     kb = KnowledgeBase(KnowledgeBaseSettings())
     try:
         if args.command in ("add", "update"):
             method = kb.add if args.command == "add" else kb.update
-            _report(method(Path(args.file), _metadata(args.meta)))
+            _report(method(Path(args.file), _metadata(args.meta)), text)
         elif args.command == "remove":
-            _report(kb.remove(args.id))
+            _report(kb.remove(args.id), text)
         elif args.command == "list":
             for stored in kb.list():
                 m = stored.metadata
-                status = "current" if m.is_current() else "expired/superseded"
+                status = text["current"] if m.is_current() else text["stale"]
                 print(f"{m.id:<40} {m.language}  {m.department:<34} "
                       f"{m.effective_date or '-'}  v{m.version}  {status}  {m.title}")
-            print(f"index version: {current_version(kb.settings)}")
+            print(text["index"].format(version=current_version(kb.settings)))
         elif args.command == "show":
             document = kb.show(args.id)
             print(yaml.safe_dump(document.metadata.to_mapping(), allow_unicode=True,
@@ -73,16 +101,16 @@ def main(argv: list[str] | None = None) -> int:
                 print("## " + " › ".join(section.headings))
                 print(section.text + "\n")
         elif args.command == "reindex":
-            _report(kb.reindex())
+            _report(kb.reindex(), text)
         elif args.command == "seed":
-            _report(kb.seed_sample())
+            _report(kb.seed_sample(), text)
         elif args.command == "unanswered":
             from knowledge_base.records import unanswered_summary
 
             for row in unanswered_summary(args.limit):
                 print(f"{row.count:>4}  {row.language}  {row.last_seen[:16]}  {row.text}")
     except DocumentError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(text["error"].format(message=error.message(language)), file=sys.stderr)
         return 2
     return 0
 

@@ -11,7 +11,14 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,100}$")
 
 
 class DocumentError(ValueError):
-    """A document that cannot be accepted; the message says why, in words staff understand."""
+    """A document that cannot be accepted; says why, in English and Chinese, for staff."""
+
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
+
+    def message(self, language: str) -> str:
+        return self.message_zh if language == "zh" else str(self)
 
 
 @dataclass(frozen=True)
@@ -47,21 +54,25 @@ class Metadata:
     def from_mapping(cls, raw: dict) -> Metadata:
         """Validate metadata from front matter, a sidecar file or a staff form."""
         if not isinstance(raw, dict):
-            raise DocumentError("metadata must be a mapping of fields")
+            raise DocumentError("metadata must be a mapping of fields",
+                                "元数据必须是“字段: 值”的形式")
         missing = [name for name in ("id", "title", "language", "department") if not raw.get(name)]
         if missing:
-            raise DocumentError(f"missing metadata: {', '.join(missing)}")
+            raise DocumentError(f"missing metadata: {', '.join(missing)}",
+                                f"缺少元数据：{'、'.join(missing)}")
         doc_id = str(raw["id"]).strip()
         if not _ID.match(doc_id):
-            raise DocumentError(f"invalid id {doc_id!r}: use lowercase letters, digits and '-'")
+            raise DocumentError(f"invalid id {doc_id!r}: use lowercase letters, digits and '-'",
+                                f"编号 {doc_id!r} 无效：只能用小写字母、数字和“-”")
         language = str(raw["language"]).strip().lower()
         if language not in LANGUAGES:
-            raise DocumentError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+            raise DocumentError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}",
+                                f"语言必须是 {'、'.join(LANGUAGES)} 之一，而不是 {language!r}")
         try:
             version = int(raw.get("version") or 1)
         except (TypeError, ValueError) as error:
             message = f"version must be a whole number: {raw.get('version')!r}"
-            raise DocumentError(message) from error
+            raise DocumentError(message, f"版本号必须是整数：{raw.get('version')!r}") from error
         return cls(
             id=doc_id,
             title=str(raw["title"]).strip(),
@@ -95,7 +106,8 @@ def _date(value: object, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError as error:
-        raise DocumentError(f"{name} must be a date like 2024-03-01, not {value!r}") from error
+        raise DocumentError(f"{name} must be a date like 2024-03-01, not {value!r}",
+                            f"{name} 必须是日期，例如 2024-03-01，而不是 {value!r}") from error
 
 
 @dataclass(frozen=True)

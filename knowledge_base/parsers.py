@@ -33,11 +33,12 @@ def parse_file(
     """Parse a file on disk; metadata comes from the argument, front matter or `<file>.meta.yml`."""
     path = Path(path)
     if not path.is_file():
-        raise DocumentError(f"no such file: {path.name}")
+        raise DocumentError(f"no such file: {path.name}", f"找不到文件：{path.name}")
     size = path.stat().st_size
     if size > max_bytes:
         raise DocumentError(
-            f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB"
+            f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB",
+            f"{path.name} 有 {size / 1048576:.1f} MB，超过上限 {max_bytes / 1048576:.0f} MB",
         )
     sidecar = path.with_name(path.name + ".meta.yml")
     if metadata is None and sidecar.is_file():
@@ -52,21 +53,24 @@ def parse_bytes(
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
-            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"
+            f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}",
+            f"不支持的文件类型 {suffix or '（无）'}；请使用 {'、'.join(SUPPORTED_SUFFIXES)}",
         )
     if len(data) > max_bytes:
-        raise DocumentError(f"file is larger than {max_bytes / 1048576:.0f} MB")
+        raise DocumentError(f"file is larger than {max_bytes / 1048576:.0f} MB",
+                            f"文件超过 {max_bytes / 1048576:.0f} MB")
     if not data.strip():
-        raise DocumentError("the file is empty")
+        raise DocumentError("the file is empty", "文件是空的")
     parser = _PARSERS[suffix]
     front_matter, sections = parser(data)
     raw = {**(front_matter or {}), **(metadata or {})}
     if not raw:
-        raise DocumentError("no metadata: add front matter or a .meta.yml file (id, title, ...)")
+        raise DocumentError("no metadata: add front matter or a .meta.yml file (id, title, ...)",
+                            "没有元数据：请在文件开头或 .meta.yml 文件中填写编号、标题等")
     meta = Metadata.from_mapping(raw)
     sections = tuple(s for s in sections if s.text.strip())
     if not sections:
-        raise DocumentError("no readable text found in the document")
+        raise DocumentError("no readable text found in the document", "文件中没有可读取的文字")
     return Document(meta, tuple(_root_title(meta.title, s) for s in sections))
 
 
@@ -82,9 +86,11 @@ def _load_yaml(text: str, name: str) -> dict:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise DocumentError(f"{name}: metadata is not valid YAML ({error})") from error
+        raise DocumentError(f"{name}: metadata is not valid YAML ({error})",
+                            f"{name}：元数据格式（YAML）有误（{error}）") from error
     if data is not None and not isinstance(data, dict):
-        raise DocumentError(f"{name}: metadata must be a mapping")
+        raise DocumentError(f"{name}: metadata must be a mapping",
+                            f"{name}：元数据必须是“字段: 值”的形式")
     return data or {}
 
 
@@ -97,7 +103,8 @@ def decode_text(data: bytes) -> str:
             continue
         if _looks_like_text(text):
             return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise DocumentError("the text is not in a readable encoding (save it as UTF-8)")
+    raise DocumentError("the text is not in a readable encoding (save it as UTF-8)",
+                        "文字编码无法识别（请另存为 UTF-8）")
 
 
 def _looks_like_text(text: str) -> bool:
@@ -237,12 +244,13 @@ def _parse_pdf(data: bytes) -> tuple[dict, list[Section]]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DocumentError("the PDF is password-protected")
+            raise DocumentError("the PDF is password-protected", "PDF 文件设有密码")
         lines = [line for page in reader.pages for line in (page.extract_text() or "").split("\n")]
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise DocumentError(f"the PDF cannot be read ({type(error).__name__})") from error
+        raise DocumentError(f"the PDF cannot be read ({type(error).__name__})",
+                            f"PDF 文件无法读取（{type(error).__name__}）") from error
     return {}, _sections_from_lines(lines)
 
 
@@ -253,13 +261,16 @@ def _parse_docx(data: bytes) -> tuple[dict, list[Section]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as error:
-        raise DocumentError("the DOCX file is damaged (not a valid Word document)") from error
+        raise DocumentError("the DOCX file is damaged (not a valid Word document)",
+                            "DOCX 文件已损坏（不是有效的 Word 文档）") from error
     if total > MAX_DOCX_UNCOMPRESSED:
-        raise DocumentError("the DOCX file unpacks to more than 50 MB; refusing to open it")
+        raise DocumentError("the DOCX file unpacks to more than 50 MB; refusing to open it",
+                            "DOCX 文件解压后超过 50 MB，拒绝打开")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises many types for broken packages
-        raise DocumentError(f"the DOCX file cannot be read ({type(error).__name__})") from error
+        raise DocumentError(f"the DOCX file cannot be read ({type(error).__name__})",
+                            f"DOCX 文件无法读取（{type(error).__name__}）") from error
     builder = _SectionBuilder()
     for paragraph in document.paragraphs:
         style = (paragraph.style.name if paragraph.style is not None else "") or ""

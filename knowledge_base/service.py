@@ -54,7 +54,7 @@ class KnowledgeBase:
     def show(self, doc_id: str) -> Document:
         stored = self.store.get(doc_id)
         if stored is None:
-            raise DocumentError(f"no document with id {doc_id!r}")
+            raise DocumentError(f"no document with id {doc_id!r}", f"没有编号为 {doc_id!r} 的文件")
         return stored.load(self.settings.max_file_bytes)
 
     def documents(self) -> list[Document]:

@@ -59,9 +59,11 @@ class DocumentStore:
         document = parse_bytes(filename, data, metadata, self.max_bytes)
         exists = self._folder(document.id).exists()
         if exists and not replace:
-            raise DocumentError(f"a document with id {document.id!r} already exists; use update")
+            raise DocumentError(f"a document with id {document.id!r} already exists; use update",
+                                f"编号为 {document.id!r} 的文件已存在；请用更新")
         if replace and not exists:
-            raise DocumentError(f"no document with id {document.id!r}; use add")
+            raise DocumentError(f"no document with id {document.id!r}; use add",
+                                f"没有编号为 {document.id!r} 的文件；请用新增")
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{document.id}-", dir=self.root))
         suffix = Path(filename).suffix.lower()
@@ -84,5 +86,5 @@ class DocumentStore:
     def remove(self, doc_id: str) -> None:
         folder = self._folder(doc_id)
         if not folder.is_dir():
-            raise DocumentError(f"no document with id {doc_id!r}")
+            raise DocumentError(f"no document with id {doc_id!r}", f"没有编号为 {doc_id!r} 的文件")
         shutil.rmtree(folder)
