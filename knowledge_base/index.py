@@ -24,8 +24,9 @@ from knowledge_base.documents import Document
 from knowledge_base.embedding import Embedder
 
 HNSW_THRESHOLD = 20_000
-# Bumped whenever the layout of a version folder changes; older versions are rebuilt.
-INDEX_FORMAT = 2
+# Bumped whenever the layout of a version folder, or what parsing and chunking produce,
+# changes; versions of an older format are rebuilt by setup (`kb seed`).
+INDEX_FORMAT = 3
 KEEP_VERSIONS = 5
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 
 from stack.data import ensure_data
-from stack.environments import ensure_all, relock
+from stack.environments import ensure_all, ensure_test_browser, relock
 from stack.services import running_stack
 from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
@@ -41,6 +41,7 @@ def run(settings: Settings) -> None:
 
 def test(settings: Settings, pytest_args: list[str]) -> int:
     setup(settings)
+    ensure_test_browser()
     env = settings.process_env()
     steps = [
         [str(settings.app_venv / "bin" / "ruff"), "check", "."],

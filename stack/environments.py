@@ -89,6 +89,22 @@ def ensure_webchat_assets() -> None:
     run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=webchat)
 
 
+def ensure_test_browser() -> None:
+    """Debian's Chromium (and CJK fonts for readable screenshots) for the real-browser tests.
+
+    Playwright's own browser download cannot work offline; its library drives this one.
+    """
+    if shutil.which("chromium") and Path("/usr/share/fonts/opentype/noto").is_dir():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("[setup] chromium missing and not root: the browser test will be skipped", flush=True)
+        return
+    print("[setup] installing chromium and CJK fonts for the browser tests ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], env=env)
+
+
 def run(argv: list[str], cwd: Path = PROJECT_ROOT, env: dict[str, str] | None = None) -> None:
     completed = subprocess.run(argv, cwd=cwd, env=env)
     if completed.returncode != 0:
