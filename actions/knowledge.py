@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.privacy import mask_personal_data
+from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
 from knowledge_base.search import Hit, Searcher
 
@@ -87,7 +88,7 @@ class ActionRecordFeedback(Action):
         if not chunk_id:
             dispatcher.utter_message(response="utter_feedback_nothing_to_rate")
             return []
-        record_feedback(chunk_id, chunk_id.split("#", 1)[0], helpful,
+        record_feedback(chunk_id, doc_id_of(chunk_id), helpful,
                         tracker.get_slot("last_question") or "",
                         tracker.get_slot("language") or "zh",
                         tracker.get_latest_input_channel() or "")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import sys
 import tempfile
@@ -89,14 +88,6 @@ def report(label: str, latencies: list[float], seconds: float | None = None) -> 
     print(line, flush=True)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sequential", type=int, default=120, help="sequential turns")
@@ -105,10 +96,7 @@ def main() -> None:
     args = parser.parse_args()
 
     state = Path(tempfile.mkdtemp(prefix="gov-bench-"))
-    settings = dataclasses.replace(
-        Settings(), rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
-        state_dir=state, tracker_db=state / "rasa.db",
-    )
+    settings = Settings().isolated(state)
     ensure_data(settings)
     model = ensure_model(settings)
     services = build_services(settings, model, api_token=None)

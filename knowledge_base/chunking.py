@@ -38,6 +38,15 @@ class Chunk:
         return " / ".join(self.headings) + "\n" + self.text
 
 
+def chunk_id(doc_id: str, position: int) -> str:
+    return f"{doc_id}#{position}"
+
+
+def doc_id_of(chunk_id_: str) -> str:
+    """The document a chunk id belongs to (ids are `<doc id>#<position>`)."""
+    return chunk_id_.split("#", 1)[0]
+
+
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
@@ -74,7 +83,7 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
             text = _join(sentences[start:end], document.metadata.language)
             chunks.append(
                 Chunk(
-                    id=f"{document.id}#{len(chunks)}",
+                    id=chunk_id(document.id, len(chunks)),
                     doc_id=document.id,
                     headings=section.headings,
                     position=len(chunks),

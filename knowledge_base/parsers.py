@@ -31,6 +31,14 @@ def parse_file(
     path: Path, metadata: dict | None = None, max_bytes: int = 20 * 1024 * 1024
 ) -> Document:
     """Parse a file on disk; metadata comes from the argument, front matter or `<file>.meta.yml`."""
+    data, metadata = read_file(path, metadata, max_bytes)
+    return parse_bytes(Path(path).name, data, metadata, max_bytes)
+
+
+def read_file(
+    path: Path, metadata: dict | None = None, max_bytes: int = 20 * 1024 * 1024
+) -> tuple[bytes, dict | None]:
+    """A file's bytes and its sidecar metadata (`<file>.meta.yml`) unless metadata is given."""
     path = Path(path)
     if not path.is_file():
         raise DocumentError(f"no such file: {path.name}", f"找不到文件：{path.name}")
@@ -43,7 +51,7 @@ def parse_file(
     sidecar = path.with_name(path.name + ".meta.yml")
     if metadata is None and sidecar.is_file():
         metadata = _load_yaml(sidecar.read_text(encoding="utf-8"), sidecar.name)
-    return parse_bytes(path.name, path.read_bytes(), metadata, max_bytes)
+    return path.read_bytes(), metadata
 
 
 def parse_bytes(

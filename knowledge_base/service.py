@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge_base.config import SAMPLE_DIR, KnowledgeBaseSettings
-from knowledge_base.documents import Document, DocumentError
+from knowledge_base.documents import Document
 from knowledge_base.embedding import Embedder, load_embedder
 from knowledge_base.index import BuildReport, build_version, is_servable
-from knowledge_base.parsers import SUPPORTED_SUFFIXES, parse_file
+from knowledge_base.parsers import SUPPORTED_SUFFIXES, read_file
 from knowledge_base.store import DocumentStore, StoredDocument
 
 
@@ -38,11 +38,13 @@ class KnowledgeBase:
         return self._put(path, metadata, replace=True)
 
     def _put(self, path: Path, metadata: dict | None, *, replace: bool) -> BuildReport:
-        path = Path(path)
-        document = parse_file(path, metadata, self.settings.max_file_bytes)  # fail before storing
-        self.store.put(path.name, path.read_bytes(), document.metadata.to_mapping(),
-                       replace=replace)
+        self._store_file(Path(path), metadata, replace=replace)
         return self.reindex()
+
+    def _store_file(self, path: Path, metadata: dict | None, *, replace: bool) -> Document:
+        """The store parses before it writes, so a broken file changes nothing."""
+        data, metadata = read_file(path, metadata, self.settings.max_file_bytes)
+        return self.store.put(path.name, data, metadata, replace=replace)
 
     def remove(self, doc_id: str) -> BuildReport:
         self.store.remove(doc_id)
@@ -52,10 +54,7 @@ class KnowledgeBase:
         return self.store.list()
 
     def show(self, doc_id: str) -> Document:
-        stored = self.store.get(doc_id)
-        if stored is None:
-            raise DocumentError(f"no document with id {doc_id!r}", f"没有编号为 {doc_id!r} 的文件")
-        return stored.load(self.settings.max_file_bytes)
+        return self.store.require(doc_id).load(self.settings.max_file_bytes)
 
     def documents(self) -> list[Document]:
         return [stored.load(self.settings.max_file_bytes) for stored in self.store.list()]
@@ -72,7 +71,5 @@ class KnowledgeBase:
         if not self.store.list():
             for path in sorted(sample_dir.iterdir()):
                 if path.suffix.lower() in SUPPORTED_SUFFIXES and path.name != "README.md":
-                    document = parse_file(path, None, self.settings.max_file_bytes)
-                    self.store.put(path.name, path.read_bytes(), document.metadata.to_mapping(),
-                                   replace=False)
+                    self._store_file(path, None, replace=False)
         return self.reindex()

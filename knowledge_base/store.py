@@ -44,6 +44,12 @@ class DocumentStore:
         folder = self._folder(doc_id)
         return self._read(folder) if folder.is_dir() else None
 
+    def require(self, doc_id: str) -> StoredDocument:
+        stored = self.get(doc_id)
+        if stored is None:
+            raise DocumentError(f"no document with id {doc_id!r}", f"没有编号为 {doc_id!r} 的文件")
+        return stored
+
     def _read(self, folder: Path) -> StoredDocument | None:
         meta_file = folder / "metadata.yml"
         sources = [p for p in folder.glob("source.*")] if folder.is_dir() else []
@@ -84,7 +90,4 @@ class DocumentStore:
         return document
 
     def remove(self, doc_id: str) -> None:
-        folder = self._folder(doc_id)
-        if not folder.is_dir():
-            raise DocumentError(f"no document with id {doc_id!r}", f"没有编号为 {doc_id!r} 的文件")
-        shutil.rmtree(folder)
+        shutil.rmtree(self.require(doc_id).path.parent)

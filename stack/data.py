@@ -7,7 +7,8 @@ from stack.settings import Settings
 
 
 def ensure_data(settings: Settings) -> None:
-    """Idempotent: migrations run to head; the sample KB is loaded only into an empty store."""
+    """Idempotent: migrations run to head; the sample KB is loaded only into an empty store,
+    and the index is rebuilt only when missing, stale or built with another model."""
     python = str(settings.app_venv / "bin" / "python")
     env = settings.process_env()
     run([python, "-m", "storage.migrate"], env=env)

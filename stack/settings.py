@@ -6,7 +6,9 @@ unless given absolute.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +26,15 @@ def env_path(name: str, default: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def default_state_dir() -> Path:
     """GOV_STATE_DIR: tracker DB, database, knowledge base, logs, caches."""
     return env_path("GOV_STATE_DIR", "var")
-
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,13 @@ class Settings:
     @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    def isolated(self, state_dir: Path) -> Settings:
+        """A copy on free ports with its own state folder, to run beside `make run`."""
+        return dataclasses.replace(
+            self, rasa_port=_free_port(), action_port=_free_port(), web_port=_free_port(),
+            state_dir=state_dir, tracker_db=state_dir / "rasa.db",
+        )
 
     def process_env(self) -> dict[str, str]:
         """Environment for every child process: no telemetry, every cache under state_dir."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import socket
 from typing import Iterator
 
 import pytest
@@ -17,12 +16,6 @@ from stack.data import ensure_data
 from stack.services import running_stack
 from stack.settings import Settings
 from stack.training import ensure_model
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,14 +27,7 @@ class RunningStack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     state = tmp_path_factory.mktemp("state")
-    settings = dataclasses.replace(
-        Settings(),
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        state_dir=state,
-        tracker_db=state / "rasa.db",
-    )
+    settings = Settings().isolated(state)
     token = secrets.token_urlsafe(16)
     ensure_data(settings)
     model = ensure_model(settings)
