@@ -28,7 +28,8 @@ async def page_config(request: web.Request) -> web.Response:
 async def socket_io_client(request: web.Request) -> web.FileResponse:
     if not SOCKET_IO_CLIENT.is_file():
         raise web.HTTPServiceUnavailable(
-            text="socket.io client missing: run `make setup` (npm ci in webchat/)"
+            text="socket.io client missing: run `make setup` (npm ci in webchat/)\n"
+                 "缺少 socket.io 客户端：请运行 `make setup`（在 webchat/ 中执行 npm ci）"
         )
     return web.FileResponse(SOCKET_IO_CLIENT)
 
