@@ -1,4 +1,5 @@
-"""Preparing the state a fresh install needs: database schema and the sample knowledge base."""
+"""Preparing the state a fresh install needs: database schema, demo case data and the sample
+knowledge base."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from stack.settings import Settings
 
 
 def ensure_data(settings: Settings) -> None:
-    """Idempotent: migrations run to head; the sample KB is loaded only into an empty store,
-    and the index is rebuilt only when missing, stale or built with another model."""
+    """Idempotent: migrations run to head; the department catalogue is refreshed and demo
+    applications generated only into an empty table; the sample KB is loaded only into an
+    empty store, and the index is rebuilt only when missing, stale or built with another model."""
     python = str(settings.app_venv / "bin" / "python")
     env = settings.process_env()
     run([python, "-m", "storage.migrate"], env=env)
+    run([python, "-m", "storage.seed"], env=env)
     run([python, "-m", "knowledge_base", "seed"], env=env)

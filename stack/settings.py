@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +38,26 @@ def default_state_dir() -> Path:
     return env_path("GOV_STATE_DIR", "var")
 
 
+def persistent_secret(path: Path) -> str:
+    """A random secret kept in an owner-only file, created on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = field(default_factory=lambda: env("GOV_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(env("GOV_RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(env("GOV_ACTION_PORT", "5055")))
     web_port: int = field(default_factory=lambda: int(env("GOV_WEB_PORT", "8080")))
+    staff_port: int = field(default_factory=lambda: int(env("GOV_STAFF_PORT", "8081")))
     state_dir: Path = field(default_factory=default_state_dir)
     models_dir: Path = field(default_factory=lambda: env_path("GOV_MODELS_DIR", "models"))
     rasa_venv: Path = field(default_factory=lambda: env_path("GOV_RASA_VENV", ".venvs/rasa"))
@@ -54,6 +69,15 @@ class Settings:
     ready_timeout: float = field(
         default_factory=lambda: float(env("GOV_READY_TIMEOUT", "300"))
     )
+
+    def staff_api_token(self) -> str:
+        """GOV_STAFF_API_TOKEN, else a token generated once into the state folder."""
+        return env("GOV_STAFF_API_TOKEN", "") or persistent_secret(
+            self.state_dir / "staff-api.token")
+
+    @property
+    def staff_url(self) -> str:
+        return f"http://{self.host}:{self.staff_port}"
 
     @property
     def rasa_url(self) -> str:
@@ -79,7 +103,7 @@ class Settings:
         """A copy on free ports with its own state folder, to run beside `make run`."""
         return dataclasses.replace(
             self, rasa_port=_free_port(), action_port=_free_port(), web_port=_free_port(),
-            state_dir=state_dir, tracker_db=state_dir / "rasa.db",
+            staff_port=_free_port(), state_dir=state_dir, tracker_db=state_dir / "rasa.db",
         )
 
     def process_env(self) -> dict[str, str]:

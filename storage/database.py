@@ -35,7 +35,12 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=8)
 def sessions(url: str | None = None) -> sessionmaker[Session]:
-    """A session factory per database URL, created once per process."""
+    """A session factory per database URL (default: GOV_DATABASE_URL as set now), created once
+    per process and URL."""
+    return _sessions(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _sessions(url: str) -> sessionmaker[Session]:
     return sessionmaker(make_engine(url), expire_on_commit=False)

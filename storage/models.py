@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -44,3 +44,152 @@ class AnswerFeedback(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Department(Base):
+    """A department citizens' requests are routed to; names and contacts in both languages."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(160))
+    # Short names citizens use ("城管", "tax office"), separated by "|".
+    aliases: Mapped[str] = mapped_column(Text, default="")
+    responsibilities_zh: Mapped[str] = mapped_column(Text, default="")
+    responsibilities_en: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    hotline: Mapped[str] = mapped_column(String(20), default="12345")
+    address_zh: Mapped[str] = mapped_column(String(200), default="")
+    address_en: Mapped[str] = mapped_column(String(200), default="")
+    hours_zh: Mapped[str] = mapped_column(String(120), default="")
+    hours_en: Mapped[str] = mapped_column(String(160), default="")
+    portal: Mapped[str] = mapped_column(String(200), default="")
+    response_days: Mapped[int] = mapped_column(Integer, default=5)
+
+
+class Application(Base):
+    """An application for a public service. The verification secrets are keyed, salted hashes
+    (`storage.secrets`): the database alone cannot tell anyone the digits."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True, index=True)
+    service_type: Mapped[str] = mapped_column(String(64), index=True)
+    service_name_zh: Mapped[str] = mapped_column(String(120))
+    service_name_en: Mapped[str] = mapped_column(String(160))
+    applicant_name: Mapped[str] = mapped_column(String(120))
+    phone_last4_hash: Mapped[str] = mapped_column(String(160))
+    id_last4_hash: Mapped[str] = mapped_column(String(160))
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    next_step_zh: Mapped[str] = mapped_column(Text, default="")
+    next_step_en: Mapped[str] = mapped_column(Text, default="")
+    expected_completion: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+    history: Mapped[list[ApplicationEvent]] = relationship(
+        back_populates="application", order_by="ApplicationEvent.at",
+        cascade="all, delete-orphan",
+    )
+
+
+class ApplicationEvent(Base):
+    """One step in an application's status history, worded for the citizen in both languages."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    title_zh: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(160))
+    note_zh: Mapped[str] = mapped_column(Text, default="")
+    note_en: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    application: Mapped[Application] = relationship(back_populates="history")
+
+
+class Ticket(Base):
+    """A complaint, report or request passed to a department. Text is stored masked."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True, index=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(32), default="unknown")
+    language: Mapped[str] = mapped_column(String(8))
+    routing_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    routed_by: Mapped[str] = mapped_column(String(16), default="classifier")
+    phone_last4_hash: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    response_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+    history: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.at", cascade="all, delete-orphan"
+    )
+
+
+class TicketEvent(Base):
+    """A status change or a department's note on a ticket, shown to the verified citizen."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    note_zh: Mapped[str] = mapped_column(Text, default="")
+    note_en: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="history")
+
+
+class LookupAttempt(Base):
+    """Audit of every status look-up; failures within the window drive the lockout."""
+
+    __tablename__ = "lookup_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(160), index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="unknown")
+    reference: Mapped[str] = mapped_column(String(24), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # verified | failed | locked
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class Handoff(Base):
+    """A conversation waiting for (or taken by) a member of staff, with its masked transcript."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(160), index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="unknown")
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))  # requested | repeated_failure | locked_out
+    transcript: Mapped[str] = mapped_column(Text)  # JSON list of {"sender", "text", "at"}
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    within_office_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    taken_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -1,0 +1,113 @@
+"""Tickets: a citizen's complaint, report or request passed to the responsible department."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.privacy import mask_personal_data
+from bot.text import normalize
+from storage.clock import add_working_days, local, utc_now
+from storage.database import sessions
+from storage.departments import DepartmentView, department_view
+from storage.models import Department, Ticket, TicketEvent
+from storage.secrets import hash_secret
+
+MAX_TEXT_CHARS = 4000
+
+# Cue words (matched on normalised, simplified, lower-cased text) for the kind of request.
+_CATEGORY_CUES = (
+    ("complaint", re.compile(r"投诉|complain")),
+    ("report", re.compile(r"举报|\breport")),
+    ("suggestion", re.compile(r"建议|suggest")),
+)
+_CATEGORY_TITLES = {
+    "complaint": ("投诉", "Complaint"),
+    "report": ("举报", "Report"),
+    "suggestion": ("建议", "Suggestion"),
+    "request": ("诉求", "Request"),
+}
+_STATUS_TITLES = {
+    "open": ("已受理，等待部门处理", "Received, waiting for the department"),
+    "in_progress": ("部门正在处理", "Being handled by the department"),
+    "resolved": ("已办结", "Resolved"),
+    "closed": ("已关闭", "Closed"),
+}
+
+
+def categorize(text: str) -> str:
+    folded = normalize(text)
+    return next((name for name, cue in _CATEGORY_CUES if cue.search(folded)), "request")
+
+
+def category_title(category: str, language: str) -> str:
+    zh, en = _CATEGORY_TITLES.get(category, _CATEGORY_TITLES["request"])
+    return zh if language == "zh" else en
+
+
+def status_title(status: str, language: str) -> str:
+    zh, en = _STATUS_TITLES.get(status, (status, status))
+    return zh if language == "zh" else en
+
+
+@dataclass(frozen=True)
+class TicketReceipt:
+    reference: str
+    category: str
+    department: DepartmentView
+    response_due: dt.date
+
+
+def _new_reference(now: dt.datetime) -> str:
+    """Random, not sequential: a reference says nothing about other citizens' tickets."""
+    return f"T-{local(now):%Y%m%d}-{secrets.randbelow(10**6):06d}"
+
+
+def create_ticket(text: str, department_id: str, language: str, channel: str,
+                  confidence: float, routed_by: str, phone_last4: str,
+                  url: str | None = None) -> TicketReceipt:
+    now = utc_now()
+    category = categorize(text)
+    for _attempt in range(5):
+        try:
+            with sessions(url).begin() as session:
+                department = session.get(Department, department_id)
+                if department is None:
+                    raise ValueError(f"unknown department {department_id!r}")
+                due = add_working_days(local(now).date(), department.response_days)
+                ticket = Ticket(
+                    reference=_new_reference(now), department_id=department_id,
+                    category=category, text=mask_personal_data(text)[:MAX_TEXT_CHARS],
+                    channel=channel or "unknown", language=language,
+                    routing_confidence=round(confidence, 4), routed_by=routed_by,
+                    phone_last4_hash=hash_secret(phone_last4), status="open",
+                    response_due=due, created_at=now, updated_at=now,
+                )
+                ticket.history.append(TicketEvent(status="open", at=now))
+                session.add(ticket)
+                session.flush()
+                return TicketReceipt(ticket.reference, category,
+                                     department_view(department, language), due)
+        except IntegrityError:  # reference collision: draw another
+            continue
+    raise RuntimeError("could not allocate a ticket reference")
+
+
+def update_ticket(reference: str, status: str, note_zh: str = "", note_en: str = "",
+                  url: str | None = None) -> None:
+    """A department's progress on a ticket (used by staff tools and the demo seed)."""
+    if status not in _STATUS_TITLES:
+        raise ValueError(f"unknown ticket status {status!r}")
+    with sessions(url).begin() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+        if ticket is None:
+            raise KeyError(reference)
+        now = utc_now()
+        ticket.status, ticket.updated_at = status, now
+        ticket.history.append(TicketEvent(status=status, note_zh=note_zh, note_en=note_en,
+                                          at=now))

@@ -1,0 +1,53 @@
+"""Shared fixtures: a database of each kind the machine runs, and a private secret key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "GOV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+def _postgres_available() -> bool:
+    try:
+        with create_engine(POSTGRES_ADMIN_URL).connect() as connection:
+            connection.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema in the machine's PostgreSQL, started if it is installed but stopped."""
+    if not _postgres_available() and os.path.isdir("/etc/postgresql"):
+        subprocess.run(START_POSTGRES, shell=True, check=False, capture_output=True)
+    if not _postgres_available():
+        pytest.skip("PostgreSQL is not installed on this machine")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(POSTGRES_ADMIN_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f"create schema {schema}"))
+    yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(text(f"drop schema {schema} cascade"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'gov.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(autouse=True)
+def _private_secret_key(tmp_path, monkeypatch):
+    """Verification hashes are keyed; each test gets its own key file."""
+    monkeypatch.setenv("GOV_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
