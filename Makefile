@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run test setup train bench-nlu bench-kb bench-stack lock
+.PHONY: run test setup train bench-nlu bench-kb bench-routing bench-stack lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -20,6 +20,9 @@ bench-nlu:      ## intent accuracy / macro-F1 / out-of-scope fallback on the hel
 
 bench-kb:       ## knowledge-base Recall@k / MRR / no-answer precision, query latency at 1k and 50k chunks
 	$(PYTHON) -m stack bench-kb
+
+bench-routing:  ## department routing accuracy / macro-F1 / confusions on the held-out requests
+	$(PYTHON) -m stack bench-routing
 
 bench-stack:    ## start-up time, REST latency p50/p95/p99, throughput, memory
 	$(PYTHON) -m stack bench-stack

@@ -13,6 +13,7 @@ Vectors are L2-normalised float32, so inner product is cosine similarity.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -82,8 +83,10 @@ class SentenceTransformerEmbedder:
         return _unit(vectors)
 
 
+@lru_cache(maxsize=4)
 def load_embedder(spec: str) -> Embedder:
-    """`use-multilingual-v3` or `sentence-transformers:/path/to/model`."""
+    """`use-multilingual-v3` or `sentence-transformers:/path/to/model`; one instance per
+    process and model, shared by search and routing."""
     if spec == UniversalSentenceEncoder.name:
         return UniversalSentenceEncoder()
     if spec.startswith(SENTENCE_TRANSFORMERS_PREFIX):

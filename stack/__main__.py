@@ -64,6 +64,8 @@ def bench(settings: Settings, name: str) -> int:
                 "--model", str(ensure_model(settings))]
     elif name == "bench-kb":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_eval.py"]
+    elif name == "bench-routing":
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
     else:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py"]
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=settings.process_env()).returncode
@@ -71,7 +73,8 @@ def bench(settings: Settings, name: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    commands = ["setup", "train", "run", "test", "lock", "bench-nlu", "bench-kb", "bench-stack"]
+    commands = ["setup", "train", "run", "test", "lock", "bench-nlu", "bench-kb", "bench-routing",
+                "bench-stack"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()

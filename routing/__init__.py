@@ -1,0 +1,1 @@
+"""Choosing the department responsible for a citizen's complaint, report or request."""
