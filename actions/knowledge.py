@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -18,6 +18,7 @@ from bot.privacy import mask_personal_data
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
 from knowledge_base.search import Hit, Searcher
+from storage.config import CaseworkSettings
 
 logger = logging.getLogger(__name__)
 SEARCHER = Searcher()
@@ -66,14 +67,25 @@ class ActionAnswerQuestion(Action):
         if best is None or best.confidence < SEARCHER.settings.min_score:
             record_unanswered(question, language, tracker.get_latest_input_channel() or "",
                               best.confidence if best else None, best.doc_id if best else None)
-            dispatcher.utter_message(response="utter_kb_no_answer")
-            return [SlotSet("last_answer", None)]
+            return self._not_answered(dispatcher, tracker)
         dispatcher.utter_message(response="utter_kb_answer", **citation(best))
         if best.language != language:
             dispatcher.utter_message(response="utter_kb_other_language")
         logger.info("answered %r from %s (confidence %.3f)", mask_personal_data(question)[:80],
                     best.chunk_id, best.confidence)
-        return [SlotSet("last_answer", best.chunk_id), SlotSet("last_question", question)]
+        return [SlotSet("last_answer", best.chunk_id), SlotSet("last_question", question),
+                SlotSet("failed_turns", 0)]
+
+    @staticmethod
+    def _not_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Say so honestly; after several misses in a row, hand over to a person."""
+        failures = int(tracker.get_slot("failed_turns") or 0) + 1
+        events: list[EventType] = [SlotSet("last_answer", None), SlotSet("failed_turns", failures)]
+        if failures >= CaseworkSettings().failures_before_handoff:
+            dispatcher.utter_message(response="utter_handoff_after_failures")
+            return [*events, FollowupAction("action_handoff")]
+        dispatcher.utter_message(response="utter_kb_no_answer")
+        return events
 
 
 class ActionRecordFeedback(Action):

@@ -7,6 +7,7 @@ talks to. Each service logs to its own file under the state folder.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -91,8 +92,9 @@ def wait_until_ready(services: Sequence[Service], timeout: float) -> float:
     return time.monotonic() - started
 
 
-def build_services(settings: Settings, model_path: Path, api_token: str | None) -> list[Service]:
-    """The action server, the Rasa server and the web chat page, configured from `settings`."""
+def build_services(settings: Settings, model_path: Path, api_token: str) -> list[Service]:
+    """The action server, the Rasa server, the web chat page and the staff API, configured
+    from `settings`. Rasa's HTTP API is on (with `api_token`) so staff can resume conversations."""
     rasa_argv = [
         str(settings.rasa_venv / "bin" / "rasa"),
         "run",
@@ -103,9 +105,8 @@ def build_services(settings: Settings, model_path: Path, api_token: str | None) 
         "--port", str(settings.rasa_port),
         "--cors", settings.cors_origins,
         "--log-file", str(settings.logs_dir / "rasa-events.log"),
+        "--enable-api", "--auth-token", api_token,
     ]
-    if api_token:
-        rasa_argv += ["--enable-api", "--auth-token", api_token]
     app_python = str(settings.app_venv / "bin" / "python")
     return [
         Service(
@@ -115,13 +116,8 @@ def build_services(settings: Settings, model_path: Path, api_token: str | None) 
             health_url=f"{settings.action_url}/health",
             log_path=settings.logs_dir / "actions.log",
         ),
-        Service(
-            name="web chat",
-            argv=[app_python, "-m", "webchat", "--host", settings.host,
-                  "--port", str(settings.web_port), "--rasa-url", settings.rasa_url],
-            health_url=f"{settings.web_url}/healthz",
-            log_path=settings.logs_dir / "webchat.log",
-        ),
+        _web_service(settings, "web chat", "webchat", settings.web_port),
+        _web_service(settings, "staff api", "staff", settings.staff_port),
         Service(
             name="rasa server",
             argv=rasa_argv,
@@ -131,13 +127,25 @@ def build_services(settings: Settings, model_path: Path, api_token: str | None) 
     ]
 
 
+def _web_service(settings: Settings, name: str, module: str, port: int) -> Service:
+    """One of the project's aiohttp apps: `python -m <module>`, health at /healthz."""
+    return Service(
+        name=name,
+        argv=[str(settings.app_venv / "bin" / "python"), "-m", module, "--host", settings.host,
+              "--port", str(port), "--rasa-url", settings.rasa_url],
+        health_url=f"http://{settings.host}:{port}/healthz",
+        log_path=settings.logs_dir / f"{module}.log",
+    )
+
+
 @contextmanager
 def running_stack(
     settings: Settings, model_path: Path, api_token: str | None = None
 ) -> Iterator[list[Service]]:
     """Start every service, wait for all to be ready, yield them, and always stop them."""
+    api_token = api_token or secrets.token_urlsafe(24)
     services = build_services(settings, model_path, api_token)
-    env = settings.process_env()
+    env = {**settings.process_env(), "GOV_RASA_API_TOKEN": api_token}
     with ExitStack() as cleanup:
         for service in services:
             service.start(env)

@@ -41,7 +41,7 @@ def test_socketio_conversation_in_both_languages(stack):
     texts = [[m.get("text") for m in batch] for batch in replies]
     assert set(texts[0]) & set(response_texts("utter_greet", "zh"))
     assert set(texts[1]) & set(response_texts("utter_greet", "en"))
-    assert set(texts[2]) & set(response_texts("utter_ask_application_number", "zh"))
+    assert set(texts[2]) & set(response_texts("utter_ask_reference_number", "zh"))
 
 
 def test_socketio_buttons_arrive_as_quick_replies(stack):

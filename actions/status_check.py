@@ -1,0 +1,126 @@
+"""The status check: a reference (application or ticket), then proof of identity, then status.
+
+Nothing about the reference is said before the digits match; an unknown reference and a wrong
+secret get the same reply. Failures are counted per conversation and per reference
+(`storage.lookups`), and too many lock the citizen out with directions to a counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.formatting import status_details
+from actions.references import (
+    looks_like_a_number_attempt,
+    parse_reference,
+    parse_verification_digits,
+)
+from actions.slots import ClearSlotsAction, cleared
+from storage.config import CaseworkSettings
+from storage.lookups import LOCKED, VERIFIED, is_locked, look_up, status_view
+
+REFERENCE, CODE = "reference_number", "verification_code"
+OUTCOME, VERIFIED_REFERENCE = "lookup_outcome", "verified_reference"
+STATUS_SLOTS = (REFERENCE, CODE, OUTCOME, VERIFIED_REFERENCE)
+MASKED = "****"
+
+
+def _language(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "zh"
+
+
+def _requested(tracker: Tracker, slot: str) -> str | None:
+    """The message text, if the form is asking for `slot` and the text tries to give it."""
+    if tracker.get_slot("requested_slot") != slot:
+        return None
+    text = tracker.latest_message.get("text") or ""
+    return text if looks_like_a_number_attempt(text) else None
+
+
+class ValidateStatusCheckForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_status_check_form"
+
+    async def extract_reference_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Anything that tries to be a number while one is asked for; other messages
+        ("what documents do I need?", "算了") are left to the intents."""
+        text = _requested(tracker, REFERENCE)
+        return {REFERENCE: text} if text else {}
+
+    async def extract_verification_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = _requested(tracker, CODE)
+        return {CODE: text} if text else {}
+
+    async def validate_reference_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        reference = parse_reference(str(value or ""))
+        if reference is None:
+            dispatcher.utter_message(response="utter_invalid_reference")
+            return {REFERENCE: None}
+        if await asyncio.to_thread(is_locked, tracker.sender_id):
+            return {REFERENCE: reference, CODE: MASKED, OUTCOME: LOCKED}
+        return {REFERENCE: reference}
+
+    async def validate_verification_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot(OUTCOME) == LOCKED:
+            return {CODE: MASKED}
+        digits = parse_verification_digits(str(value or ""))
+        if digits is None:
+            dispatcher.utter_message(response="utter_invalid_verification_code")
+            return {CODE: None}
+        reference = tracker.get_slot(REFERENCE)
+        result = await asyncio.to_thread(
+            look_up, reference, digits, tracker.sender_id,
+            tracker.get_latest_input_channel() or "unknown",
+        )
+        if result.outcome == VERIFIED:
+            return {CODE: MASKED, OUTCOME: VERIFIED, VERIFIED_REFERENCE: reference}
+        if result.outcome == LOCKED:
+            return {CODE: MASKED, OUTCOME: LOCKED}
+        dispatcher.utter_message(response="utter_verification_failed",
+                                 attempts_left=str(result.failures_left))
+        return {REFERENCE: None, CODE: None}
+
+
+class ActionReportStatus(Action):
+    """After the form: the verified status, or the lockout notice. Then forget it all."""
+
+    def name(self) -> str:
+        return "action_report_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        language = _language(tracker)
+        reference = tracker.get_slot(VERIFIED_REFERENCE)
+        view = None
+        if tracker.get_slot(OUTCOME) == VERIFIED and reference:
+            view = await asyncio.to_thread(status_view, reference, language)
+        if view is None:
+            dispatcher.utter_message(response="utter_lookup_locked",
+                                     minutes=str(CaseworkSettings().lockout_minutes))
+        else:
+            response = "utter_status_application" if view.kind == "application" \
+                else "utter_status_ticket"
+            dispatcher.utter_message(response=response, **status_details(view, language))
+        return cleared(STATUS_SLOTS)
+
+
+class ActionResetStatusCheck(ClearSlotsAction):
+    """Cancel or restart: nothing typed so far is kept."""
+
+    action_name = "action_reset_status_check"
+    slots = STATUS_SLOTS

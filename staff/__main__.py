@@ -1,0 +1,30 @@
+"""`python -m staff --port 8081 --rasa-url http://127.0.0.1:5005` — the staff API.
+
+Tokens come from the environment: GOV_STAFF_API_TOKEN (else var/staff-api.token) for callers,
+GOV_RASA_API_TOKEN for resuming conversations in Rasa."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from aiohttp import web
+
+from stack.settings import Settings, env
+from staff.api import create_app
+
+
+def main() -> None:
+    settings = Settings()
+    parser = argparse.ArgumentParser(description="Serve the staff API.")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.staff_port)
+    parser.add_argument("--rasa-url", default=settings.rasa_url)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    app = create_app(settings.staff_api_token(), args.rasa_url, env("GOV_RASA_API_TOKEN", ""))
+    web.run_app(app, host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Staff JSON API for conversations handed over by the assistant.
+
+GET  /api/handoffs?status=waiting|taken|closed|all   the queue, with masked transcripts
+POST /api/handoffs/{id}/take   {"staff": "li.na"}     a member of staff takes a conversation
+POST /api/handoffs/{id}/close                         done: the assistant answers again
+
+Every call needs `Authorization: Bearer <GOV_STAFF_API_TOKEN>`. Errors are JSON in the
+caller's language (Accept-Language zh → Chinese, otherwise English).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from storage.handoffs import CLOSED, TAKEN, HandoffEntry, list_handoffs, set_status
+
+logger = logging.getLogger(__name__)
+
+API_TOKEN = web.AppKey("api_token", str)
+RASA_URL = web.AppKey("rasa_url", str)
+RASA_TOKEN = web.AppKey("rasa_token", str)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+STATUSES = {"waiting", "taken", "closed", "all"}
+
+_MESSAGES = {
+    "unauthorized": ("需要有效的访问令牌。", "A valid access token is required."),
+    "bad_status": ("status 只能是 waiting、taken、closed 或 all。",
+                   "status must be waiting, taken, closed or all."),
+    "bad_id": ("编号必须是数字。", "The id must be a number."),
+    "not_found": ("没有这个转人工记录。", "There is no such handoff."),
+    "conflict": ("当前状态下不能这样操作。",
+                 "That is not possible in the handoff's current state."),
+    "bad_body": ("请求体必须是 JSON 对象，staff 为 1–120 个字符。",
+                 "The body must be a JSON object with staff of 1-120 characters."),
+    "resume_failed": ("已关闭，但未能通知助手恢复对话。",
+                      "Closed, but the assistant could not be told to resume the conversation."),
+}
+
+
+def error(request: web.Request, status: int, key: str) -> web.Response:
+    zh, en = _MESSAGES[key]
+    language = "zh" if request.headers.get("Accept-Language", "").lower().startswith("zh") else "en"
+    return web.json_response({"error": key, "message": zh if language == "zh" else en},
+                             status=status)
+
+
+@web.middleware
+async def require_token(request: web.Request,
+                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                        ) -> web.StreamResponse:
+    if request.path.startswith("/api/"):
+        supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not supplied or not hmac.compare_digest(supplied.encode(),
+                                                   request.app[API_TOKEN].encode()):
+            return error(request, 401, "unauthorized")
+    return await handler(request)
+
+
+def _handoff_id(request: web.Request) -> int | None:
+    try:
+        return int(request.match_info["id"])
+    except ValueError:
+        return None
+
+
+async def handoffs(request: web.Request) -> web.Response:
+    status = request.query.get("status", "waiting")
+    if status not in STATUSES:
+        return error(request, 400, "bad_status")
+    entries = await asyncio.to_thread(list_handoffs, None if status == "all" else status)
+    return web.json_response({"handoffs": [entry.as_json() for entry in entries]})
+
+
+async def _transition(request: web.Request, status: str,
+                      staff: str | None) -> HandoffEntry | web.Response:
+    """The updated entry, or the error response to send."""
+    handoff_id = _handoff_id(request)
+    if handoff_id is None:
+        return error(request, 400, "bad_id")
+    try:
+        return await asyncio.to_thread(set_status, handoff_id, status, staff)
+    except KeyError:
+        return error(request, 404, "not_found")
+    except ValueError:
+        return error(request, 409, "conflict")
+
+
+async def take(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    staff = body.get("staff") if isinstance(body, dict) else None
+    if not isinstance(staff, str) or not 0 < len(staff.strip()) <= 120:
+        return error(request, 400, "bad_body")
+    result = await _transition(request, TAKEN, staff.strip())
+    return result if isinstance(result, web.Response) else web.json_response(result.as_json())
+
+
+async def close(request: web.Request) -> web.Response:
+    result = await _transition(request, CLOSED, None)
+    if isinstance(result, web.Response):
+        return result
+    if not await resume_conversation(request.app, result.conversation_id):
+        return error(request, 502, "resume_failed")
+    return web.json_response(result.as_json())
+
+
+async def resume_conversation(app: web.Application, conversation_id: str) -> bool:
+    """Hand the conversation back to the assistant: Rasa's `resume` event, then a listen so
+    the citizen's next message starts a fresh turn (messages written while paused stay in the
+    history but are not answered)."""
+    url = f"{app[RASA_URL]}/conversations/{conversation_id}/tracker/events"
+    events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+    try:
+        async with app[HTTP].post(url, params={"token": app[RASA_TOKEN]}, json=events) as reply:
+            return reply.status == 200
+    except aiohttp.ClientError:
+        logger.exception("could not resume conversation %s", conversation_id)
+        return False
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        app[HTTP] = session
+        yield
+
+
+def create_app(api_token: str, rasa_url: str, rasa_token: str) -> web.Application:
+    if not api_token:
+        raise ValueError("the staff API needs a token")
+    app = web.Application(middlewares=[require_token], client_max_size=64 * 1024)
+    app[API_TOKEN], app[RASA_URL], app[RASA_TOKEN] = api_token, rasa_url, rasa_token
+    app.cleanup_ctx.append(_http_client)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/handoffs", handoffs)
+    app.router.add_post("/api/handoffs/{id}/take", take)
+    app.router.add_post("/api/handoffs/{id}/close", close)
+    return app

@@ -1,0 +1,171 @@
+"""Status checks, requests to departments and handoff, end to end through the running Rasa
+server, action server and database, in both languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from e2e.chat import RestConversation
+from e2e.test_rest_conversation import assert_reply
+from helpers import response_texts
+from storage.seed import demo_applicants
+
+
+@pytest.fixture(scope="module")
+def applicants():
+    """The stack seeds the default number of demo applications; the generator is
+    deterministic, so the test knows their numbers and digits."""
+    return demo_applicants(5)
+
+
+def wrong_digits(right: str) -> str:
+    return "0000" if right != "0000" else "1111"
+
+
+def fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_status_check_in_chinese_with_full_width_number(stack, applicants):
+    person = applicants[0]
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("我想查一下申请进度"), "utter_ask_reference_number", "zh")
+    assert_reply(chat.texts(fullwidth(person.number)), "utter_ask_verification_code", "zh")
+    [reply] = chat.texts(f"手机尾号{person.phone[-4:]}")
+    assert reply.startswith(f"申请 {person.number}（{person.service['name']['zh']}）")
+    assert "当前状态：" in reply and "负责部门：" in reply and "下一步：" in reply
+
+
+def test_status_check_in_english_with_the_number_up_front_and_id_digits(stack, applicants):
+    person = applicants[1]
+    chat = RestConversation(stack.settings.rasa_url)
+    texts = chat.texts(f"what's the status of {person.number.lower().replace('-', ' ')}?")
+    assert_reply(texts, "utter_ask_verification_code", "en")
+    [reply] = chat.texts(f"the last four of my ID are {person.id_card[-4:]}")
+    assert reply.startswith(f"Application {person.number} ({person.service['name']['en']})")
+    assert "Responsible department:" in reply and "Contact:" in reply
+
+
+def test_unknown_number_and_wrong_digits_get_the_same_reply(stack, applicants):
+    person = applicants[2]
+    replies = []
+    for number, digits in (("GOV-2019-000001", person.phone[-4:]),
+                           (person.number, wrong_digits(person.phone[-4:]))):
+        chat = RestConversation(stack.settings.rasa_url)
+        chat.texts(f"check {number}")
+        replies.append(chat.texts(digits))
+    assert replies[0] == replies[1]
+    assert_reply(replies[0], "utter_verification_failed", "en", attempts_left="2")
+
+
+def test_three_failures_lock_the_conversation_out(stack, applicants):
+    person = applicants[3]
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("查询申请进度")
+    for _attempt in range(3):
+        chat.texts(person.number)
+        texts = chat.texts(wrong_digits(person.phone[-4:]))
+    assert_reply(texts, "utter_lookup_locked", "zh", minutes="15")
+    # even the right digits are refused now, and nothing about the application is shown
+    chat.texts("查询申请进度")
+    texts = chat.texts(person.number)
+    assert_reply(texts, "utter_lookup_locked", "zh", minutes="15")
+    assert not any(person.service["name"]["zh"] in text for text in texts)
+
+
+def test_malformed_input_is_asked_again(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("check my application")
+    texts = chat.texts("it is 12345")
+    assert_reply(texts, "utter_invalid_reference", "en")
+    assert_reply(texts, "utter_ask_reference_number", "en")
+    chat.texts("GOV-2024-001234")
+    texts = chat.texts("123")
+    assert_reply(texts, "utter_invalid_verification_code", "en")
+    assert_reply(texts, "utter_ask_verification_code", "en")
+
+
+def test_no_number_at_hand_leads_to_help(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("我想查办件进度")
+    assert_reply(chat.texts("我不知道申请号"), "utter_reference_help", "zh")
+
+
+def test_complaint_becomes_a_ticket_that_can_be_followed_up(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    texts = chat.texts("小区门口路灯坏了一个月，晚上黑漆漆的")
+    assert_reply(texts, "utter_ask_contact_digits", "zh")
+    [created] = chat.texts("2468")
+    assert "市城市管理局" in created
+    reference = re.search(r"T-\d{8}-\d{6}", created).group(0)
+    followup = RestConversation(stack.settings.rasa_url)
+    assert_reply(followup.texts(f"what happened to my ticket {reference}"),
+                 "utter_ask_verification_code", "en")
+    [status] = followup.texts("2468")
+    assert status.startswith(f"Ticket {reference}") and "Urban Management Bureau" in status
+
+
+def test_vague_request_is_asked_to_describe_it_in_english(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("I want to make a complaint"), "utter_ask_request_text", "en")
+    texts = chat.texts("my employer hasn't paid my wages for three months")
+    assert_reply(texts, "utter_ask_contact_digits", "en")
+    [created] = chat.texts("my number ends in 1357")
+    assert "Human Resources and Social Security Bureau" in created
+
+
+def staff_api(stack, method: str, path: str, body: dict | None = None,
+              token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{stack.settings.staff_url}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token or stack.settings.staff_api_token()}",
+                 "Content-Type": "application/json", "Accept-Language": "zh"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as failure:
+        return failure.code, json.loads(failure.read())
+
+
+def test_handoff_pauses_the_bot_until_staff_hand_it_back(stack):
+    chat = RestConversation(stack.settings.rasa_url, sender=f"handoff-{uuid.uuid4().hex[:8]}")
+    chat.texts("你好")
+    texts = chat.texts("我要转人工，我的手机是13812345678")
+    queued = response_texts("utter_handoff_queued", "zh") + \
+        response_texts("utter_handoff_after_hours", "zh")
+    patterns = [re.escape(t).replace(r"\{position\}", r"\d+").replace(
+        r"\{next_opening\}", ".+").replace(r"\{office_hours\}", ".+") for t in queued]
+    assert any(re.fullmatch(p, text) for p in patterns for text in texts), texts
+    assert chat.texts("还有人吗？我留个言：营业执照的事") == []  # the bot is paused
+
+    status, body = staff_api(stack, "GET", "/api/handoffs")
+    assert status == 200
+    [entry] = [e for e in body["handoffs"] if e["conversation_id"] == chat.sender]
+    assert entry["reason"] == "requested" and entry["language"] == "zh"
+    assert all("13812345678" not in line["text"] for line in entry["transcript"])
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/take",
+                     {"staff": "li.na"})[0] == 200
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/take",
+                     {"staff": "wang.wei"})[0] == 409
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/close")[0] == 200
+    assert_reply(chat.texts("你好"), "utter_greet", "zh")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "token", "status"), [
+    ("GET", "/api/handoffs", None, "wrong-token", 401),
+    ("GET", "/api/handoffs?status=everything", None, None, 400),
+    ("POST", "/api/handoffs/abc/take", {"staff": "x"}, None, 400),
+    ("POST", "/api/handoffs/999999/take", {"staff": "x"}, None, 404),
+    ("POST", "/api/handoffs/1/take", {"staff": ""}, None, 400),
+])
+def test_staff_api_refuses_bad_requests_clearly(stack, method, path, body, token, status):
+    code, reply = staff_api(stack, method, path, body, token)
+    assert code == status and reply["message"] and reply["error"]

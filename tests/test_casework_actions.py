@@ -1,0 +1,149 @@
+"""The case-work actions in-process, against a real (SQLite) database: routing when unsure,
+handing over after repeated failures, and the status check's validation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge
+from actions.handoff import ActionHandoff
+from actions.status_check import ValidateStatusCheckForm
+from actions.tickets import (
+    ActionAskRequestDepartment,
+    ActionCreateTicket,
+    ValidateTicketForm,
+    is_specific,
+    match_department,
+)
+from storage.handoffs import list_handoffs
+from storage.lookups import VERIFIED
+from storage.migrate import upgrade
+from storage.seed import demo_applicants, seed_applications, seed_departments
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'gov.db'}"
+    monkeypatch.setenv("GOV_DATABASE_URL", url)
+    upgrade(url)
+    seed_departments(url)
+    seed_applications(5, url)
+    return url
+
+
+def tracker(text: str, intent: str = "make_request", language: str = "en",
+            **slots: object) -> Tracker:
+    return Tracker("citizen-1", {"language": language, **slots},
+                   {"text": text, "intent": {"name": intent}},
+                   [{"event": "user", "text": text, "timestamp": 1.0}], False, None,
+                   {"name": "ticket_form"}, "action_listen")
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_unsure_routing_offers_the_likely_departments_as_buttons(monkeypatch):
+    monkeypatch.setenv("GOV_ROUTING_MIN_CONFIDENCE", "1.01")  # never sure
+    dispatcher = CollectingDispatcher()
+    text = "the drain outside the market stinks and the stall owners dump waste in it"
+    slots = run(ValidateTicketForm().validate_request_text(text, dispatcher, tracker(text), {}))
+    assert slots["request_text"] == text and "request_department" not in slots
+    candidates = slots["routing_candidates"]
+    assert len(candidates) == 3
+    ask = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(ask, tracker("", routing_candidates=candidates), {}))
+    buttons = ask.messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == [
+        f'/choose_department{{"department": "{c}"}}' for c in candidates]
+    assert all(b["title"].endswith(("Bureau", "Commission", "Administration", "Centre",
+                                    "Service")) for b in buttons)
+
+
+def test_confident_routing_fills_the_department(monkeypatch):
+    text = "my employer hasn't paid social insurance for me since March"
+    slots = run(ValidateTicketForm().validate_request_text(text, CollectingDispatcher(),
+                                                           tracker(text), {}))
+    assert slots["request_department"] == "human_resources_social_security"
+
+
+def test_vague_requests_are_asked_to_say_more():
+    dispatcher = CollectingDispatcher()
+    slots = run(ValidateTicketForm().validate_request_text("我要投诉", dispatcher,
+                                                           tracker("我要投诉"), {}))
+    assert slots == {"request_text": None}
+    assert dispatcher.messages[0]["response"] == "utter_request_too_vague"
+
+
+@pytest.mark.parametrize(("text", "specific"), [
+    ("我要投诉", False), ("I want to make a complaint", False), ("举报一下", False),
+    ("路灯坏了", True), ("noise from a construction site at night", True),
+])
+def test_is_specific(text, specific):
+    assert is_specific(text) is specific
+
+
+@pytest.mark.parametrize(("text", "department"), [
+    ("交给城管吧", "urban_management"), ("市生态环境局", "ecology_environment"),
+    ("send it to the Urban Management Bureau", "urban_management"),
+    ("the tax service", "taxation"), ("随便", None),
+])
+def test_typed_department_names(text, department):
+    assert match_department(text) == department
+
+
+def test_ticket_is_created_and_reported(database):
+    dispatcher = CollectingDispatcher()
+    events = run(ActionCreateTicket().run(dispatcher, tracker(
+        "", request_text="路灯坏了一个月", request_department="urban_management",
+        contact_digits="4321", routing_confidence=0.9, language="zh"), {}))
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_ticket_created"
+    assert message["reference"].startswith("T-") and message["department"] == "市城市管理局"
+    assert {e["name"] for e in events} >= {"request_text", "contact_digits"}
+    assert all(e["value"] is None for e in events)
+
+
+def test_status_validation_checks_digits_against_the_database():
+    person = demo_applicants(5)[0]
+    form = ValidateStatusCheckForm()
+    state = tracker("", intent="check_application_status", reference_number=person.number)
+    slots = run(form.validate_verification_code(person.phone[-4:], CollectingDispatcher(),
+                                                state, {}))
+    assert slots == {"verification_code": "****", "lookup_outcome": VERIFIED,
+                     "verified_reference": person.number}
+    dispatcher = CollectingDispatcher()
+    slots = run(form.validate_verification_code("0000" if person.phone[-4:] != "0000" else "1111",
+                                                dispatcher, state, {}))
+    assert slots == {"reference_number": None, "verification_code": None}
+    assert dispatcher.messages[0]["response"] == "utter_verification_failed"
+
+
+def test_repeated_unanswered_questions_hand_over(monkeypatch):
+    monkeypatch.setattr(knowledge.SEARCHER, "search", lambda *_args, **_kwargs: [])
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *_args, **_kwargs: None)
+    action = knowledge.ActionAnswerQuestion()
+    dispatcher = CollectingDispatcher()
+    events = run(action.run(dispatcher, tracker("q", "ask_question", failed_turns=0), {}))
+    assert dispatcher.messages[-1]["response"] == "utter_kb_no_answer"
+    assert {"event": "slot", "name": "failed_turns", "value": 1} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+    events = run(action.run(dispatcher, tracker("q", "ask_question", failed_turns=2), {}))
+    assert dispatcher.messages[-1]["response"] == "utter_handoff_after_failures"
+    assert events[-1] == {"event": "followup", "name": "action_handoff", "timestamp": None}
+
+
+def test_handoff_queues_the_masked_transcript_and_pauses():
+    dispatcher = CollectingDispatcher()
+    events = run(ActionHandoff().run(dispatcher, tracker("我的电话13812345678，转人工",
+                                                          "human_handoff", "zh"), {}))
+    assert dispatcher.messages[0]["response"] in ("utter_handoff_queued",
+                                                  "utter_handoff_after_hours")
+    assert events[-1]["event"] == "pause"
+    [entry] = list_handoffs()
+    assert entry.conversation_id == "citizen-1" and entry.reason == "requested"
+    assert "13812345678" not in entry.transcript[0]["text"]
