@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,11 +14,17 @@ def cleared(slots: tuple[str, ...]) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
 
 
-class ClearSlotsAction(Action):
-    """An action named `action_name` that empties `slots`; subclasses set both."""
+class ClearSlotsAction(Action, ABC):
+    """An action named `action_name` that empties `slots`; subclasses set both (abstract until
+    they do, so rasa_sdk does not register the base class itself)."""
 
-    action_name: str
-    slots: tuple[str, ...]
+    @property
+    @abstractmethod
+    def action_name(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def slots(self) -> tuple[str, ...]: ...
 
     def name(self) -> str:
         return self.action_name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -28,6 +29,8 @@ from storage.departments import get_department, list_departments
 from storage.tickets import create_ticket
 
 logger = logging.getLogger(__name__)
+# Train while the server starts, not on the first citizen's time (and without delaying start-up).
+threading.Thread(target=default_router, name="routing-warm-up", daemon=True).start()
 
 TEXT, DEPARTMENT, DIGITS = "request_text", "request_department", "contact_digits"
 CONFIDENCE, CANDIDATES = "routing_confidence", "routing_candidates"

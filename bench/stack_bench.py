@@ -1,6 +1,6 @@
 """Start-up time, reply latency and memory of the real stack (README: `make bench-stack`).
 
-Starts the action server, Rasa server and web page on free ports exactly as `make run` does,
+Starts the action server, Rasa server, web page and staff API on free ports as `make run` does,
 then reports: seconds until every service answers, REST latency p50/p95/p99 for sequential
 turns and for concurrent conversations, throughput, and resident memory per service.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import sys
 import tempfile
 import time
@@ -23,13 +24,25 @@ from stack.data import ensure_data
 from stack.services import Service, build_services, wait_until_ready
 from stack.settings import Settings
 from stack.training import ensure_model
+from storage.seed import demo_applicants
 
-TURNS = [
-    "你好", "hello there", "請問你可以幫我做什麼", "what can you do",
-    "我想查一下申请进度", "GOV-2024-001234", "what's the status of my application",
-    "gov 2023 104567", "谢谢", "thank you so much", "量子色动力学", "tell me a joke",
-    "公积金怎么提取", "How do I register a marriage?", "結婚登記要帶什麼", "办理游艇驾驶证",
-]
+
+def conversation_script() -> list[str]:
+    """One citizen's session in both languages: greetings, help, two verified status checks
+    (demo applications), policy questions, off-topic, and two requests that become tickets."""
+    first, second = demo_applicants(2)
+    return [
+        "你好", "hello there", "請問你可以幫我做什麼", "what can you do",
+        "我想查一下申请进度", first.number, first.phone[-4:],
+        f"what's the status of {second.number}", second.id_card[-4:],
+        "谢谢", "thank you so much", "量子色动力学", "tell me a joke",
+        "公积金怎么提取", "How do I register a marriage?", "結婚登記要帶什麼", "办理游艇驾驶证",
+        "小区门口路灯坏了一个月", "2468",
+        "my employer hasn't paid my wages for three months", "1357",
+    ]
+
+
+TURNS = conversation_script()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -99,7 +112,7 @@ def main() -> None:
     settings = Settings().isolated(state)
     ensure_data(settings)
     model = ensure_model(settings)
-    services = build_services(settings, model, api_token=None)
+    services = build_services(settings, model, api_token=secrets.token_urlsafe(24))
     env = settings.process_env()
     started = time.perf_counter()
     try:

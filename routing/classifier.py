@@ -8,8 +8,8 @@ neighbouring departments. Trained from routing/data/training.yml in about a seco
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,14 @@ class DepartmentRouter:
                 for i, row in zip(best, probabilities, strict=True)]
 
 
-@lru_cache(maxsize=1)
+_lock = threading.Lock()
+_router: DepartmentRouter | None = None
+
+
 def default_router() -> DepartmentRouter:
-    """Trained once per process from the shipped training data."""
-    return DepartmentRouter().fit(load_examples())
+    """Trained once per process from the shipped training data (callers wait for it)."""
+    global _router
+    with _lock:
+        if _router is None:
+            _router = DepartmentRouter().fit(load_examples())
+        return _router
