@@ -13,6 +13,7 @@ Vectors are L2-normalised float32, so inner product is cosine similarity.
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -83,10 +84,19 @@ class SentenceTransformerEmbedder:
         return _unit(vectors)
 
 
-@lru_cache(maxsize=4)
+_loading = threading.Lock()
+
+
 def load_embedder(spec: str) -> Embedder:
     """`use-multilingual-v3` or `sentence-transformers:/path/to/model`; one instance per
-    process and model, shared by search and routing."""
+    process and model, shared by search and routing (which load it from different threads at
+    start-up: the lock keeps them from building two copies at once)."""
+    with _loading:
+        return _load(spec)
+
+
+@lru_cache(maxsize=4)
+def _load(spec: str) -> Embedder:
     if spec == UniversalSentenceEncoder.name:
         return UniversalSentenceEncoder()
     if spec.startswith(SENTENCE_TRANSFORMERS_PREFIX):

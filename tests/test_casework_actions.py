@@ -1,5 +1,6 @@
-"""The case-work actions in-process, against a real (SQLite) database: routing when unsure,
-handing over after repeated failures, and the status check's validation."""
+"""The case-work actions in-process, against a real database (SQLite, and PostgreSQL where it
+runs): routing when unsure, handing over after repeated failures, the status check's
+validation."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ from storage.seed import demo_applicants, seed_applications, seed_departments
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'gov.db'}"
+def database(database_url, monkeypatch):
+    url = database_url
     monkeypatch.setenv("GOV_DATABASE_URL", url)
     upgrade(url)
     seed_departments(url)

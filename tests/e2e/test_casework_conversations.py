@@ -14,6 +14,9 @@ import pytest
 from e2e.chat import RestConversation
 from e2e.test_rest_conversation import assert_reply
 from helpers import response_texts
+from routing.classifier import default_router
+from storage.config import CaseworkSettings
+from storage.departments import get_department
 from storage.seed import demo_applicants
 
 
@@ -109,6 +112,49 @@ def test_complaint_becomes_a_ticket_that_can_be_followed_up(stack):
                  "utter_ask_verification_code", "en")
     [status] = followup.texts("2468")
     assert status.startswith(f"Ticket {reference}") and "Urban Management Bureau" in status
+
+
+@pytest.fixture(scope="module")
+def ambiguous_request():
+    """A request the router is unsure about: the action server trains the same router on the
+    same data, so it will be unsure too."""
+    router = default_router()
+    threshold = CaseworkSettings().routing_min_confidence
+    candidates = ["I have a problem with a company and want someone to look into it",
+                  "someone is cheating old people near the market",
+                  "the water near the farm looks strange",
+                  "这里太乱了，希望有人来管一管"]
+    for text in candidates:
+        ranking = router.rank(text, 3)
+        if ranking[0].confidence < threshold:
+            return text, [candidate.department for candidate in ranking]
+    pytest.fail("no ambiguous request among the candidates; add a vaguer one")
+
+
+def test_unsure_routing_lets_the_citizen_choose_with_a_button(stack, ambiguous_request):
+    text, departments = ambiguous_request
+    chat = RestConversation(stack.settings.rasa_url)
+    [question] = chat.say(text)
+    assert question["text"] in response_texts("utter_choose_department", "en")
+    payloads = [button["payload"] for button in question["buttons"]]
+    assert payloads == [f'/choose_department{{"department": "{d}"}}' for d in departments]
+    assert_reply(chat.texts(payloads[1]), "utter_ask_contact_digits", "en")
+    [created] = chat.texts("9753")
+    name = get_department(departments[1], "en",
+                          url=f"sqlite:///{stack.settings.state_dir / 'gov.db'}").name
+    assert f"passed to the {name}" in created
+
+
+def test_the_status_check_can_be_restarted(stack, applicants):
+    person = applicants[4]
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("check my application")
+    assert_reply(chat.texts("GOV-2024-999999"), "utter_ask_verification_code", "en")
+    assert_reply(chat.texts("actually I want to check a different application"),
+                 "utter_ask_reference_number", "en")
+    chat.texts(person.number)
+    [reply] = chat.texts(person.phone[-4:])
+    assert reply.startswith(f"Application {person.number}")
 
 
 def test_vague_request_is_asked_to_describe_it_in_english(stack):
