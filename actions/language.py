@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from bot.text import SUPPORTED_LANGUAGES, detect_language
 
 SWITCH_INTENT = "switch_language"
+INTENT_PAYLOAD_PREFIX = "/"
 LANGUAGE_ENTITY = "language_name"
 # "I don't read Chinese", "我朋友不懂中文": a language named right after a negation is the one
 # the citizen does NOT want.
@@ -76,12 +77,16 @@ def reply_language(tracker: Tracker, preferred: str | None) -> str | None:
     """An explicit preference wins; otherwise the language of the latest message.
 
     A message too short to be sure of ("ok", "好", an application number) keeps the language
-    already in use and only decides when the conversation has none yet.
+    already in use and only decides when the conversation has none yet. Button payloads and
+    channel events ("/greet", "/choose_department{…}") are not the citizen's words at all.
     """
     if preferred in SUPPORTED_LANGUAGES:
         return preferred
-    detection = detect_language(tracker.latest_message.get("text") or "")
+    text = tracker.latest_message.get("text") or ""
     current = tracker.get_slot("language")
+    if text.startswith(INTENT_PAYLOAD_PREFIX):
+        return current
+    detection = detect_language(text)
     if detection.language is None:
         return current
     if detection.certain or not _has_spoken_before(tracker):
@@ -90,7 +95,9 @@ def reply_language(tracker: Tracker, preferred: str | None) -> str | None:
 
 
 def _has_spoken_before(tracker: Tracker) -> bool:
-    return sum(1 for event in tracker.events if event.get("event") == "user") > 1
+    """Has the citizen written anything before this message (buttons and events aside)?"""
+    return sum(1 for event in tracker.events if event.get("event") == "user"
+               and not (event.get("text") or "").startswith(INTENT_PAYLOAD_PREFIX)) > 1
 
 
 class ValidateLanguageSlots(ValidationAction):

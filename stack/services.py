@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from stack.credentials import write_credentials
 from stack.settings import PROJECT_ROOT, Settings
 
 
@@ -100,7 +101,7 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
         "run",
         "--model", str(model_path),
         "--endpoints", "endpoints.yml",
-        "--credentials", "credentials.yml",
+        "--credentials", str(write_credentials(settings)),
         "--interface", settings.host,
         "--port", str(settings.rasa_port),
         "--cors", settings.cors_origins,

@@ -37,8 +37,10 @@ def test_language_from_request(text, names, current, expected):
     assert language_from_request(text, entities, current) == expected
 
 
-def run_validation(text: str, intent: str, slots: dict, entities=(), previous_turns: int = 0):
+def run_validation(text: str, intent: str, slots: dict, entities=(), previous_turns: int = 0,
+                   earlier: tuple[str, ...] = ()):
     events = [{"event": "user", "text": "earlier"}] * previous_turns
+    events += [{"event": "user", "text": said} for said in earlier]
     events.append({"event": "user", "text": text})
     tracker = Tracker(
         sender_id="t",
@@ -87,3 +89,17 @@ def test_validation_rejects_unknown_values():
     action = ValidateLanguageSlots()
     assert action.validate_language("fr", None, None, {}) == {"language": "zh"}
     assert SlotSet("language", "en")["value"] == "en"
+
+
+@pytest.mark.parametrize("payload", ["/greet", "/feedback_helpful",
+                                     '/choose_department{"department": "urban_management"}'])
+def test_button_payloads_and_channel_events_keep_the_language(payload):
+    assert run_validation(payload, "greet", {"language": "zh"}) == {}
+    assert run_validation(payload, "greet", {"language": "en"}, previous_turns=3) == {}
+
+
+def test_a_first_short_message_after_a_channel_event_decides():
+    # Telegram's /start (sent as /greet) and a button came first: not the citizen's words
+    slots = run_validation("help", "help", {"language": "zh"}, earlier=("/greet", "/help"))
+    assert slots == {"language": "en"}
+    assert run_validation("help", "help", {"language": "zh"}, earlier=("你好",)) == {}

@@ -1,0 +1,251 @@
+"""WeChat official account (微信公众号) input channel, plaintext and safe (AES) modes.
+
+WeChat POSTs each citizen message as signed (and in safe mode, encrypted) XML and waits at
+most 5 seconds for a passive XML reply. The channel answers passively when the bot is quick
+enough; otherwise it replies "success" at once and sends the answer through the
+customer-service message API when it is ready. Signature, timestamp freshness, nonce replay,
+body size and hostile XML are checked before anything reaches the bot. Protocol details
+(signing, AES, XML) are wechatpy's.
+
+credentials (written by the stack from GOV_WECHAT_* variables, never committed):
+    channels.wechat.WeChatInput:
+      token: ...            # the URL token configured in the WeChat admin console
+      app_id: ...
+      app_secret: ...
+      encoding_aes_key: ... # optional: enables safe mode
+      api_base_url: https://api.weixin.qq.com/cgi-bin/
+      reply_seconds: 4.5
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy import parse_message
+from wechatpy.client import WeChatClient
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.privacy import mask_personal_data
+from channels.rendering import as_plain_text
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_CLOCK_SKEW_SECONDS = 300
+PASSIVE_REPLY_MAX_BYTES = 2000  # WeChat truncates longer passive text replies
+_HOSTILE_XML = (b"<!doctype", b"<!entity", b"<!element", b"<!attlist")
+UNSUPPORTED = ("目前只能处理文字和语音消息，请直接输入您的问题。\n"
+               "Sorry, I can only read text and voice messages; please type your question.")
+NOT_HEARD = ("抱歉，没有听清您的语音，请再说一遍或直接输入文字。\n"
+             "Sorry, I couldn't make out the voice message; please try again or type it.")
+BOT_FAILED = ("抱歉，系统暂时出了点问题，请稍后再试，或拨打 12345 政务服务热线。\n"
+              "Sorry, something went wrong on our side. Please try again shortly, "
+              "or call the 12345 hotline.")
+WELCOME_PAYLOAD = "/greet"
+
+
+class ApiClient(WeChatClient):
+    """wechatpy's client, but with the API address from configuration (the tests point it at a
+    local fake of WeChat's servers)."""
+
+    def __init__(self, appid: str, secret: str, base_url: str) -> None:
+        super().__init__(appid, secret, timeout=10)
+        self.API_BASE_URL = base_url.rstrip("/") + "/"
+
+    def fetch_access_token(self) -> Dict[str, Any]:
+        return self._fetch_access_token(
+            url=self.API_BASE_URL + "token",
+            params={"grant_type": "client_credential", "appid": self.appid,
+                    "secret": self.secret},
+        )
+
+
+class RecentlySeen:
+    """Bounded memory of recent keys (nonces, message ids) for replay and retry detection."""
+
+    def __init__(self, ttl_seconds: float, limit: int = 10000) -> None:
+        self._ttl, self._limit = ttl_seconds, limit
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def add(self, key: str) -> bool:
+        """Remember `key`; False if it was already seen within the time-to-live."""
+        now = time.monotonic()
+        while self._seen and (next(iter(self._seen.values())) < now - self._ttl
+                              or len(self._seen) > self._limit):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+
+class WeChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        if not credentials or not credentials.get("token"):
+            cls.raise_missing_credentials_exception()
+        return cls(
+            token=str(credentials["token"]),
+            app_id=str(credentials.get("app_id") or ""),
+            app_secret=str(credentials.get("app_secret") or ""),
+            encoding_aes_key=credentials.get("encoding_aes_key") or None,
+            api_base_url=credentials.get("api_base_url") or "https://api.weixin.qq.com/cgi-bin/",
+            reply_seconds=float(credentials.get("reply_seconds") or 4.5),
+        )
+
+    def __init__(self, token: str, app_id: str, app_secret: str,
+                 encoding_aes_key: str | None, api_base_url: str,
+                 reply_seconds: float = 4.5) -> None:
+        self.token, self.app_id = token, app_id
+        self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
+        self.client = ApiClient(app_id, app_secret, api_base_url)
+        self.reply_seconds = reply_seconds
+        self.nonces = RecentlySeen(MAX_CLOCK_SKEW_SECONDS * 2)
+        self.message_ids = RecentlySeen(60)
+        self._pending: set = set()
+
+    # --- request checks -------------------------------------------------------------------
+
+    def _check_request(self, request: Request) -> HTTPResponse | None:
+        """An error response if the request must not reach the bot, else None."""
+        timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+        try:
+            check_signature(self.token, request.args.get("signature", ""), timestamp, nonce)
+        except InvalidSignatureException:
+            return response.text("invalid signature", status=403)
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+            return response.text("stale timestamp", status=403)
+        if request.method == "POST" and not self.nonces.add(f"{timestamp}:{nonce}"):
+            return response.text("replayed request", status=403)
+        return None
+
+    def _message_xml(self, request: Request) -> bytes | HTTPResponse:
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return response.text("body too large", status=413)
+        if self.crypto is not None:
+            if _is_hostile(body):
+                return response.text("malformed XML", status=400)
+            try:
+                body = self.crypto.decrypt_message(
+                    body, request.args.get("msg_signature", ""),
+                    request.args.get("timestamp", ""), request.args.get("nonce", ""))
+            except InvalidSignatureException:
+                return response.text("invalid message signature", status=403)
+            except Exception:
+                return response.text("cannot decrypt message", status=400)
+            body = body.encode() if isinstance(body, str) else body
+        if _is_hostile(body):
+            return response.text("malformed XML", status=400)
+        return body
+
+    # --- replies --------------------------------------------------------------------------
+
+    def _reply(self, message: Any, text: str, request: Request) -> HTTPResponse:
+        xml = TextReply(message=message, content=text).render()
+        if self.crypto is not None:
+            xml = self.crypto.encrypt_message(xml, request.args.get("nonce", ""),
+                                              request.args.get("timestamp"))
+        return response.text(xml, content_type="application/xml")
+
+    async def _send_later(self, openid: str, task: asyncio.Task[Any],
+                          collector: CollectingOutputChannel) -> None:
+        """The slow path: wait for the bot, then use the customer-service message API."""
+        try:
+            try:
+                await task
+                text = as_plain_text(collector.messages)
+            except Exception:
+                logger.exception("the bot failed on a WeChat message")
+                text = BOT_FAILED
+            if text:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self.client.message.send_text, openid, text)
+        except (WeChatClientException, OSError):
+            logger.exception("customer-service message to …%s failed", openid[-6:])
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        wechat = Blueprint("wechat_webhook", __name__)
+
+        @wechat.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @wechat.route("/webhook", methods=["GET"])
+        async def verify_url(request: Request) -> HTTPResponse:
+            """WeChat's URL check: echo `echostr` if the signature is ours."""
+            return self._check_request(request) or response.text(request.args.get("echostr", ""))
+
+        @wechat.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            refused = self._check_request(request)
+            if refused is not None:
+                return refused
+            xml = self._message_xml(request)
+            if isinstance(xml, HTTPResponse):
+                return xml
+            try:
+                message = parse_message(xml)
+            except Exception:
+                return response.text("malformed XML", status=400)
+            if message is None or not getattr(message, "source", None):
+                return response.text("malformed message", status=400)
+            if getattr(message, "id", None) and not self.message_ids.add(str(message.id)):
+                return response.text("success")  # WeChat's retry of a message in progress
+
+            text = self._text_of(message)
+            if text is None:  # unsubscribe and other events need no answer
+                return response.text("success")
+            if text in (UNSUPPORTED, NOT_HEARD):
+                return self._reply(message, text, request)
+            logger.info("wechat message from …%s: %s", message.source[-6:],
+                        mask_personal_data(text)[:80])
+            collector = CollectingOutputChannel()
+            task = asyncio.ensure_future(on_new_message(UserMessage(
+                text, collector, f"wechat:{message.source}", input_channel=self.name(),
+                metadata={"wechat_message_type": message.type})))
+            done, _ = await asyncio.wait({task}, timeout=self.reply_seconds)
+            if task in done and not task.exception():
+                answer = as_plain_text(collector.messages)
+                if len(answer.encode()) <= PASSIVE_REPLY_MAX_BYTES:
+                    return self._reply(message, answer, request) if answer else \
+                        response.text("success")
+            later = asyncio.ensure_future(self._send_later(message.source, task, collector))
+            self._pending.add(later)
+            later.add_done_callback(self._pending.discard)
+            return response.text("success")
+
+        return wechat
+
+    @staticmethod
+    def _text_of(message: Any) -> str | None:
+        """What the citizen said: text, recognised voice, or the welcome on subscribe."""
+        if message.type == "text":
+            return (message.content or "").strip() or UNSUPPORTED
+        if message.type == "voice":
+            return (message.recognition or "").strip() or NOT_HEARD
+        if message.type == "event":
+            return WELCOME_PAYLOAD if getattr(message, "event", "") == "subscribe" else None
+        return UNSUPPORTED
+
+
+def _is_hostile(xml: bytes) -> bool:
+    """DOCTYPE / ENTITY declarations have no place in WeChat messages: refuse them outright
+    rather than trusting the parser with entity expansion or external entities."""
+    lowered = xml.lower()
+    return any(marker in lowered for marker in _HOSTILE_XML)

@@ -1,0 +1,54 @@
+"""Rasa's channel credentials, written at start-up from the environment.
+
+Secrets for messaging apps never live in the repository: a channel is switched on by setting
+its variables (README "Channels"), and the file Rasa reads is generated into the state folder
+with owner-only permissions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stack.settings import Settings, env
+
+WECHAT = "channels.wechat.WeChatInput"
+TELEGRAM = "channels.telegram.TelegramChannel"
+
+
+def channel_credentials() -> dict[str, Any]:
+    credentials: dict[str, Any] = {
+        "rest": None,
+        "socketio": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
+                     "session_persistence": True},
+    }
+    if env("GOV_WECHAT_TOKEN", ""):
+        credentials[WECHAT] = {
+            "token": env("GOV_WECHAT_TOKEN", ""),
+            "app_id": env("GOV_WECHAT_APP_ID", ""),
+            "app_secret": env("GOV_WECHAT_APP_SECRET", ""),
+            "encoding_aes_key": env("GOV_WECHAT_AES_KEY", "") or None,
+            "api_base_url": env("GOV_WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/"),
+            "reply_seconds": float(env("GOV_WECHAT_REPLY_SECONDS", "4.5")),
+        }
+    if env("GOV_TELEGRAM_TOKEN", ""):
+        credentials[TELEGRAM] = {
+            "access_token": env("GOV_TELEGRAM_TOKEN", ""),
+            "verify": env("GOV_TELEGRAM_BOT_NAME", ""),
+            "webhook_url": env("GOV_TELEGRAM_WEBHOOK_URL", ""),
+            "api_base_url": env("GOV_TELEGRAM_API_BASE", "https://api.telegram.org"),
+            "secret_token": env("GOV_TELEGRAM_SECRET", "") or None,
+        }
+    return credentials
+
+
+def write_credentials(settings: Settings) -> Path:
+    path = settings.state_dir / "credentials.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(channel_credentials(), handle, allow_unicode=True, sort_keys=False)
+    return path

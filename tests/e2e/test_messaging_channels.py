@@ -1,0 +1,86 @@
+"""WeChat (safe mode) and Telegram end to end: the real Rasa server with the project's
+channels, talking to local fakes of the platforms' APIs, in both languages."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+from fakes import telegram
+from fakes.wechat import WeChatServer, event_xml, text_xml, voice_xml
+from helpers import response_texts
+
+
+def openid() -> str:
+    return f"o{uuid.uuid4().hex[:27]}"
+
+
+def test_wechat_url_verification(stack):
+    server = WeChatServer(stack.wechat_url, safe_mode=True)
+    query = {**server.signed_query(), "echostr": "4871203311"}
+    assert server.verify_url(query).body == "4871203311"
+    assert server.verify_url({**query, "signature": "0" * 40}).status == 403
+
+
+def test_wechat_encrypted_conversation_in_both_languages(stack):
+    server, user = WeChatServer(stack.wechat_url, safe_mode=True), openid()
+    reply = server.send(event_xml(user, "subscribe"))
+    assert reply.content in response_texts("utter_greet", "zh")
+    reply = server.send(text_xml(user, "what can you do?"))
+    assert reply.content.startswith(response_texts("utter_help", "en")[0])
+    assert "You can reply:" in reply.content  # buttons become reply suggestions
+    reply = server.send(voice_xml(user, "公积金怎么提取？"))
+    assert "来源：" in reply.content
+
+
+def test_wechat_refuses_tampered_and_hostile_messages(stack):
+    server, user = WeChatServer(stack.wechat_url, safe_mode=True), openid()
+    bad_signature = {**server.signed_query(), "signature": "f" * 40}
+    assert server.send(text_xml(user, "你好"), query=bad_signature).status == 403
+    stale = server.signed_query(timestamp="1500000000")
+    assert server.send(text_xml(user, "你好"), query=stale).status == 403
+    bomb = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml>&b;</xml>')
+    assert server.send(bomb, encrypt=False).status == 400
+    assert server.send(b"x" * (70 * 1024), encrypt=False).status == 413
+    assert server.send("<xml><broken", encrypt=False).status in (400, 403)
+    assert server.send(text_xml(user, "你好"), encrypt=False).status in (400, 403)
+    assert stack.wechat_api.sent == [] or all(m["touser"] != user for m in stack.wechat_api.sent)
+
+
+def rasa_tracker(stack, sender: str) -> dict:
+    url = f"{stack.settings.rasa_url}/conversations/{sender}/tracker?token={stack.api_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_telegram_conversation_with_buttons_in_both_languages(stack):
+    chat = 700000 + uuid.uuid4().int % 100000
+    api = stack.telegram_api
+    assert api.webhook["url"] == stack.telegram_url
+    assert api.webhook["secret_token"] == telegram.SECRET
+    assert telegram.post_update(stack.telegram_url, telegram.text_update(chat, "/start")) == 200
+    [greeting] = api.messages_to(chat)
+    assert greeting["text"] in response_texts("utter_greet", "zh")
+
+    assert telegram.post_update(stack.telegram_url, telegram.text_update(chat, "help")) == 200
+    help_message = api.messages_to(chat, after=1)[-1]
+    keyboard = help_message["reply_markup"]["inline_keyboard"]
+    payloads = [button["callback_data"] for row in keyboard for button in row]
+    assert "/check_application_status" in payloads
+
+    button = telegram.button_update(chat, "/check_application_status")
+    assert telegram.post_update(stack.telegram_url, button) == 200
+    asked = api.messages_to(chat, after=2)[-1]
+    assert asked["text"] in response_texts("utter_ask_reference_number", "en")
+    # the conversation belongs to this Telegram user, keyed by channel
+    assert rasa_tracker(stack, f"telegram:{chat}")["events"]
+
+
+def test_telegram_updates_without_the_secret_are_refused(stack):
+    chat = 800000 + uuid.uuid4().int % 100000
+    update = telegram.text_update(chat, "你好")
+    assert telegram.post_update(stack.telegram_url, update, secret=None) == 403
+    assert telegram.post_update(stack.telegram_url, update, secret="guess") == 403
+    assert not [m for m in stack.telegram_api.sent if str(m["chat_id"]) == str(chat)]

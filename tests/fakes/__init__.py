@@ -1,0 +1,1 @@
+"""Local fakes of the messaging platforms' own servers, which cannot run here."""
