@@ -11,7 +11,7 @@ import logging
 from aiohttp import web
 
 from stack.settings import Settings, env
-from staff.api import create_app
+from staff.app import create_app
 
 
 def main() -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
+from staff.i18n import language_of, translate
 from storage.handoffs import CLOSED, TAKEN, HandoffEntry, list_handoffs, set_status
 
 logger = logging.getLogger(__name__)
@@ -28,25 +29,8 @@ RASA_TOKEN = web.AppKey("rasa_token", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 STATUSES = {"waiting", "taken", "closed", "all"}
 
-_MESSAGES = {
-    "unauthorized": ("需要有效的访问令牌。", "A valid access token is required."),
-    "bad_status": ("status 只能是 waiting、taken、closed 或 all。",
-                   "status must be waiting, taken, closed or all."),
-    "bad_id": ("编号必须是数字。", "The id must be a number."),
-    "not_found": ("没有这个转人工记录。", "There is no such handoff."),
-    "conflict": ("当前状态下不能这样操作。",
-                 "That is not possible in the handoff's current state."),
-    "bad_body": ("请求体必须是 JSON 对象，staff 为 1–120 个字符。",
-                 "The body must be a JSON object with staff of 1-120 characters."),
-    "resume_failed": ("已关闭，但未能通知助手恢复对话。",
-                      "Closed, but the assistant could not be told to resume the conversation."),
-}
-
-
 def error(request: web.Request, status: int, key: str) -> web.Response:
-    zh, en = _MESSAGES[key]
-    language = "zh" if request.headers.get("Accept-Language", "").lower().startswith("zh") else "en"
-    return web.json_response({"error": key, "message": zh if language == "zh" else en},
+    return web.json_response({"error": key, "message": translate(key, language_of(request))},
                              status=status)
 
 
@@ -126,24 +110,8 @@ async def resume_conversation(app: web.Application, conversation_id: str) -> boo
         return False
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def _http_client(app: web.Application) -> AsyncIterator[None]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        app[HTTP] = session
-        yield
-
-
-def create_app(api_token: str, rasa_url: str, rasa_token: str) -> web.Application:
-    if not api_token:
-        raise ValueError("the staff API needs a token")
-    app = web.Application(middlewares=[require_token], client_max_size=64 * 1024)
-    app[API_TOKEN], app[RASA_URL], app[RASA_TOKEN] = api_token, rasa_url, rasa_token
-    app.cleanup_ctx.append(_http_client)
-    app.router.add_get("/healthz", healthz)
+def add_api_routes(app: web.Application) -> None:
+    app.middlewares.append(require_token)
     app.router.add_get("/api/handoffs", handoffs)
     app.router.add_post("/api/handoffs/{id}/take", take)
     app.router.add_post("/api/handoffs/{id}/close", close)
-    return app

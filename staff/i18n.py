@@ -1,0 +1,88 @@
+"""Every word of the staff pages in Chinese and English; the language comes from the staff
+member's choice (cookie) or the browser."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+LANGUAGE_COOKIE = "staff_lang"
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("政务助手 · 工作台", "Assistant · Staff workspace"),
+    "login": ("登录", "Sign in"),
+    "logout": ("退出登录", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "bad_login": ("用户名或密码不正确。", "Wrong username or password."),
+    "locked": ("登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员。",
+               "Too many failed sign-ins: the account is locked for a while. Try later or ask "
+               "an administrator."),
+    "signed_in_as": ("当前用户", "Signed in as"),
+    "role.editor": ("编辑", "Editor"),
+    "role.publisher": ("发布人", "Publisher"),
+    "role.admin": ("管理员", "Administrator"),
+    "nav.home": ("首页", "Home"),
+    "nav.handoffs": ("人工接待队列", "Handoff queue"),
+    "nav.audit": ("操作日志", "Audit log"),
+    "nav.accounts": ("账号管理", "Accounts"),
+    "home.waiting": ("等待人工接待的对话", "Conversations waiting for a person"),
+    "handoffs.empty": ("目前没有等待中的对话。", "No conversation is waiting."),
+    "handoffs.take": ("接待", "Take"),
+    "handoffs.close": ("结束并交还助手", "Close and hand back to the assistant"),
+    "handoffs.reason.requested": ("市民要求转人工", "Citizen asked for a person"),
+    "handoffs.reason.repeated_failure": ("助手多次无法回答", "Assistant failed repeatedly"),
+    "handoffs.status.waiting": ("等待中", "Waiting"),
+    "handoffs.status.taken": ("已接待", "Taken"),
+    "handoffs.taken_by": ("接待人", "Taken by"),
+    "handoffs.citizen": ("市民", "Citizen"),
+    "handoffs.assistant": ("助手", "Assistant"),
+    "handoffs.channel": ("渠道", "Channel"),
+    "audit.at": ("时间", "When"),
+    "audit.actor": ("操作人", "Who"),
+    "audit.action": ("操作", "What"),
+    "audit.target": ("对象", "On"),
+    "audit.detail": ("详情", "Details"),
+    "audit.export": ("导出 CSV", "Export CSV"),
+    "accounts.create": ("新建账号", "Create account"),
+    "accounts.display_name": ("姓名", "Name"),
+    "accounts.role": ("角色", "Role"),
+    "accounts.active": ("启用", "Active"),
+    "accounts.save": ("保存", "Save"),
+    "accounts.created": ("账号已创建。", "Account created."),
+    "accounts.updated": ("账号已更新。", "Account updated."),
+    "weak_password": ("密码至少 12 个字符，且首尾不能有空格。",
+                      "Passwords need at least 12 characters and no leading or trailing spaces."),
+    "bad_username": ("用户名只能包含字母、数字和 . _ -。", "Usernames may contain letters, "
+                     "digits and . _ - only."),
+    "bad_role": ("没有这个角色。", "There is no such role."),
+    "user_exists": ("这个用户名已被使用。", "That username is taken."),
+    "no_such_user": ("没有这个账号。", "There is no such account."),
+    "not_yourself": ("不能停用自己或取消自己的管理员角色。",
+                     "You cannot deactivate yourself or drop your own admin role."),
+    "forbidden": ("您的角色没有这个权限。", "Your role does not allow this."),
+    "csrf": ("页面已过期，请刷新后重试。", "This page has expired; reload it and try again."),
+    "not_found": ("找不到这个页面或记录。", "Page or record not found."),
+    "conflict": ("当前状态下不能这样操作。", "That is not possible in its current state."),
+    "switch_language": ("English", "中文"),
+    # JSON API errors
+    "unauthorized": ("需要有效的访问令牌。", "A valid access token is required."),
+    "bad_status": ("status 只能是 waiting、taken、closed 或 all。",
+                   "status must be waiting, taken, closed or all."),
+    "bad_id": ("编号必须是数字。", "The id must be a number."),
+    "bad_body": ("请求体必须是 JSON 对象，staff 为 1–120 个字符。",
+                 "The body must be a JSON object with staff of 1-120 characters."),
+    "resume_failed": ("已关闭，但未能通知助手恢复对话。",
+                      "Closed, but the assistant could not be told to resume the conversation."),
+}
+
+
+def language_of(request: web.Request) -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in ("zh", "en"):
+        return chosen
+    return "zh" if request.headers.get("Accept-Language", "").lower().startswith("zh") else "en"
+
+
+def translate(key: str, language: str) -> str:
+    zh, en = TEXT.get(key, (key, key))
+    return zh if language == "zh" else en

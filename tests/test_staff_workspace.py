@@ -1,0 +1,178 @@
+"""The staff workspace over real HTTP against a real database: every permission boundary
+(each role, signed out, missing CSRF token, another member's session), sign-in lockout,
+the handoff queue pages, the audit log and its export, and the first-admin CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from fakes.server import BackgroundServer
+from staff.accounts import create_user
+from staff.app import create_app
+from storage.handoffs import enqueue, list_handoffs
+from storage.migrate import upgrade
+
+PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture
+def workspace(database_url, monkeypatch):
+    monkeypatch.setenv("GOV_DATABASE_URL", database_url)
+    monkeypatch.setenv("GOV_STAFF_MAX_FAILED_LOGINS", "3")
+    upgrade(database_url)
+    for role in ("editor", "publisher", "admin"):
+        create_user(f"{role}.one", PASSWORD, role, f"{role.title()} One")
+    # Rasa is not running here: closing a handoff cannot resume it (tested end to end).
+    app = create_app("api-token", "http://127.0.0.1:9", "rasa-token")
+    with BackgroundServer(app) as server:
+        yield server.url
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(url: str, username: str, password: str = PASSWORD) -> requests.Session:
+    browser = requests.Session()
+    page = browser.get(f"{url}/login")
+    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
+    browser.post(f"{url}/login", data={"login_csrf": token, "username": username,
+                                       "password": password}, allow_redirects=False)
+    return browser
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/", {"editor", "publisher", "admin"}),
+    ("/handoffs", {"editor", "publisher", "admin"}),
+    ("/audit", {"publisher", "admin"}),
+    ("/audit.csv", {"publisher", "admin"}),
+    ("/accounts", {"admin"}),
+])
+def test_each_role_sees_only_its_pages(workspace, path, allowed):
+    anonymous = requests.get(f"{workspace}{path}", allow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["Location"] == "/login"
+    for role in ("editor", "publisher", "admin"):
+        response = sign_in(workspace, f"{role}.one").get(f"{workspace}{path}")
+        assert response.status_code == (200 if role in allowed else 403), (role, path)
+
+
+def test_sign_in_is_bilingual_and_sets_a_hardened_cookie(workspace):
+    page = requests.get(f"{workspace}/login", headers={"Accept-Language": "zh-CN"})
+    assert "登录" in page.text and "用户名" in page.text
+    assert "Sign in" in requests.get(f"{workspace}/login").text
+    browser = requests.Session()
+    token = re.search(r'name="login_csrf" value="([^"]+)"',
+                      browser.get(f"{workspace}/login").text).group(1)
+    response = browser.post(f"{workspace}/login", allow_redirects=False, data={
+        "login_csrf": token, "username": "editor.one", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Content-Security-Policy" in browser.get(f"{workspace}/").headers
+
+
+def test_wrong_passwords_lock_the_account(workspace):
+    for _ in range(3):
+        page = sign_in(workspace, "editor.one", "wrong password!!").get(f"{workspace}/login")
+    assert page.status_code == 200
+    refused = requests.Session()
+    token = re.search(r'name="login_csrf" value="([^"]+)"',
+                      refused.get(f"{workspace}/login").text).group(1)
+    response = refused.post(f"{workspace}/login", data={
+        "login_csrf": token, "username": "editor.one", "password": PASSWORD})
+    assert response.status_code == 401 and "locked" in response.text
+    # an unknown user gets the same answer as a wrong password
+    unknown = sign_in(workspace, "nobody", PASSWORD).get(f"{workspace}/", allow_redirects=False)
+    assert unknown.status_code == 303
+
+
+def test_login_without_its_csrf_token_is_refused(workspace):
+    response = requests.post(f"{workspace}/login", data={
+        "username": "admin.one", "password": PASSWORD}, allow_redirects=False)
+    assert response.status_code == 403
+
+
+def test_forms_need_the_sessions_own_csrf_token(workspace):
+    admin = sign_in(workspace, "admin.one")
+    other = sign_in(workspace, "publisher.one")
+    form = {"username": "new.editor", "password": PASSWORD, "role": "editor"}
+    assert admin.post(f"{workspace}/accounts", data=form).status_code == 403
+    stolen = csrf_of(other.get(f"{workspace}/").text)  # another member's token
+    assert admin.post(f"{workspace}/accounts", data={**form, "csrf_token": stolen}) \
+        .status_code == 403
+    own = csrf_of(admin.get(f"{workspace}/accounts").text)
+    created = admin.post(f"{workspace}/accounts", data={**form, "csrf_token": own})
+    assert created.status_code == 200 and "new.editor" in created.text
+
+
+def test_editors_cannot_manage_accounts_even_with_a_valid_token(workspace):
+    editor = sign_in(workspace, "editor.one")
+    token = csrf_of(editor.get(f"{workspace}/").text)
+    response = editor.post(f"{workspace}/accounts", data={
+        "csrf_token": token, "username": "sneaky", "password": PASSWORD, "role": "admin"})
+    assert response.status_code == 403
+    assert "sneaky" not in sign_in(workspace, "admin.one").get(f"{workspace}/accounts").text
+
+
+def test_sign_out_ends_the_session(workspace):
+    editor = sign_in(workspace, "editor.one")
+    token = csrf_of(editor.get(f"{workspace}/").text)
+    cookie = editor.cookies.get("gov_staff_session")
+    editor.post(f"{workspace}/logout", data={"csrf_token": token})
+    replay = requests.get(f"{workspace}/", cookies={"gov_staff_session": cookie},
+                          allow_redirects=False)
+    assert replay.status_code == 303
+
+
+def test_deactivated_members_lose_their_session(workspace):
+    editor = sign_in(workspace, "editor.one")
+    admin = sign_in(workspace, "admin.one")
+    token = csrf_of(admin.get(f"{workspace}/accounts").text)
+    admin.post(f"{workspace}/accounts/editor.one", data={"csrf_token": token, "role": "editor"})
+    assert editor.get(f"{workspace}/", allow_redirects=False).status_code == 303
+
+
+def test_admins_cannot_lock_themselves_out(workspace):
+    admin = sign_in(workspace, "admin.one")
+    token = csrf_of(admin.get(f"{workspace}/accounts").text)
+    response = admin.post(f"{workspace}/accounts/admin.one",
+                          data={"csrf_token": token, "role": "editor", "active": "on"})
+    assert response.status_code == 400
+    assert admin.get(f"{workspace}/accounts").status_code == 200
+
+
+def test_handoff_queue_page_take_and_audit(workspace):
+    enqueue("web-123", "socketio", "zh", "requested",
+            [{"sender": "citizen", "text": "我的电话13812345678，帮我转人工", "at": "t"}])
+    editor = sign_in(workspace, "editor.one")
+    page = editor.get(f"{workspace}/handoffs")
+    assert "13812345678" not in page.text and "****5678" in page.text
+    entry = list_handoffs()[0]
+    taken = editor.post(f"{workspace}/handoffs/{entry.id}/take",
+                        data={"csrf_token": csrf_of(page.text)})
+    assert taken.status_code == 200 and list_handoffs("taken")[0].taken_by == "editor.one"
+    again = editor.post(f"{workspace}/handoffs/{entry.id}/take",
+                        data={"csrf_token": csrf_of(page.text)})
+    assert again.status_code == 409
+    audit = sign_in(workspace, "publisher.one").get(f"{workspace}/audit.csv")
+    assert audit.headers["Content-Type"].startswith("text/csv")
+    assert re.search(r"editor\.one,handoff\.take,web-123", audit.text)
+    assert "login.bad_login" in audit.text or "login," in audit.text
+
+
+def test_first_admin_only_from_the_cli(database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOV_DATABASE_URL", database_url)
+    upgrade(database_url)
+    command = [sys.executable, "-m", "staff.cli", "create-admin", "--username", "chief",
+               "--password-stdin"]
+    weak = subprocess.run(command, input="short\n", capture_output=True, text=True)
+    assert weak.returncode == 2 and "12" in weak.stderr
+    made = subprocess.run(command, input=PASSWORD + "\n", capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    listing = subprocess.run([sys.executable, "-m", "staff.cli", "list"], capture_output=True,
+                             text=True)
+    assert "chief\tadmin" in listing.stdout
