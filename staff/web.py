@@ -70,7 +70,7 @@ async def pages_middleware(request: web.Request, handler: Handler) -> web.Stream
         form = await request.post()
         expected = request[STAFF].csrf_token if request[STAFF] else ""
         if not expected or not hmac.compare_digest(str(form.get("csrf_token", "")), expected):
-            return _message(request, "csrf", 403)
+            return message_page(request, "csrf", 403)
     response = await handler(request)
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -81,7 +81,7 @@ async def pages_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
-def _message(request: web.Request, key: str, status: int) -> web.Response:
+def message_page(request: web.Request, key: str, status: int) -> web.Response:
     return render("message.html", request, {"key": key}, status=status)
 
 
@@ -94,7 +94,7 @@ def requires(permission: str) -> Callable[[Handler], Handler]:
             if signed_in is None:
                 raise web.HTTPSeeOther("/login")
             if not signed_in.member.can(permission):
-                return _message(request, "forbidden", 403)
+                return message_page(request, "forbidden", 403)
             return await handler(request)
         return guarded
     return decorate
@@ -176,9 +176,9 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
         entry = await asyncio.to_thread(
             set_status, handoff_id, TAKEN if action == "take" else CLOSED, me.username)
     except KeyError:
-        return _message(request, "not_found", 404)
+        return message_page(request, "not_found", 404)
     except ValueError:
-        return _message(request, "conflict", 409)
+        return message_page(request, "conflict", 409)
     await asyncio.to_thread(record, me.username, f"handoff.{action}", entry.conversation_id)
     if action == "close":
         await resume_conversation(request.app, entry.conversation_id)

@@ -51,3 +51,12 @@ def database_url(request, tmp_path):
 def _private_secret_key(tmp_path, monkeypatch):
     """Verification hashes are keyed; each test gets its own key file."""
     monkeypatch.setenv("GOV_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
+
+
+@pytest.fixture
+def workspace(database_url, monkeypatch, tmp_path):
+    """The staff service on a free port (imported lazily: the Rasa environment has no staff
+    dependencies)."""
+    from staff_helpers import run_workspace
+
+    yield from run_workspace(database_url, monkeypatch, tmp_path)

@@ -10,40 +10,10 @@ import sys
 
 import pytest
 import requests
+from staff_helpers import PASSWORD, csrf_of, sign_in
 
-from fakes.server import BackgroundServer
-from staff.accounts import create_user
-from staff.app import create_app
 from storage.handoffs import enqueue, list_handoffs
 from storage.migrate import upgrade
-
-PASSWORD = "a long enough passphrase"
-
-
-@pytest.fixture
-def workspace(database_url, monkeypatch):
-    monkeypatch.setenv("GOV_DATABASE_URL", database_url)
-    monkeypatch.setenv("GOV_STAFF_MAX_FAILED_LOGINS", "3")
-    upgrade(database_url)
-    for role in ("editor", "publisher", "admin"):
-        create_user(f"{role}.one", PASSWORD, role, f"{role.title()} One")
-    # Rasa is not running here: closing a handoff cannot resume it (tested end to end).
-    app = create_app("api-token", "http://127.0.0.1:9", "rasa-token")
-    with BackgroundServer(app) as server:
-        yield server.url
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(url: str, username: str, password: str = PASSWORD) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{url}/login")
-    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
-    browser.post(f"{url}/login", data={"login_csrf": token, "username": username,
-                                       "password": password}, allow_redirects=False)
-    return browser
 
 
 @pytest.mark.parametrize(("path", "allowed"), [

@@ -1,0 +1,131 @@
+"""Staff keep the knowledge base current through the workspace: draft, preview, try, publish,
+compare, roll back, unpublish; permissions per role; hostile uploads change nothing."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from staff_helpers import csrf_of, sign_in
+
+from knowledge_base.config import KnowledgeBaseSettings
+from knowledge_base.search import Searcher
+from knowledge_base.service import KnowledgeBase
+from knowledge_base.store import DocumentStore
+from knowledge_base.workflow import Workflow
+
+POLICY = """---
+id: um-kite-festival-zh
+title: 风筝节摊位办理指南
+language: zh
+department: urban_management
+effective_date: 2026-03-01
+---
+# 风筝节摊位办理指南
+
+## 收费
+风筝节期间临时摊位费每天{fee}元，在“滨江通”App缴纳。
+
+## 申请时间
+每年3月1日至3月15日在线申请，名额有限，先到先得。
+"""
+
+
+def upload(browser, url: str, name: str, data: bytes, **fields: str):
+    token = csrf_of(browser.get(f"{url}/documents/new").text)
+    return browser.post(f"{url}/documents/drafts", data={"csrf_token": token, **fields},
+                        files={"file": (name, data)})
+
+
+def published_ids() -> set[str]:
+    settings = KnowledgeBaseSettings()
+    return {doc.metadata.id for doc in DocumentStore(settings.documents_dir,
+                                                     settings.max_file_bytes).list()}
+
+
+def test_draft_preview_try_publish_compare_and_roll_back(workspace):
+    editor, publisher = sign_in(workspace, "editor.one"), sign_in(workspace, "publisher.one")
+    page = upload(editor, workspace, "kite.md", POLICY.format(fee="三十五").encode())
+    assert page.url.endswith("/documents/drafts/um-kite-festival-zh")
+    assert "临时摊位费每天三十五元" in page.text and "申请时间" in page.text  # chunk preview
+    trial = editor.get(f"{workspace}/documents/drafts/um-kite-festival-zh",
+                       params={"q": "风筝节摊位一天多少钱"})
+    assert trial.text.index("三十五元") < trial.text.index("分段预览") if "分段预览" in \
+        trial.text else "三十五元" in trial.text
+    assert "um-kite-festival-zh" not in published_ids()
+
+    # editors draft, publishers publish
+    token = csrf_of(editor.get(f"{workspace}/documents/drafts/um-kite-festival-zh").text)
+    assert editor.post(f"{workspace}/documents/drafts/um-kite-festival-zh/publish",
+                       data={"csrf_token": token}).status_code == 403
+    token = csrf_of(publisher.get(f"{workspace}/documents/drafts/um-kite-festival-zh").text)
+    done = publisher.post(f"{workspace}/documents/drafts/um-kite-festival-zh/publish",
+                          data={"csrf_token": token})
+    assert done.status_code == 200 and done.url.endswith("/documents/um-kite-festival-zh")
+    assert "um-kite-festival-zh" in published_ids()
+    hits = Searcher(KnowledgeBaseSettings()).search("风筝节摊位费多少钱", "zh", 3)
+    assert hits and hits[0].doc_id == "um-kite-festival-zh"
+
+    # a second version, compared and then rolled back
+    token = csrf_of(editor.get(f"{workspace}/documents/um-kite-festival-zh").text)
+    editor.post(f"{workspace}/documents/um-kite-festival-zh/edit", data={"csrf_token": token})
+    upload(editor, workspace, "kite.md", POLICY.format(fee="四十").encode())
+    token = csrf_of(publisher.get(f"{workspace}/documents/drafts/um-kite-festival-zh").text)
+    publisher.post(f"{workspace}/documents/drafts/um-kite-festival-zh/publish",
+                   data={"csrf_token": token})
+    diff = publisher.get(f"{workspace}/documents/um-kite-festival-zh",
+                         params={"old": 1, "new": 2}).text
+    assert "-风筝节期间临时摊位费每天三十五元" in diff and "+风筝节期间临时摊位费每天四十元" in diff
+    token = csrf_of(diff)
+    publisher.post(f"{workspace}/documents/um-kite-festival-zh/rollback",
+                   data={"csrf_token": token, "version": "1"})
+    workflow = Workflow(KnowledgeBase(KnowledgeBaseSettings()))
+    assert [v.number for v in workflow.versions("um-kite-festival-zh")] == [1, 2, 3]
+    assert "三十五元" in workflow.kb.show("um-kite-festival-zh").sections[0].text
+
+    # and taken down
+    token = csrf_of(publisher.get(f"{workspace}/documents/um-kite-festival-zh").text)
+    publisher.post(f"{workspace}/documents/um-kite-festival-zh/unpublish",
+                   data={"csrf_token": token})
+    assert "um-kite-festival-zh" not in published_ids()
+    audit = sign_in(workspace, "admin.one").get(f"{workspace}/audit.csv").text
+    for action in ("document.draft", "document.publish", "document.rollback",
+                   "document.unpublish"):
+        assert action in audit
+
+
+def docx_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"0" * (60 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("name", "data", "fields"), [
+    ("../../../etc/passwd.md", POLICY.format(fee="1").encode(), {"id": "../../etc/passwd"}),
+    ("policy.docx", docx_bomb(), {"id": "x-bomb", "title": "t", "language": "en",
+                                  "department": "health"}),
+    ("scan.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 2000, {"id": "x-png", "title": "t",
+                                                      "language": "en", "department": "health"}),
+    ("huge.pdf", b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024), {"id": "x-huge"}),
+    ("tool.exe", b"MZ\x90\x00", {"id": "x-exe"}),
+])
+def test_hostile_uploads_are_refused_and_change_nothing(workspace, name, data, fields):
+    editor = sign_in(workspace, "editor.one")
+    response = upload(editor, workspace, name, data, **fields)
+    assert response.status_code in (400, 413)
+    assert Workflow(KnowledgeBase(KnowledgeBaseSettings())).drafts.list() == []
+    assert published_ids() == set()
+
+
+def test_document_pages_need_sign_in_and_csrf(workspace):
+    import requests
+
+    assert requests.get(f"{workspace}/documents", allow_redirects=False).status_code == 303
+    editor = sign_in(workspace, "editor.one")
+    response = editor.post(f"{workspace}/documents/drafts",
+                           files={"file": ("kite.md", POLICY.format(fee="1").encode())})
+    assert response.status_code == 403
+    listing = editor.get(f"{workspace}/documents", params={"status": "draft"})
+    assert listing.status_code == 200 and "um-kite-festival-zh" not in listing.text
