@@ -16,6 +16,7 @@ from knowledge_base.service import KnowledgeBase
 from knowledge_base.workflow import Workflow
 from staff.audit import record
 from staff.i18n import language_of
+from staff.insights import analytics, mark_handled, unanswered_groups
 from staff.web import STAFF, message_page, render, requires
 from storage.seed import load_yaml
 
@@ -177,6 +178,36 @@ async def document_page(request: web.Request) -> web.Response:
         "has_draft": workflow.drafts.get(doc_id) is not None})
 
 
+@requires("view")
+async def unanswered(request: web.Request, notice: str | None = None,
+                     error: str | None = None, status: int = 200) -> web.Response:
+    groups = await asyncio.to_thread(unanswered_groups)
+    return render("unanswered.html", request,
+                  {"groups": groups, "notice": notice, "error": error}, status=status)
+
+
+@requires("draft")
+async def mark_unanswered_handled(request: web.Request) -> web.Response:
+    form = await request.post()
+    doc_id = str(form.get("doc_id", "")).strip()
+    try:
+        ids = [int(part) for part in str(form.get("ids", "")).split(",") if part.strip()]
+    except ValueError:
+        ids = []
+    if not ids or await asyncio.to_thread(request.app[WORKFLOW].kb.store.get, doc_id) is None:
+        return await unanswered.__wrapped__(request, error="unanswered.no_document", status=400)
+    count = await asyncio.to_thread(mark_handled, ids, doc_id)
+    await asyncio.to_thread(record, request[STAFF].member.username, "unanswered.handled",
+                            doc_id, f"{count} questions")
+    return await unanswered.__wrapped__(request, notice="unanswered.marked")
+
+
+@requires("view")
+async def analytics_page(request: web.Request) -> web.Response:
+    report = await asyncio.to_thread(analytics)
+    return render("analytics.html", request, {"report": report})
+
+
 async def _workflow(app: web.Application):
     app[WORKFLOW] = Workflow(KnowledgeBase(KnowledgeBaseSettings()))
     app[CHANGES] = asyncio.Lock()
@@ -195,3 +226,6 @@ def add_document_routes(app: web.Application) -> None:
     app.router.add_post("/documents/{doc_id}/edit", edit_published)
     app.router.add_post("/documents/{doc_id}/rollback", roll_back)
     app.router.add_post("/documents/{doc_id}/unpublish", unpublish)
+    app.router.add_get("/unanswered", unanswered)
+    app.router.add_post("/unanswered/handled", mark_unanswered_handled)
+    app.router.add_get("/analytics", analytics_page)

@@ -4,6 +4,7 @@ compare, roll back, unpublish; permissions per role; hostile uploads change noth
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -129,3 +130,38 @@ def test_document_pages_need_sign_in_and_csrf(workspace):
     assert response.status_code == 403
     listing = editor.get(f"{workspace}/documents", params={"status": "draft"})
     assert listing.status_code == 200 and "um-kite-festival-zh" not in listing.text
+
+
+def test_unanswered_questions_grouped_and_linked_to_a_document(workspace):
+    from knowledge_base.records import record_unanswered, unanswered_summary
+
+    for text in ("风筝节摊位怎么申请", "风筝节的摊位在哪里申请", "风筝节摆摊怎么报名",
+                 "how do I get a boat licence"):
+        record_unanswered(text, "zh" if "风" in text else "en", "rest", 0.2, None)
+    editor = sign_in(workspace, "editor.one")
+    page = editor.get(f"{workspace}/unanswered")
+    assert page.status_code == 200
+    counts = [int(n) for n in re.findall(r"(?:Times asked|提问次数): (\d+)", page.text)]
+    assert counts[0] >= 2 and sum(counts) == 4  # the kite questions group together
+    first_ids = re.search(r'name="ids" value="([^"]+)"', page.text).group(1)
+    token = csrf_of(page.text)
+    refused = editor.post(f"{workspace}/unanswered/handled",
+                          data={"csrf_token": token, "ids": first_ids, "doc_id": "no-such-doc"})
+    assert refused.status_code == 400
+    upload(editor, workspace, "kite.md", POLICY.format(fee="三十五").encode())
+    publisher = sign_in(workspace, "publisher.one")
+    token = csrf_of(publisher.get(f"{workspace}/documents/drafts/um-kite-festival-zh").text)
+    publisher.post(f"{workspace}/documents/drafts/um-kite-festival-zh/publish",
+                   data={"csrf_token": token})
+    token = csrf_of(editor.get(f"{workspace}/unanswered").text)
+    done = editor.post(f"{workspace}/unanswered/handled", data={
+        "csrf_token": token, "ids": first_ids, "doc_id": "um-kite-festival-zh"})
+    assert done.status_code == 200
+    remaining = sum(row.count for row in unanswered_summary())
+    assert remaining == 4 - len(first_ids.split(","))
+
+
+def test_analytics_page(workspace, tmp_path, monkeypatch):
+    editor = sign_in(workspace, "editor.one")
+    page = editor.get(f"{workspace}/analytics")
+    assert page.status_code == 200 and ("Analytics" in page.text or "统计" in page.text)
