@@ -106,7 +106,7 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
         "--port", str(settings.rasa_port),
         "--cors", settings.cors_origins,
         "--log-file", str(settings.logs_dir / "rasa-events.log"),
-        "--enable-api", "--auth-token", api_token,
+        "--enable-api", f"--auth-token={api_token}",  # "=": tokens may start with "-"
     ]
     app_python = str(settings.app_venv / "bin" / "python")
     return [
