@@ -1,8 +1,13 @@
-"""`python -m webchat --port 8080 --rasa-url http://127.0.0.1:5005`"""
+"""`python -m webchat --port 8080 --rasa-url http://127.0.0.1:5005`
+
+`--frame-ancestors` (or GOV_WEBCHAT_FRAME_ANCESTORS) lists the sites allowed to embed the page,
+e.g. "https://www.example.gov.cn"; the default `*` lets any site use /embed.js.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from aiohttp import web
 
@@ -14,8 +19,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    parser.add_argument("--frame-ancestors",
+                        default=os.environ.get("GOV_WEBCHAT_FRAME_ANCESTORS") or "*")
     args = parser.parse_args()
-    web.run_app(create_app(args.rasa_url), host=args.host, port=args.port, print=None)
+    app = create_app(args.rasa_url, args.frame_ancestors)
+    web.run_app(app, host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":

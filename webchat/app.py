@@ -13,6 +13,7 @@ SOCKET_IO_CLIENT = (
     / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 )
 RASA_URL = web.AppKey("rasa_url", str)
+FRAME_ANCESTORS = web.AppKey("frame_ancestors", str)
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -23,6 +24,16 @@ async def page_config(request: web.Request) -> web.Response:
     """Where the page's Socket.IO client should connect; injected so one build serves any host."""
     body = "window.GOV_CHAT_CONFIG = " + json.dumps({"socketUrl": request.app[RASA_URL]}) + ";"
     return web.Response(text=body, content_type="application/javascript")
+
+
+async def embed_script(request: web.Request) -> web.Response:
+    """The one-tag embed for other sites: loaded cross-origin, so it says so (CORS) and is
+    cached only briefly, letting a new version reach the embedding sites within minutes."""
+    return web.Response(
+        text=(STATIC_DIR / "embed.js").read_text(encoding="utf-8"),
+        content_type="application/javascript", charset="utf-8",
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
+    )
 
 
 async def socket_io_client(request: web.Request) -> web.FileResponse:
@@ -38,11 +49,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(rasa_url: str) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+@web.middleware
+async def security_headers(request: web.Request, handler) -> web.StreamResponse:
+    """The page is meant to be framed by government sites (embed.js), so no X-Frame-Options;
+    which sites may frame it is the CSP frame-ancestors list (`*` unless configured)."""
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy", "frame-ancestors " + request.app[FRAME_ANCESTORS])
+    return response
+
+
+def create_app(rasa_url: str, frame_ancestors: str = "*") -> web.Application:
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[RASA_URL] = rasa_url
+    app[FRAME_ANCESTORS] = frame_ancestors
     app.router.add_get("/", index)
     app.router.add_get("/config.js", page_config)
+    app.router.add_get("/embed.js", embed_script)
     app.router.add_get("/vendor/socket.io.min.js", socket_io_client)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", STATIC_DIR)

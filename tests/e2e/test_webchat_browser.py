@@ -1,14 +1,18 @@
 """The web chat page in a real browser (Debian's Chromium driven by Playwright).
 
-A citizen types a question in each language and sees the cited answer, clicks a quick-reply
-button, reloads and still sees the conversation. Screenshots go to var/test-output/ for review.
+A citizen types a question in each language and sees the cited answer with a clickable source
+link, rates it with a feedback button, reloads and still sees the conversation; switches on high
+contrast and large text. Another citizen does everything with the keyboard alone. Screenshots
+go to var/test-output/ for review.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 import pytest
 
@@ -18,51 +22,246 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 OUTPUT = PROJECT_ROOT / "var" / "test-output"
+REPLY_TIMEOUT = 30000
+MARKUP = '<img src="x" onerror="window.pwned = 1">'
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
 
 
-async def chat_in_browser(url: str) -> dict:
+@asynccontextmanager
+async def chromium() -> AsyncIterator:
     from playwright.async_api import async_playwright
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    seen: dict = {}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def wait_for_reply(chat, before: int, expect: str = "") -> None:
+    """Wait for a new bot message (and one containing `expect`); `chat` is a page or a frame."""
+    await chat.locator("li.bot").nth(before).wait_for(timeout=REPLY_TIMEOUT)
+    if expect:
+        await chat.locator("li.bot", has_text=expect).last.wait_for(timeout=REPLY_TIMEOUT)
+
+
+async def ask(chat, text: str, expect: str = "") -> None:
+    before = await chat.locator("li.bot").count()
+    await chat.locator("#message-input").fill(text)
+    await chat.locator("#message-input").press("Enter")
+    await wait_for_reply(chat, before, expect)
+
+
+async def full_page_screenshot(page, name: str) -> None:
+    """The whole conversation in one image: the window is made as tall as the page, so the
+    sticky header and message box sit at its top and bottom as they would on screen."""
+    viewport = page.viewport_size
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    await page.set_viewport_size({"width": viewport["width"], "height": height})
+    await page.screenshot(path=str(OUTPUT / name))
+    await page.set_viewport_size(viewport)
+
+
+async def source_link(page, marker: str) -> dict:
+    """The first link inside the last bot message containing `marker`."""
+    link = page.locator("li.bot", has_text=marker).last.locator("a[href]").first
+    return {"href": await link.get_attribute("href"), "text": await link.inner_text(),
+            "target": await link.get_attribute("target"), "rel": await link.get_attribute("rel")}
+
+
+async def chat_in_browser(url: str) -> dict:
+    seen: dict = {}
+    async with chromium() as browser:
         page = await browser.new_page(locale="zh-CN", viewport={"width": 420, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         await page.goto(url)
+        seen["handoff_label"] = await page.locator("#handoff").inner_text()
 
-        async def ask(text: str, expect: str) -> None:
-            before = await page.locator("li.bot").count()
-            await page.fill("#message-input", text)
-            await page.press("#message-input", "Enter")
-            await page.wait_for_function(
-                f"document.querySelectorAll('li.bot').length > {before}", timeout=30000)
-            await page.wait_for_timeout(800)
-            await page.get_by_text(expect, exact=False).first.wait_for(timeout=10000)
-
-        await ask("公积金可以提取吗", "来源：《")
+        await ask(page, "公积金可以提取吗", "来源：《")
         seen["zh_answer"] = await page.locator("li.bot").all_inner_texts()
-        await page.get_by_role("button", name="有帮助").last.click()
-        await page.get_by_text("感谢您的反馈", exact=False).wait_for(timeout=20000)
-        await ask("How do I register a marriage in Riverside?", "Source:")
-        await page.screenshot(path=str(OUTPUT / "webchat-conversation.png"), full_page=True)
+        seen["zh_link"] = await source_link(page, "来源：《")
+        await page.get_by_role("button", name="有帮助", exact=True).last.click()
+        await page.get_by_text("感谢您的反馈", exact=False).wait_for(timeout=REPLY_TIMEOUT)
+        seen["user_messages"] = await page.locator("li.user .text").all_inner_texts()
+        seen["feedback_buttons_left"] = await page.get_by_role(
+            "button", name="有帮助", exact=True).count()
+
+        await ask(page, "How do I register a marriage in Riverside?", "Source:")
+        seen["en_link"] = await source_link(page, "Source:")
+        await page.wait_for_timeout(500)  # let a possible trailing note arrive before counting
+        await full_page_screenshot(page, "webchat-conversation.png")
         count = await page.locator("#messages li").count()
+
         await page.reload()
-        await page.wait_for_timeout(1000)
-        seen["after_reload"] = await page.locator("#messages li").count()
+        await page.locator("#messages li").nth(count - 1).wait_for()
+        await page.wait_for_timeout(500)
         seen["before_reload"] = count
+        seen["after_reload"] = await page.locator("#messages li").count()
+        seen["links_after_reload"] = await page.locator("li.bot a[href]").count()
+        seen["buttons_after_reload"] = await page.get_by_role(
+            "button", name="Helpful", exact=True).count()
         seen["live_region"] = await page.get_attribute("#messages", "aria-live")
+
+        await page.get_by_role("button", name="高对比度").click()
+        await page.get_by_role("button", name="大字号").click()
+        await full_page_screenshot(page, "webchat-high-contrast-large-text.png")
+        await page.reload()
+        seen["display_after_reload"] = await page.evaluate(
+            "[document.documentElement.className,"
+            " document.getElementById('contrast-toggle').getAttribute('aria-pressed'),"
+            " document.getElementById('text-size-toggle').getAttribute('aria-pressed'),"
+            " getComputedStyle(document.body).backgroundColor,"
+            " getComputedStyle(document.body).fontSize]")
         seen["errors"] = errors
-        await browser.close()
     return seen
 
 
 def test_citizen_chats_in_both_languages_in_a_real_browser(stack):
     seen = asyncio.run(chat_in_browser(stack.settings.web_url))
+    assert seen["handoff_label"] == "转人工"
     assert any("《" in text for text in seen["zh_answer"])
+    for link in (seen["zh_link"], seen["en_link"]):
+        assert link["href"].startswith("https://") and link["text"] == link["href"]
+        assert link["target"] == "_blank" and link["rel"] == "noopener noreferrer"
+    # The feedback shows as the citizen's own words, and can't be given twice.
+    assert seen["user_messages"][-1] == "有帮助"
+    assert not any(text.startswith("/") for text in seen["user_messages"])
+    assert seen["feedback_buttons_left"] == 0
     assert seen["after_reload"] == seen["before_reload"] >= 6
+    assert seen["links_after_reload"] >= 2
+    assert seen["buttons_after_reload"] == 1  # the last answer's feedback buttons come back
     assert seen["live_region"] == "polite"
+    classes, contrast, large, background, font_size = seen["display_after_reload"]
+    assert "high-contrast" in classes and "large-text" in classes
+    assert contrast == large == "true"
+    assert background == "rgb(0, 0, 0)" and font_size == "20px"
+    assert seen["errors"] == []
+
+
+async def focused(page) -> dict:
+    return await page.evaluate(
+        "(() => { const el = document.activeElement; const style = getComputedStyle(el);"
+        " return {id: el.id || el.className, tag: el.tagName.toLowerCase(),"
+        " outline: style.outlineStyle + ' ' + style.outlineWidth}; })()")
+
+
+async def tab_to(page, element_id: str, key: str = "Tab", limit: int = 30) -> list[dict]:
+    """Press Tab (or Shift+Tab) until the element has focus; returns every stop on the way."""
+    stops = []
+    for _ in range(limit):
+        await page.keyboard.press(key)
+        stops.append(await focused(page))
+        if stops[-1]["id"] == element_id:
+            return stops
+    raise AssertionError(f"{element_id} never got focus: {stops}")
+
+
+async def pressed(page, element_id: str) -> str:
+    return await page.get_attribute(f"#{element_id}", "aria-pressed")
+
+
+async def keyboard_only(url: str) -> dict:
+    seen: dict = {}
+    async with chromium() as browser:
+        page = await browser.new_page(locale="en-US", viewport={"width": 1024, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(url)
+        seen["interface"] = await page.evaluate(
+            "[document.documentElement.lang, document.getElementById('handoff').textContent,"
+            " document.getElementById('privacy-notice').innerText]")
+
+        seen["tab_order"] = await tab_to(page, "message-input")
+        await page.keyboard.type("hello")
+        await page.keyboard.press("Enter")
+        await wait_for_reply(page, 0)
+        await page.keyboard.type("How do I register a marriage in Riverside?")
+        await page.keyboard.press("Enter")
+        await wait_for_reply(page, 1, "Source:")
+
+        # Back from the message box to the answer's buttons, choose one with Enter.
+        await tab_to(page, "quick-reply", "Shift+Tab")
+        await page.keyboard.press("Shift+Tab")
+        seen["quick_reply"] = await page.evaluate("document.activeElement.textContent")
+        await page.keyboard.press("Enter")
+        await wait_for_reply(page, 0, "Thanks for your feedback")
+        seen["after_quick_reply"] = {
+            "focus": (await focused(page))["id"],
+            "said": (await page.locator("li.user .text").all_inner_texts())[-1]}
+
+        await tab_to(page, "text-size-toggle", "Shift+Tab")
+        await page.keyboard.press("Enter")
+        seen["large_text"] = await pressed(page, "text-size-toggle")
+        await tab_to(page, "contrast-toggle", "Shift+Tab")
+        await page.keyboard.press("Space")
+        seen["contrast_on"] = await pressed(page, "contrast-toggle")
+        await page.keyboard.press("Space")
+        seen["contrast_off"] = await pressed(page, "contrast-toggle")
+        await page.keyboard.press("Space")
+
+        await tab_to(page, "privacy-hide")
+        await page.keyboard.press("Enter")
+        seen["privacy_hidden"] = await page.locator("#privacy-notice").is_hidden()
+        seen["focus_after_hiding"] = (await focused(page))["id"]
+
+        await tab_to(page, "language-toggle", "Shift+Tab")
+        before = await page.locator("li.bot").count()
+        await page.keyboard.press("Enter")
+        await wait_for_reply(page, before, "中文")
+        seen["switched"] = await page.evaluate(
+            "[document.documentElement.lang, document.getElementById('handoff').textContent,"
+            " document.getElementById('message-input').placeholder,"
+            " document.getElementById('messages').getAttribute('aria-label'),"
+            " document.querySelector('li.user .who').textContent,"
+            " document.querySelector('li.bot .who').textContent]")
+
+        await tab_to(page, "handoff")
+        before = await page.locator("li.bot").count()
+        await page.keyboard.press("Enter")
+        await wait_for_reply(page, before, "人工客服")
+        seen["handoff_said"] = (await page.locator("li.user .text").all_inner_texts())[-1]
+
+        # Focus went to the message box; markup typed there is shown as text, never run.
+        await page.keyboard.type(MARKUP)
+        await page.keyboard.press("Enter")
+        await page.locator("li.user", has_text="onerror").wait_for()
+        seen["markup"] = await page.evaluate(
+            "[[...document.querySelectorAll('li.user .text')].pop().textContent,"
+            " document.querySelectorAll('#messages img').length, window.pwned === undefined]")
+
+        await page.reload()
+        seen["remembered"] = await page.evaluate(
+            "[document.documentElement.className, document.documentElement.lang,"
+            " document.getElementById('privacy-notice').hidden]")
+        seen["errors"] = errors
+    return seen
+
+
+def test_everything_works_with_the_keyboard_alone(stack):
+    seen = asyncio.run(keyboard_only(stack.settings.web_url))
+    lang, handoff, privacy = seen["interface"]
+    assert (lang, handoff) == ("en", "Talk to a person")
+    assert "passwords" in privacy and "masked" in privacy
+    # A logical order: skip link, header, display options, privacy notice, then the message box.
+    assert [stop["id"] for stop in seen["tab_order"]] == [
+        "skip-link", "language-toggle", "handoff", "contrast-toggle", "text-size-toggle",
+        "privacy-hide", "message-input"]
+    assert all(stop["outline"] == "solid 3px" for stop in seen["tab_order"])
+    assert all(stop["tag"] in ("a", "button", "input") for stop in seen["tab_order"])
+    assert seen["quick_reply"] == "Helpful"
+    assert seen["after_quick_reply"] == {"focus": "message-input", "said": "Helpful"}
+    assert (seen["large_text"], seen["contrast_on"], seen["contrast_off"]) == ("true", "true",
+                                                                                "false")
+    assert seen["privacy_hidden"] and seen["focus_after_hiding"] == "privacy-show"
+    assert seen["switched"] == ["zh-CN", "转人工", "请输入您的问题，例如：办营业执照要什么材料？",
+                                "对话记录", "您", "助手"]
+    assert seen["handoff_said"] == "转人工"
+    assert seen["markup"] == [MARKUP, 0, True]
+    classes, lang, privacy_hidden = seen["remembered"]
+    assert "high-contrast" in classes and "large-text" in classes
+    assert lang == "zh-CN" and privacy_hidden is True
     assert seen["errors"] == []

@@ -6,8 +6,14 @@ import urllib.request
 
 
 def fetch(url: str) -> tuple[int, str, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.headers.get("Content-Type", ""), response.read().decode()
+    status, headers, body = fetch_with_headers(url)
+    return status, headers.get("Content-Type", ""), body
+
+
+def fetch_with_headers(url: str, origin: str | None = None):
+    request = urllib.request.Request(url, headers={"Origin": origin} if origin else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.headers, response.read().decode()
 
 
 def test_page_and_its_assets_are_served(stack):
@@ -15,6 +21,7 @@ def test_page_and_its_assets_are_served(stack):
     status, content_type, body = fetch(base + "/")
     assert status == 200 and "text/html" in content_type
     assert 'role="log"' in body and 'aria-live="polite"' in body
+    assert 'name="viewport"' in body
     for asset in ["/static/chat.js", "/static/chat.css", "/vendor/socket.io.min.js"]:
         assert fetch(base + asset)[0] == 200
 
@@ -23,3 +30,39 @@ def test_page_config_points_at_the_rasa_server(stack):
     _, content_type, body = fetch(stack.settings.web_url + "/config.js")
     assert "javascript" in content_type
     assert stack.settings.rasa_url in body
+
+
+def test_embed_script_can_be_loaded_by_any_site(stack):
+    status, headers, body = fetch_with_headers(
+        stack.settings.web_url + "/embed.js", origin="https://www.example.gov.cn")
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "document.currentScript" in body and "aria-expanded" in body
+    assert "在线咨询" in body and "Ask us" in body
+
+
+def test_page_may_be_framed_by_other_sites(stack):
+    _, headers, _ = fetch_with_headers(stack.settings.web_url + "/")
+    assert "X-Frame-Options" not in headers
+    assert headers["Content-Security-Policy"] == "frame-ancestors *"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_privacy_notice_handoff_and_display_options_in_both_languages(stack):
+    base = stack.settings.web_url
+    _, _, page = fetch(base + "/")
+    _, _, script = fetch(base + "/static/chat.js")
+    # The markup carries the Chinese interface; chat.js carries both, switched at run time.
+    assert 'id="privacy-notice"' in page and 'id="privacy-hide"' in page
+    assert 'id="handoff"' in page and ">转人工</button>" in page
+    assert 'id="contrast-toggle" aria-pressed="false"' in page
+    assert 'id="text-size-toggle" aria-pressed="false"' in page
+    for source in (page, script):
+        assert "身份证号、手机号会被自动遮盖" in source and "请勿输入密码或银行卡信息" in source
+    assert "ID-card and phone numbers are masked" in script
+    assert "don't type passwords or bank details" in script
+    assert 'handoff: "Talk to a person"' in script and 'handoff: "转人工"' in script
+    assert '"/human_handoff"' in script
+    # Bot and user text only ever go in as text, never parsed as HTML.
+    assert ".innerHTML" not in script and "insertAdjacentHTML" not in script
