@@ -59,3 +59,18 @@ class ActionHandoff(Action):
                                      next_opening=format_moment(receipt.next_opening, language),
                                      office_hours=office_hours().describe(language))
         return [SlotSet("failed_turns", 0), ConversationPaused()]
+
+
+class ActionStaffReply(Action):
+    """Deliver what a member of staff wrote, on the channel the citizen is using."""
+
+    def name(self) -> str:
+        return "action_staff_reply"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = (tracker.get_slot("staff_reply") or "").strip()
+        if text:
+            dispatcher.utter_message(text=text)
+        return [SlotSet("staff_reply", None)]

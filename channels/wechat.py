@@ -25,7 +25,12 @@ import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -69,6 +74,25 @@ class ApiClient(WeChatClient):
             params={"grant_type": "client_credential", "appid": self.appid,
                     "secret": self.secret},
         )
+
+
+class WeChatOutput(OutputChannel):
+    """Messages outside a passive reply (e.g. from staff during a handoff) go through the
+    customer-service message API."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+
+    @classmethod
+    def name(cls) -> str:
+        return "wechat"
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        text = as_plain_text([message])
+        if text:
+            openid = recipient_id.removeprefix(f"{self.name()}:")
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.client.message.send_text, openid, text)
 
 
 class RecentlySeen:
@@ -231,6 +255,9 @@ class WeChatInput(InputChannel):
             return response.text("success")
 
         return wechat
+
+    def get_output_channel(self) -> OutputChannel:
+        return WeChatOutput(self.client)
 
     @staticmethod
     def _text_of(message: Any) -> str | None:

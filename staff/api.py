@@ -2,6 +2,7 @@
 
 GET  /api/handoffs?status=waiting|taken|closed|all   the queue, with masked transcripts
 POST /api/handoffs/{id}/take   {"staff": "li.na"}     a member of staff takes a conversation
+POST /api/handoffs/{id}/reply  {"staff": …, "text": …}  a message to the citizen (taken only)
 POST /api/handoffs/{id}/close                         done: the assistant answers again
 
 Every call needs `Authorization: Bearer <GOV_STAFF_API_TOKEN>`. Errors are JSON in the
@@ -96,6 +97,50 @@ async def close(request: web.Request) -> web.Response:
     return web.json_response(result.as_json())
 
 
+MAX_REPLY_CHARS = 2000
+
+
+async def send_staff_reply(app: web.Application, conversation_id: str, text: str) -> bool:
+    """Put the text in the conversation's `staff_reply` slot and run action_staff_reply with
+    the citizen's latest channel as output (web chat, Telegram, WeChat push the message; a
+    REST client sees it in the conversation history)."""
+    base = f"{app[RASA_URL]}/conversations/{conversation_id}"
+    params = {"token": app[RASA_TOKEN]}
+    slot = {"event": "slot", "name": "staff_reply", "value": text[:MAX_REPLY_CHARS]}
+    try:
+        async with app[HTTP].post(f"{base}/tracker/events", params=params, json=slot) as reply:
+            if reply.status != 200:
+                return False
+        async with app[HTTP].post(f"{base}/execute", json={"name": "action_staff_reply"},
+                                  params={**params, "output_channel": "latest"}) as reply:
+            return reply.status == 200
+    except aiohttp.ClientError:
+        logger.exception("could not deliver a staff reply to %s", conversation_id)
+        return False
+
+
+async def reply(request: web.Request) -> web.Response:
+    handoff_id = _handoff_id(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    text = body.get("text") if isinstance(body, dict) else None
+    staff = body.get("staff") if isinstance(body, dict) else None
+    if handoff_id is None:
+        return error(request, 400, "bad_id")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY_CHARS \
+            or not isinstance(staff, str) or not staff.strip():
+        return error(request, 400, "bad_reply")
+    entry = next((e for e in await asyncio.to_thread(list_handoffs, TAKEN)
+                  if e.id == handoff_id), None)
+    if entry is None:
+        return error(request, 409, "conflict")
+    if not await send_staff_reply(request.app, entry.conversation_id, text.strip()):
+        return error(request, 502, "reply_failed")
+    return web.json_response({"sent": True})
+
+
 async def resume_conversation(app: web.Application, conversation_id: str) -> bool:
     """Hand the conversation back to the assistant: Rasa's `resume` event, then a listen so
     the citizen's next message starts a fresh turn (messages written while paused stay in the
@@ -115,3 +160,4 @@ def add_api_routes(app: web.Application) -> None:
     app.router.add_get("/api/handoffs", handoffs)
     app.router.add_post("/api/handoffs/{id}/take", take)
     app.router.add_post("/api/handoffs/{id}/close", close)
+    app.router.add_post("/api/handoffs/{id}/reply", reply)

@@ -190,10 +190,7 @@ async def unanswered(request: web.Request, notice: str | None = None,
 async def mark_unanswered_handled(request: web.Request) -> web.Response:
     form = await request.post()
     doc_id = str(form.get("doc_id", "")).strip()
-    try:
-        ids = [int(part) for part in str(form.get("ids", "")).split(",") if part.strip()]
-    except ValueError:
-        ids = []
+    ids = [part.strip() for part in str(form.get("ids", "")).split(",") if part.strip()]
     if not ids or await asyncio.to_thread(request.app[WORKFLOW].kb.store.get, doc_id) is None:
         return await unanswered.__wrapped__(request, error="unanswered.no_document", status=400)
     count = await asyncio.to_thread(mark_handled, ids, doc_id)

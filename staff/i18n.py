@@ -116,6 +116,7 @@ TEXT: dict[str, tuple[str, str]] = {
                          "Questions with the same meaning are grouped, most asked first. Once a "
                          "document answers a group, link it to mark the group handled."),
     "unanswered.count": ("提问次数", "Times asked"),
+    "unanswered.poorly_rated": ("其中回答被评为没帮助", "of which answers rated not helpful"),
     "unanswered.examples": ("例子", "Examples"),
     "unanswered.link": ("关联到文件（编号）并标记已处理", "Link to document (id) and mark handled"),
     "unanswered.none": ("目前没有未解答的问题。", "No unanswered questions right now."),
@@ -139,6 +140,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "bad_id": ("编号必须是数字。", "The id must be a number."),
     "bad_body": ("请求体必须是 JSON 对象，staff 为 1–120 个字符。",
                  "The body must be a JSON object with staff of 1-120 characters."),
+    "bad_reply": ("请填写回复内容（最多 2000 字）。", "Write a reply (at most 2,000 characters)."),
+    "reply_failed": ("回复没有送达，请稍后再试。", "The reply could not be delivered; try again."),
+    "handoffs.reply": ("回复市民", "Reply to the citizen"),
+    "handoffs.sent": ("回复已发送。", "Reply sent."),
     "resume_failed": ("已关闭，但未能通知助手恢复对话。",
                       "Closed, but the assistant could not be told to resume the conversation."),
 }

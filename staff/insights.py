@@ -24,9 +24,12 @@ from storage.models import AnswerFeedback, Ticket, UnansweredQuestion
 SIMILAR = 0.72  # cosine similarity above which two questions are "the same question"
 
 
+UNANSWERED, POORLY_RATED = "u", "f"
+
+
 @dataclass
 class QuestionGroup:
-    ids: list[int]
+    ids: list[str]  # "u:<unanswered id>" or "f:<not-helpful feedback id>"
     examples: list[str]
     languages: set[str] = field(default_factory=set)
 
@@ -34,15 +37,38 @@ class QuestionGroup:
     def count(self) -> int:
         return len(self.ids)
 
+    @property
+    def poorly_rated(self) -> int:
+        return sum(1 for key in self.ids if key.startswith(POORLY_RATED))
 
-def unanswered_groups(limit: int = 2000, url: str | None = None) -> list[QuestionGroup]:
-    """Open unanswered questions, greedily grouped by sentence-embedding similarity, the
-    biggest group first."""
+
+@dataclass(frozen=True)
+class _Question:
+    key: str
+    text: str
+    language: str
+
+
+def _open_questions(limit: int, url: str | None) -> list[_Question]:
+    """Unanswered questions and questions whose answer was rated not helpful, not yet handled."""
     with sessions(url)() as session:
-        rows = session.execute(
+        unanswered = session.execute(
             select(UnansweredQuestion.id, UnansweredQuestion.text, UnansweredQuestion.language)
             .where(UnansweredQuestion.handled_by_doc_id.is_(None))
             .order_by(UnansweredQuestion.created_at.desc()).limit(limit)).all()
+        rated = session.execute(
+            select(AnswerFeedback.id, AnswerFeedback.question, AnswerFeedback.language)
+            .where(AnswerFeedback.helpful.is_(False), AnswerFeedback.question != "",
+                   AnswerFeedback.handled_by_doc_id.is_(None))
+            .order_by(AnswerFeedback.created_at.desc()).limit(limit)).all()
+    return [_Question(f"{UNANSWERED}:{i}", t, lang) for i, t, lang in unanswered] + \
+        [_Question(f"{POORLY_RATED}:{i}", t, lang) for i, t, lang in rated]
+
+
+def unanswered_groups(limit: int = 2000, url: str | None = None) -> list[QuestionGroup]:
+    """Open unanswered and poorly rated questions, greedily grouped by sentence-embedding
+    similarity, the biggest group first."""
+    rows = _open_questions(limit, url)
     if not rows:
         return []
     vectors = load_embedder(DEFAULT_MODEL).encode([row.text for row in rows])
@@ -53,23 +79,32 @@ def unanswered_groups(limit: int = 2000, url: str | None = None) -> list[Questio
         best = int(np.argmax(scores)) if scores else -1
         if best >= 0 and scores[best] >= SIMILAR:
             group = groups[best]
-            group.ids.append(row.id)
+            group.ids.append(row.key)
             if len(group.examples) < 3 and row.text not in group.examples:
                 group.examples.append(row.text)
         else:
-            group = QuestionGroup([row.id], [row.text])
+            group = QuestionGroup([row.key], [row.text])
             groups.append(group)
             centres.append(vector)
         group.languages.add(row.language)
     return sorted(groups, key=lambda group: -group.count)
 
 
-def mark_handled(ids: list[int], doc_id: str, url: str | None = None) -> int:
+def mark_handled(keys: list[str], doc_id: str, url: str | None = None) -> int:
+    """Link a group's questions to the document that now answers them."""
+    by_kind: dict[str, list[int]] = {UNANSWERED: [], POORLY_RATED: []}
+    for key in keys:
+        kind, _, number = key.partition(":")
+        if kind in by_kind and number.isdigit():
+            by_kind[kind].append(int(number))
+    changed = 0
     with sessions(url).begin() as session:
-        result = session.execute(update(UnansweredQuestion)
-                                 .where(UnansweredQuestion.id.in_(ids))
-                                 .values(handled_by_doc_id=doc_id))
-        return result.rowcount or 0
+        for kind, table in ((UNANSWERED, UnansweredQuestion), (POORLY_RATED, AnswerFeedback)):
+            if by_kind[kind]:
+                result = session.execute(update(table).where(table.id.in_(by_kind[kind]))
+                                         .values(handled_by_doc_id=doc_id))
+                changed += result.rowcount or 0
+    return changed
 
 
 @dataclass

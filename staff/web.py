@@ -19,7 +19,7 @@ import jinja2
 from aiohttp import web
 
 from staff.accounts import ROLES, AccountError, authenticate, create_user, list_users, update_user
-from staff.api import resume_conversation
+from staff.api import MAX_REPLY_CHARS, resume_conversation, send_staff_reply
 from staff.audit import as_csv, entries, record
 from staff.config import StaffSettings
 from staff.i18n import LANGUAGE_COOKIE, language_of, translate
@@ -185,6 +185,27 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/handoffs")
 
 
+@requires("handoff")
+async def handoff_reply(request: web.Request) -> web.StreamResponse:
+    me = request[STAFF].member
+    form = await request.post()
+    text = str(form.get("text", "")).strip()
+    try:
+        handoff_id = int(request.match_info["id"])
+    except ValueError:
+        return message_page(request, "not_found", 404)
+    entry = next((e for e in await asyncio.to_thread(list_handoffs, TAKEN)
+                  if e.id == handoff_id), None)
+    if entry is None:
+        return message_page(request, "conflict", 409)
+    if not text or len(text) > MAX_REPLY_CHARS:
+        return message_page(request, "bad_reply", 400)
+    if not await send_staff_reply(request.app, entry.conversation_id, text):
+        return message_page(request, "reply_failed", 502)
+    await asyncio.to_thread(record, me.username, "handoff.reply", entry.conversation_id, text)
+    raise web.HTTPSeeOther("/handoffs")
+
+
 @requires("publish")
 async def audit(request: web.Request) -> web.Response:
     rows = await asyncio.to_thread(entries, request.query.get("actor") or None,
@@ -244,6 +265,7 @@ def add_page_routes(app: web.Application) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/handoffs", handoffs)
     app.router.add_post("/handoffs/{id}/{action:take|close}", handoff_action)
+    app.router.add_post("/handoffs/{id}/reply", handoff_reply)
     app.router.add_get("/audit", audit)
     app.router.add_get("/audit.csv", audit_csv)
     app.router.add_get("/accounts", accounts)

@@ -39,6 +39,8 @@ class AnswerFeedback(Base):
     doc_id: Mapped[str] = mapped_column(String(120), index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     question: Mapped[str] = mapped_column(Text, default="")
+    # Set when staff link a poorly rated answer to the document that now answers it.
+    handled_by_doc_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(32), default="unknown")
     created_at: Mapped[dt.datetime] = mapped_column(

@@ -133,11 +133,11 @@ def test_document_pages_need_sign_in_and_csrf(workspace):
 
 
 def test_unanswered_questions_grouped_and_linked_to_a_document(workspace):
-    from knowledge_base.records import record_unanswered, unanswered_summary
+    from knowledge_base.records import record_feedback, record_unanswered, unanswered_summary
 
-    for text in ("风筝节摊位怎么申请", "风筝节的摊位在哪里申请", "风筝节摆摊怎么报名",
-                 "how do I get a boat licence"):
+    for text in ("风筝节摊位怎么申请", "风筝节的摊位在哪里申请", "how do I get a boat licence"):
         record_unanswered(text, "zh" if "风" in text else "en", "rest", 0.2, None)
+    record_feedback("x#1", "x", False, "风筝节的摊位怎么申请啊", "zh", "rest")  # poorly rated
     editor = sign_in(workspace, "editor.one")
     page = editor.get(f"{workspace}/unanswered")
     assert page.status_code == 200
@@ -158,7 +158,8 @@ def test_unanswered_questions_grouped_and_linked_to_a_document(workspace):
         "csrf_token": token, "ids": first_ids, "doc_id": "um-kite-festival-zh"})
     assert done.status_code == 200
     remaining = sum(row.count for row in unanswered_summary())
-    assert remaining == 4 - len(first_ids.split(","))
+    linked = first_ids.split(",")
+    assert "f:1" in linked and remaining == 3 - sum(key.startswith("u:") for key in linked)
 
 
 def test_analytics_page(workspace, tmp_path, monkeypatch):

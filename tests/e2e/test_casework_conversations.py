@@ -3,6 +3,7 @@ server, action server and database, in both languages."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import urllib.error
@@ -10,9 +11,11 @@ import urllib.request
 import uuid
 
 import pytest
+import socketio
 
 from e2e.chat import RestConversation
 from e2e.test_rest_conversation import assert_reply
+from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
@@ -215,3 +218,63 @@ def test_handoff_pauses_the_bot_until_staff_hand_it_back(stack):
 def test_staff_api_refuses_bad_requests_clearly(stack, method, path, body, token, status):
     code, reply = staff_api(stack, method, path, body, token)
     assert code == status and reply["message"] and reply["error"]
+
+
+def handoff_of(stack, conversation_id: str) -> dict:
+    _status, body = staff_api(stack, "GET", "/api/handoffs?status=all")
+    return next(e for e in body["handoffs"] if e["conversation_id"] == conversation_id)
+
+
+def test_staff_reply_reaches_a_web_chat_citizen_live(stack):
+    async def scenario() -> list[str]:
+        client = socketio.AsyncClient(reconnection=False)
+        inbox: asyncio.Queue = asyncio.Queue()
+        confirmed = asyncio.Event()
+        session_id = uuid.uuid4().hex
+        client.on("bot_uttered", lambda data: inbox.put_nowait(data.get("text")))
+        client.on("session_confirm", lambda data: confirmed.set())
+        await client.connect(stack.settings.rasa_url, socketio_path="/socket.io",
+                             wait_timeout=30)
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.wait_for(confirmed.wait(), 10)
+            await client.emit("user_uttered", {"message": "转人工", "session_id": session_id})
+            await asyncio.wait_for(inbox.get(), 30)  # queued / after-hours notice
+            entry = await asyncio.to_thread(handoff_of, stack, session_id)
+            await asyncio.to_thread(staff_api, stack, "POST", f"/api/handoffs/{entry['id']}/take",
+                                    {"staff": "li.na"})
+            status, _ = await asyncio.to_thread(
+                staff_api, stack, "POST", f"/api/handoffs/{entry['id']}/reply",
+                {"staff": "li.na", "text": "您好，我是工作人员小李，请问有什么可以帮您？"})
+            assert status == 200
+            return [await asyncio.wait_for(inbox.get(), 30)]
+        finally:
+            await client.disconnect()
+
+    assert asyncio.run(scenario()) == ["您好，我是工作人员小李，请问有什么可以帮您？"]
+
+
+def test_staff_reply_reaches_a_wechat_citizen(stack):
+    server, user = WeChatServer(stack.wechat_url, safe_mode=True), f"o{uuid.uuid4().hex[:27]}"
+    assert server.send(text_xml(user, "我要转人工")).status == 200
+    entry = handoff_of(stack, f"wechat:{user}")
+    staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/take", {"staff": "wang.wei"})
+    text = "Hello, this is Wang from the service centre."
+    status, _ = staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/reply",
+                          {"staff": "wang.wei", "text": text})
+    assert status == 200
+    message = stack.wechat_api.wait_for(user)
+    assert message["text"]["content"] == text
+
+
+def test_replying_needs_a_taken_handoff_and_text(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("talk to a person")
+    entry = handoff_of(stack, chat.sender)
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/reply",
+                     {"staff": "x", "text": "hi"})[0] == 409  # not taken yet
+    staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/take", {"staff": "x"})
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/reply",
+                     {"staff": "x", "text": "  "})[0] == 400
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/reply",
+                     {"staff": "x", "text": "y" * 2001})[0] == 400
