@@ -22,6 +22,7 @@ from storage.seed import load_yaml
 
 WORKFLOW = web.AppKey("workflow", Workflow)
 CHANGES = web.AppKey("changes", asyncio.Lock)  # one publish / rollback at a time
+EDITABLE_SUFFIXES = {".md", ".txt"}
 METADATA_FIELDS = ("id", "title", "language", "department", "source", "effective_date",
                    "expires", "superseded_by")
 
@@ -64,14 +65,22 @@ async def new_document(request: web.Request) -> web.Response:
 @requires("draft")
 async def upload_draft(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    upload = form.get("file")
-    if not isinstance(upload, web.FileField):
+    upload, written = form.get("file"), str(form.get("content", ""))
+    limit = request.app[WORKFLOW].kb.settings.max_file_bytes + 1
+    if isinstance(upload, web.FileField) and upload.filename:
+        # only the suffix of the browser's file name is used: no path ever comes from it
+        filename = "upload" + PurePath(upload.filename).suffix.lower()
+        data = upload.file.read(limit)
+    elif written.strip():  # written in the page: Markdown
+        filename, data = "page.md", written.replace("\r\n", "\n").encode()[:limit]
+    else:
         return await _upload_error(request, "no_file")
-    # only the suffix of the browser's file name is used: no path ever comes from it
-    filename = "upload" + PurePath(upload.filename or "").suffix.lower()
     metadata = {name: str(form.get(name, "")).strip() for name in METADATA_FIELDS}
     metadata = {name: value for name, value in metadata.items() if value}
-    data = upload.file.read(request.app[WORKFLOW].kb.settings.max_file_bytes + 1)
+    if filename == "page.md" and "title" not in metadata:
+        heading = next((line[2:].strip() for line in written.splitlines()
+                        if line.startswith("# ")), "")
+        metadata["title"] = heading or metadata.get("id", "")
     try:
         document = await asyncio.to_thread(request.app[WORKFLOW].save_draft, filename, data,
                                            metadata or None)
@@ -98,8 +107,33 @@ async def draft_page(request: web.Request) -> web.Response:
         return message_page(request, "not_found", 404)
     question = request.query.get("q", "").strip()[:500]
     trial = await asyncio.to_thread(workflow.try_question, doc_id, question) if question else []
+    editable = draft.path.suffix in EDITABLE_SUFFIXES
+    source = draft.path.read_text(encoding="utf-8", errors="replace") if editable else ""
     return render("draft.html", request, {"draft": draft.metadata, "chunks": chunks,
-                                          "question": question, "trial": trial})
+                                          "question": question, "trial": trial,
+                                          "editable": editable, "source": source})
+
+
+@requires("draft")
+async def edit_draft_text(request: web.Request) -> web.StreamResponse:
+    """Save the text edited in the page as the draft's new content (Markdown / plain text)."""
+    workflow, doc_id = request.app[WORKFLOW], request.match_info["doc_id"]
+    form = await request.post()
+    try:
+        draft = await asyncio.to_thread(workflow.draft, doc_id)
+    except DocumentError:
+        return message_page(request, "not_found", 404)
+    if draft.path.suffix not in EDITABLE_SUFFIXES:
+        return message_page(request, "conflict", 409)
+    text = str(form.get("content", "")).replace("\r\n", "\n")
+    metadata = {**draft.metadata.to_mapping(), "id": doc_id}
+    try:
+        await asyncio.to_thread(workflow.save_draft, draft.path.name, text.encode(), metadata)
+    except DocumentError as refusal:
+        return render("message.html", request, {
+            "key": "conflict", "detail": refusal.message(language_of(request))}, status=400)
+    await asyncio.to_thread(record, request[STAFF].member.username, "document.edit_text", doc_id)
+    raise web.HTTPSeeOther(f"/documents/drafts/{doc_id}")
 
 
 async def _change(request: web.Request, action: str, work, done_url: str) -> web.StreamResponse:
@@ -219,6 +253,7 @@ def add_document_routes(app: web.Application) -> None:
     app.router.add_get("/documents/drafts/{doc_id}", draft_page)
     app.router.add_post("/documents/drafts/{doc_id}/publish", publish_draft)
     app.router.add_post("/documents/drafts/{doc_id}/discard", discard_draft)
+    app.router.add_post("/documents/drafts/{doc_id}/text", edit_draft_text)
     app.router.add_get("/documents/{doc_id}", document_page)
     app.router.add_post("/documents/{doc_id}/edit", edit_published)
     app.router.add_post("/documents/{doc_id}/rollback", roll_back)

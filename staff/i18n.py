@@ -88,6 +88,9 @@ TEXT: dict[str, tuple[str, str]] = {
                            "Fields left empty are taken from the file itself (Markdown front "
                            "matter)."),
     "docs.upload": ("保存为草稿", "Save as draft"),
+    "docs.or_write": ("或者直接在这里写（Markdown：# 标题，## 小节）",
+                      "Or write it here (Markdown: # title, ## sections)"),
+    "docs.edit_text": ("在页面中修改内容", "Edit the text here"),
     "docs.preview": ("分段预览（助手检索的单位）", "How it will be split into passages"),
     "docs.try": ("试问一个问题：助手会怎么回答？",
                  "Try a question: what would the assistant answer?"),

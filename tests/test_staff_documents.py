@@ -166,3 +166,23 @@ def test_analytics_page(workspace, tmp_path, monkeypatch):
     editor = sign_in(workspace, "editor.one")
     page = editor.get(f"{workspace}/analytics")
     assert page.status_code == 200 and ("Analytics" in page.text or "统计" in page.text)
+
+
+def test_documents_can_be_written_and_edited_in_the_page(workspace):
+    editor = sign_in(workspace, "editor.one")
+    token = csrf_of(editor.get(f"{workspace}/documents/new").text)
+    page = editor.post(f"{workspace}/documents/drafts", data={
+        "csrf_token": token, "content": "# Bee keeping permits\n\n## Fees\nThe permit is free.",
+        "id": "ar-bee-keeping-en", "language": "en", "department": "agriculture_rural",
+        "effective_date": "2026-01-01"})
+    assert page.url.endswith("/documents/drafts/ar-bee-keeping-en") and "The permit is free." \
+        in page.text
+    edited = editor.post(f"{workspace}/documents/drafts/ar-bee-keeping-en/text", data={
+        "csrf_token": csrf_of(page.text),
+        "content": "# Bee keeping permits\n\n## Fees\nThe permit costs 10 yuan."})
+    assert "The permit costs 10 yuan." in edited.text and "The permit is free." not in edited.text
+    broken = editor.post(f"{workspace}/documents/drafts/ar-bee-keeping-en/text", data={
+        "csrf_token": csrf_of(edited.text), "content": "   "})
+    assert broken.status_code == 400
+    assert "The permit costs 10 yuan." in editor.get(
+        f"{workspace}/documents/drafts/ar-bee-keeping-en").text
