@@ -31,6 +31,11 @@ def _departments() -> list[dict]:
     return load_yaml("departments.yml")["departments"]
 
 
+def _department_names() -> dict[str, dict[str, str]]:
+    """Department id -> {"zh": name, "en": name}, for showing names instead of ids."""
+    return {department["id"]: department["name"] for department in _departments()}
+
+
 def _status(metadata, today: dt.date) -> str:
     if metadata.superseded_by:
         return "superseded"
@@ -53,7 +58,8 @@ async def document_list(request: web.Request) -> web.Response:
             and query.get("language", "") in ("", row["metadata"].language)
             and query.get("status", "") in ("", row["status"])]
     return render("documents.html", request, {"rows": rows, "query": query,
-                                              "departments": _departments()})
+                                              "departments": _departments(),
+                                              "names": _department_names()})
 
 
 @requires("draft")
@@ -111,7 +117,8 @@ async def draft_page(request: web.Request) -> web.Response:
     source = draft.path.read_text(encoding="utf-8", errors="replace") if editable else ""
     return render("draft.html", request, {"draft": draft.metadata, "chunks": chunks,
                                           "question": question, "trial": trial,
-                                          "editable": editable, "source": source})
+                                          "editable": editable, "source": source,
+                                          "names": _department_names()})
 
 
 @requires("draft")
@@ -209,7 +216,7 @@ async def document_page(request: web.Request) -> web.Response:
     return render("document.html", request, {
         "doc_id": doc_id, "metadata": stored.metadata if stored else None,
         "versions": versions, "diff": diff,
-        "has_draft": workflow.drafts.get(doc_id) is not None})
+        "has_draft": workflow.drafts.get(doc_id) is not None, "names": _department_names()})
 
 
 @requires("view")
