@@ -117,7 +117,8 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
             health_url=f"{settings.action_url}/health",
             log_path=settings.logs_dir / "actions.log",
         ),
-        _web_service(settings, "web chat", "webchat", settings.web_port),
+        _web_service(settings, "web chat", "webchat", settings.web_port,
+                     ["--frame-ancestors", settings.frame_ancestors]),
         _web_service(settings, "staff api", "staff", settings.staff_port),
         Service(
             name="rasa server",
@@ -128,12 +129,13 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
     ]
 
 
-def _web_service(settings: Settings, name: str, module: str, port: int) -> Service:
+def _web_service(settings: Settings, name: str, module: str, port: int,
+                 extra: Sequence[str] = ()) -> Service:
     """One of the project's aiohttp apps: `python -m <module>`, health at /healthz."""
     return Service(
         name=name,
         argv=[str(settings.app_venv / "bin" / "python"), "-m", module, "--host", settings.host,
-              "--port", str(port), "--rasa-url", settings.rasa_url],
+              "--port", str(port), "--rasa-url", settings.rasa_url, *extra],
         health_url=f"http://{settings.host}:{port}/healthz",
         log_path=settings.logs_dir / f"{module}.log",
     )

@@ -66,6 +66,9 @@ class Settings:
         default_factory=lambda: env_path("GOV_TRACKER_DB", str(default_state_dir() / "rasa.db"))
     )
     cors_origins: str = field(default_factory=lambda: env("GOV_CORS_ORIGINS", "*"))
+    # Sites allowed to embed the web chat page (/embed.js), e.g. "https://www.example.gov.cn".
+    frame_ancestors: str = field(
+        default_factory=lambda: env("GOV_WEBCHAT_FRAME_ANCESTORS", "*"))
     ready_timeout: float = field(
         default_factory=lambda: float(env("GOV_READY_TIMEOUT", "300"))
     )
