@@ -20,7 +20,14 @@ import aiohttp
 from aiohttp import web
 
 from staff.i18n import language_of, translate
-from storage.handoffs import CLOSED, TAKEN, HandoffEntry, list_handoffs, set_status
+from storage.handoffs import (
+    CLOSED,
+    TAKEN,
+    HandoffEntry,
+    list_handoffs,
+    set_status,
+    taken_handoff,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +139,7 @@ async def reply(request: web.Request) -> web.Response:
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY_CHARS \
             or not isinstance(staff, str) or not staff.strip():
         return error(request, 400, "bad_reply")
-    entry = next((e for e in await asyncio.to_thread(list_handoffs, TAKEN)
-                  if e.id == handoff_id), None)
+    entry = await asyncio.to_thread(taken_handoff, handoff_id)
     if entry is None:
         return error(request, 409, "conflict")
     if not await send_staff_reply(request.app, entry.conversation_id, text.strip()):

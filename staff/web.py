@@ -24,7 +24,7 @@ from staff.audit import as_csv, entries, record
 from staff.config import StaffSettings
 from staff.i18n import LANGUAGE_COOKIE, language_of, translate
 from staff.sessions import SignedIn, current_session, end_session, start_session
-from storage.handoffs import CLOSED, TAKEN, list_handoffs, set_status
+from storage.handoffs import CLOSED, TAKEN, list_handoffs, set_status, taken_handoff
 
 SESSION_COOKIE = "gov_staff_session"
 LOGIN_CSRF_COOKIE = "gov_staff_login"
@@ -194,8 +194,7 @@ async def handoff_reply(request: web.Request) -> web.StreamResponse:
         handoff_id = int(request.match_info["id"])
     except ValueError:
         return message_page(request, "not_found", 404)
-    entry = next((e for e in await asyncio.to_thread(list_handoffs, TAKEN)
-                  if e.id == handoff_id), None)
+    entry = await asyncio.to_thread(taken_handoff, handoff_id)
     if entry is None:
         return message_page(request, "conflict", 409)
     if not text or len(text) > MAX_REPLY_CHARS:

@@ -85,6 +85,13 @@ def list_handoffs(status: str | None = WAITING, url: str | None = None) -> list[
         return [_entry(row) for row in session.scalars(query)]
 
 
+def taken_handoff(handoff_id: int, url: str | None = None) -> HandoffEntry | None:
+    """The handoff, if a member of staff has taken it (only then may they write to the citizen)."""
+    with sessions(url)() as session:
+        row = session.get(Handoff, handoff_id)
+        return _entry(row) if row is not None and row.status == TAKEN else None
+
+
 def set_status(handoff_id: int, status: str, staff: str | None = None,
                url: str | None = None) -> HandoffEntry:
     """take (waiting -> taken), close (-> closed). Raises KeyError / ValueError."""
