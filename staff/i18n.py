@@ -25,6 +25,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.handoffs": ("人工接待队列", "Handoff queue"),
     "nav.audit": ("操作日志", "Audit log"),
     "nav.accounts": ("账号管理", "Accounts"),
+    "nav.settings": ("系统设置", "Settings"),
+    "settings.intro": ("当前生效的设置（不含密钥）。"
+                       "修改方法：改对应的环境变量后重启服务，见 README“Configuration”。",
+                       "The settings in effect (secrets are never shown). To change one, set its "
+                       "environment variable and restart; see README \"Configuration\"."),
+    "settings.name": ("设置项", "Setting"),
+    "settings.value": ("当前值", "Value"),
     "home.waiting": ("等待人工接待的对话", "Conversations waiting for a person"),
     "handoffs.empty": ("目前没有等待中的对话。", "No conversation is waiting."),
     "handoffs.take": ("接待", "Take"),

@@ -254,6 +254,37 @@ async def change_account(request: web.Request) -> web.Response:
     return await accounts.__wrapped__(request, notice="accounts.updated")
 
 
+def effective_settings() -> list[tuple[str, str]]:
+    """What the running system is configured with (never secrets), for administrators.
+    Changing a setting means changing its environment variable (README "Configuration")."""
+    from knowledge_base.config import KnowledgeBaseSettings
+    from stack.settings import env
+    from storage.config import CaseworkSettings
+
+    kb, casework, staff = KnowledgeBaseSettings(), CaseworkSettings(), StaffSettings()
+    return [
+        ("GOV_KB_MODEL", kb.model), ("GOV_KB_MIN_SCORE", str(kb.min_score)),
+        ("GOV_KB_MAX_FILE_MB", str(kb.max_file_bytes // (1024 * 1024))),
+        ("GOV_LOOKUP_MAX_FAILURES", str(casework.max_failures)),
+        ("GOV_LOOKUP_LOCKOUT_MINUTES", str(casework.lockout_minutes)),
+        ("GOV_ROUTING_MIN_CONFIDENCE", str(casework.routing_min_confidence)),
+        ("GOV_FAILURES_BEFORE_HANDOFF", str(casework.failures_before_handoff)),
+        ("GOV_OFFICE_HOURS", casework.office_hours), ("GOV_TIMEZONE", casework.timezone),
+        ("GOV_STAFF_MAX_FAILED_LOGINS", str(staff.max_failed_logins)),
+        ("GOV_STAFF_LOCKOUT_MINUTES", str(staff.lockout_minutes)),
+        ("GOV_STAFF_IDLE_MINUTES", str(staff.idle_minutes)),
+        ("GOV_STAFF_SESSION_HOURS", str(staff.max_session_hours)),
+        ("GOV_STAFF_SECURE_COOKIES", staff.secure_cookies),
+        ("WeChat", "on" if env("GOV_WECHAT_TOKEN", "") else "off"),
+        ("Telegram", "on" if env("GOV_TELEGRAM_TOKEN", "") else "off"),
+    ]
+
+
+@requires("accounts")
+async def settings_page(request: web.Request) -> web.Response:
+    return render("settings.html", request, {"settings": effective_settings()})
+
+
 def add_page_routes(app: web.Application) -> None:
     app.middlewares.append(pages_middleware)
     setup_templates(app)
@@ -268,6 +299,7 @@ def add_page_routes(app: web.Application) -> None:
     app.router.add_get("/audit", audit)
     app.router.add_get("/audit.csv", audit_csv)
     app.router.add_get("/accounts", accounts)
+    app.router.add_get("/settings", settings_page)
     app.router.add_post("/accounts", create_account)
     app.router.add_post("/accounts/{username}", change_account)
     app.router.add_static("/static/", Path(__file__).resolve().parent / "static")

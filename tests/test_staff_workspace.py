@@ -22,6 +22,7 @@ from storage.migrate import upgrade
     ("/audit", {"publisher", "admin"}),
     ("/audit.csv", {"publisher", "admin"}),
     ("/accounts", {"admin"}),
+    ("/settings", {"admin"}),
 ])
 def test_each_role_sees_only_its_pages(workspace, path, allowed):
     anonymous = requests.get(f"{workspace}{path}", allow_redirects=False)
