@@ -90,3 +90,16 @@ def test_every_reply_is_in_one_language(stack, message):
     assert texts
     for text in texts:
         assert detect_language(text).language == expected, (message, text)
+
+
+def test_stored_conversations_have_personal_data_masked(stack):
+    import json
+    import sqlite3
+
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("我的身份证号是110101199003071234，电话13912345678，公积金怎么提取")
+    with sqlite3.connect(stack.settings.tracker_db) as db:
+        stored = "\n".join(json.dumps(json.loads(row[0]), ensure_ascii=False) for row in db.execute(
+            "select data from events where sender_id = ?", (chat.sender,)))
+    assert "公积金怎么提取" in stored
+    assert "110101199003071234" not in stored and "13912345678" not in stored

@@ -1,0 +1,42 @@
+"""Stored conversations never contain ID-card or phone numbers, in any field of any event."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from rasa.core.tracker_store import create_tracker_store
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+PHONE, ID_CARD = "13812345678", "110101199003071234"
+
+
+def test_events_are_masked_when_stored(tmp_path):
+    db = tmp_path / "rasa.db"
+    domain = Domain.from_yaml("version: '3.1'\nslots:\n  request_text:\n    type: text\n"
+                              "    mappings:\n      - type: custom\n")
+    store = create_tracker_store(EndpointConfig(
+        type="bot.tracker_store.MaskingSQLTrackerStore", dialect="sqlite", db=str(db)), domain)
+    text = f"我的手机{PHONE}，身份证{ID_CARD}，路灯坏了"
+    tracker = DialogueStateTracker.from_events("citizen", [
+        ActionExecuted("action_listen"),
+        UserUttered(text, {"name": "make_request", "confidence": 0.9},
+                    parse_data={"text": text, "intent": {"name": "make_request"}}),
+        SlotSet("request_text", text),
+        BotUttered(f"已记录，我们会联系 {PHONE}"),
+        SlotSet("verification_code", "****"),
+    ], slots=domain.slots)
+    asyncio.run(store.save(tracker))
+
+    rows = "\n".join(row[0] for row in sqlite3.connect(db).execute("select data from events"))
+    assert PHONE not in rows and ID_CARD not in rows
+    assert "****5678" in rows and "****1234" in rows  # staff can still match the case
+
+    loaded = asyncio.run(store.retrieve("citizen"))
+    assert loaded.latest_message.intent["name"] == "make_request"
+    assert "路灯坏了" in loaded.latest_message.text and PHONE not in loaded.latest_message.text
+    asyncio.run(store.save(loaded))  # nothing is stored twice
+    assert sqlite3.connect(db).execute("select count(*) from events").fetchone()[0] == 5
