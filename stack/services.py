@@ -97,7 +97,7 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
     """The action server, the Rasa server, the web chat page and the staff API, configured
     from `settings`. Rasa's HTTP API is on (with `api_token`) so staff can resume conversations."""
     rasa_argv = [
-        str(settings.rasa_venv / "bin" / "rasa"),
+        str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server",
         "run",
         "--model", str(model_path),
         "--endpoints", "endpoints.yml",

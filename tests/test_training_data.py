@@ -24,7 +24,8 @@ def nlu_examples(path) -> set[str]:
 
 def responses_dispatched_by_actions() -> set[str]:
     found = set()
-    for path in (PROJECT_ROOT / "actions").rglob("*.py"):
+    code = [*(PROJECT_ROOT / "actions").rglob("*.py"), *(PROJECT_ROOT / "bot").glob("*.py")]
+    for path in code:
         found |= set(re.findall(r'"(utter_\w+)"', path.read_text(encoding="utf-8")))
     return found
 

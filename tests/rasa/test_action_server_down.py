@@ -1,0 +1,60 @@
+"""With the action server down, the real Rasa server still answers: a polite apology in the
+citizen's language instead of silence (bot/resilience.py), and rule-based replies as usual."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from stack.services import Service, wait_until_ready
+from stack.settings import PROJECT_ROOT, Settings, _free_port
+from stack.training import model_path
+
+APOLOGY = {
+    "zh": "抱歉，系统暂时无法处理这个请求，请稍后再试，或拨打 12345 政务服务热线。",
+    "en": "Sorry, I can't handle this request right now. Please try again shortly, "
+          "or call the 12345 government service hotline.",
+}
+
+
+@pytest.fixture(scope="module")
+def rasa_without_actions(tmp_path_factory):
+    settings = Settings().isolated(tmp_path_factory.mktemp("state"))
+    model = model_path(Settings())
+    assert model.is_file(), "run `make setup` first (make test does)"
+    env = {**settings.process_env(), "ACTION_ENDPOINT_URL":
+           f"http://127.0.0.1:{_free_port()}/webhook"}  # nobody listens there
+    rasa = Service(
+        name="rasa server",
+        argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server", "run",
+              "--model", str(model), "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+              "--interface", settings.host, "--port", str(settings.rasa_port)],
+        health_url=f"{settings.rasa_url}/", log_path=settings.logs_dir / "rasa.log")
+    rasa.start(env)
+    try:
+        wait_until_ready([rasa], settings.ready_timeout)
+        yield settings.rasa_url
+    finally:
+        rasa.stop()
+
+
+def say(url: str, sender: str, text: str) -> list[str]:
+    request = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook", headers={"Content-Type": "application/json"},
+        data=json.dumps({"sender": sender, "message": text}).encode())
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return [message.get("text", "") for message in json.loads(response.read())]
+
+
+def test_policy_question_gets_an_apology_not_silence(rasa_without_actions):
+    assert say(rasa_without_actions, uuid.uuid4().hex, "公积金可以提取吗") == [APOLOGY["zh"]]
+    english = "How do I withdraw money from my housing provident fund?"
+    assert say(rasa_without_actions, uuid.uuid4().hex, english) == [APOLOGY["en"]]
+
+
+def test_rule_replies_still_work(rasa_without_actions):
+    replies = say(rasa_without_actions, uuid.uuid4().hex, "你好")
+    assert replies and APOLOGY["zh"] not in replies
