@@ -26,16 +26,27 @@ def mask_personal_data(text: str) -> str:
     """Replace personal data with a placeholder that keeps the last 4 characters.
 
     "身份证110101199003071234" becomes "身份证[ID ****1234]" — enough for staff to match a
-    case with the citizen, useless to anyone reading a log.
+    case with the citizen, useless to anyone reading a log. Matching runs on a width-folded copy
+    (full-width digits count), but everything outside the masked spans is returned exactly as
+    written: "您好，" stays "您好，".
     """
     if not text:
         return text
+    # One character for one character, so positions in `folded` are positions in `text`.
     folded = "".join(
         c if len(n := unicodedata.normalize("NFKC", c)) != 1 else n for c in text
     )
+    original = text
     for label, pattern in _PATTERNS:
-        folded = pattern.sub(lambda m, label=label: _placeholder(label, m.group(0)), folded)
-    return folded
+        kept, seen, last = [], [], 0
+        for match in pattern.finditer(folded):
+            placeholder = _placeholder(label, match.group(0))
+            kept += [original[last:match.start()], placeholder]
+            seen += [folded[last:match.start()], placeholder]
+            last = match.end()
+        original = "".join([*kept, original[last:]])
+        folded = "".join([*seen, folded[last:]])
+    return original
 
 
 def _placeholder(label: str, value: str) -> str:

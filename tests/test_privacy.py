@@ -28,3 +28,10 @@ def test_masks_personal_data(text, masked):
 )
 def test_leaves_ordinary_text_alone(text):
     assert mask_personal_data(text) == text
+
+
+def test_text_around_personal_data_is_kept_exactly():
+    text = "您好，我的电话是１３８１２３４５６７８！ＧＯＶ号码稍后给您。"
+    masked = mask_personal_data(text)
+    assert masked == "您好，我的电话是[PHONE ****5678]！ＧＯＶ号码稍后给您。"
+    assert mask_personal_data("您好，请问有什么可以帮您？") == "您好，请问有什么可以帮您？"
