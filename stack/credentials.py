@@ -15,13 +15,15 @@ import yaml
 
 from stack.settings import Settings, env
 
+REST = "channels.rest.RestChannel"
 WECHAT = "channels.wechat.WeChatInput"
 TELEGRAM = "channels.telegram.TelegramChannel"
 
 
 def channel_credentials() -> dict[str, Any]:
     credentials: dict[str, Any] = {
-        "rest": None,
+        REST: {"burst": int(env("GOV_SENDER_BURST", "20")),
+               "per_minute": float(env("GOV_SENDER_MESSAGES_PER_MINUTE", "60"))},
         "socketio": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                      "session_persistence": True},
     }
