@@ -1,10 +1,13 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run test setup train bench-nlu bench-kb bench-routing bench-stack lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
+
+run-production: ## several Rasa + action-server instances behind balancers, PostgreSQL + Redis
+	$(PYTHON) -m stack run-production
 
 test:           ## the whole test suite (sets up and trains first if needed)
 	$(PYTHON) -m stack test

@@ -39,6 +39,30 @@ def run(settings: Settings) -> None:
         print("\n[run] stopping ...", flush=True)
 
 
+def run_production(settings: Settings) -> None:
+    """Several instances behind balancers, PostgreSQL + Redis (README "Production mode")."""
+    from stack.production import ProductionSettings, prepare, running_production_stack
+
+    ensure_all(settings)
+    production = ProductionSettings()
+    prepare(settings, production)
+    model = ensure_model(settings)
+    print(f"[run-production] starting {production.rasa_instances} Rasa and "
+          f"{production.action_instances} action-server instances ...", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        with running_production_stack(settings, production, model) as services:
+            print(f"[run-production] ready: REST and webhooks on {settings.rasa_url}, web chat "
+                  f"on {settings.web_url}; logs in {settings.logs_dir}. Ctrl-C stops.",
+                  flush=True)
+            while all(service.exit_code() is None for service in services):
+                time.sleep(1)
+            dead = [s for s in services if s.exit_code() is not None]
+            raise SystemExit(f"[run-production] {dead[0].name} stopped; see {dead[0].log_path}")
+    except KeyboardInterrupt:
+        print("\n[run-production] stopping ...", flush=True)
+
+
 def test(settings: Settings, pytest_args: list[str]) -> int:
     setup(settings)
     ensure_test_browser()
@@ -73,8 +97,8 @@ def bench(settings: Settings, name: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    commands = ["setup", "train", "run", "test", "lock", "bench-nlu", "bench-kb", "bench-routing",
-                "bench-stack"]
+    commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
+                "bench-kb", "bench-routing", "bench-stack"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()
@@ -87,6 +111,8 @@ def main() -> None:
         relock(settings)
     elif args.command == "run":
         run(settings)
+    elif args.command == "run-production":
+        run_production(settings)
     elif args.command == "test":
         sys.exit(test(settings, args.pytest_args))
     else:

@@ -1,0 +1,160 @@
+"""Production mode on one machine: several Rasa and action-server instances behind balancers,
+conversations in PostgreSQL, conversation locks in Redis (README "Production mode").
+
+    Rasa balancer  :5005 ──► Rasa 1, Rasa 2 … ──► action balancer :5055 ──► actions 1, 2 …
+                                 │                     (stack/balancer.py: round robin,
+                                 ▼                      failed instance → next instance)
+              PostgreSQL (tracker, app database) + Redis (lock store)
+
+On several machines the same processes run per machine with a shared PostgreSQL and Redis and
+any HTTP load balancer in front.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stack.credentials import write_credentials
+from stack.environments import run
+from stack.services import Service, _web_service, wait_until_ready
+from stack.settings import Settings, _free_port, env
+
+
+@dataclass(frozen=True)
+class ProductionSettings:
+    rasa_instances: int = field(default_factory=lambda: int(env("GOV_RASA_INSTANCES", "2")))
+    action_instances: int = field(default_factory=lambda: int(env("GOV_ACTION_INSTANCES", "2")))
+    # Instance i listens on base + i; the balancers take the usual ports.
+    rasa_base_port: int = field(default_factory=lambda: int(env("GOV_RASA_BASE_PORT", "5011")))
+    action_base_port: int = field(
+        default_factory=lambda: int(env("GOV_ACTION_BASE_PORT", "5061")))
+    pg_host: str = field(default_factory=lambda: env("GOV_TRACKER_PG_HOST", "127.0.0.1"))
+    pg_port: str = field(default_factory=lambda: env("GOV_TRACKER_PG_PORT", "5432"))
+    pg_db: str = field(default_factory=lambda: env("GOV_TRACKER_PG_DB", "gov_assistant"))
+    pg_user: str = field(default_factory=lambda: env("GOV_TRACKER_PG_USER", "postgres"))
+    pg_password: str = field(default_factory=lambda: env("GOV_TRACKER_PG_PASSWORD", ""))
+    redis_host: str = field(default_factory=lambda: env("GOV_REDIS_HOST", "127.0.0.1"))
+    redis_port: str = field(default_factory=lambda: env("GOV_REDIS_PORT", "6379"))
+    redis_db: str = field(default_factory=lambda: env("GOV_REDIS_DB", "0"))
+    redis_prefix: str = field(default_factory=lambda: env("GOV_REDIS_PREFIX", "gov"))
+
+    def isolated(self) -> ProductionSettings:
+        """Free ports for every instance (tests run beside `make run-production`)."""
+        return dataclasses.replace(self, rasa_base_port=_free_block(self.rasa_instances),
+                                   action_base_port=_free_block(self.action_instances))
+
+    @property
+    def database_url(self) -> str:
+        password = f":{self.pg_password}" if self.pg_password else ""
+        return (f"postgresql+psycopg://{self.pg_user}{password}@{self.pg_host}:"
+                f"{self.pg_port}/{self.pg_db}")
+
+    def environment(self, settings: Settings) -> dict[str, str]:
+        """What endpoints.production.yml and the application database read."""
+        return {
+            **settings.process_env(),
+            "GOV_TRACKER_PG_HOST": self.pg_host, "GOV_TRACKER_PG_PORT": self.pg_port,
+            "GOV_TRACKER_PG_DB": self.pg_db, "GOV_TRACKER_PG_USER": self.pg_user,
+            "GOV_TRACKER_PG_PASSWORD": self.pg_password,
+            "GOV_REDIS_HOST": self.redis_host, "GOV_REDIS_PORT": self.redis_port,
+            "GOV_REDIS_DB": self.redis_db, "GOV_REDIS_PREFIX": self.redis_prefix,
+            "GOV_DATABASE_URL": os.environ.get("GOV_DATABASE_URL") or self.database_url,
+        }
+
+
+def _free_block(count: int) -> int:
+    """A base port whose next `count` ports were free a moment ago."""
+    while True:
+        base = _free_port()
+        if base + count < 65535 and all(_port_free(base + i) for i in range(count)):
+            return base
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def prepare(settings: Settings, production: ProductionSettings) -> None:
+    """Create the PostgreSQL database if needed; migrate and seed the application data."""
+    python = str(settings.app_venv / "bin" / "python")
+    environment = production.environment(settings)
+    run([python, "-m", "storage.provision", production.database_url], env=environment)
+    run([python, "-m", "storage.migrate"], env=environment)
+    run([python, "-m", "storage.seed"], env=environment)
+    run([python, "-m", "knowledge_base", "seed"], env=environment)
+
+
+def build_production_services(settings: Settings, production: ProductionSettings,
+                              model: Path, api_token: str) -> list[Service]:
+    app_python = str(settings.app_venv / "bin" / "python")
+    services: list[Service] = []
+    action_urls, rasa_urls = [], []
+    for i in range(production.action_instances):
+        port = production.action_base_port + i
+        action_urls.append(f"http://{settings.host}:{port}")
+        services.append(Service(
+            name=f"action server {i + 1}",
+            argv=[app_python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            health_url=f"{action_urls[-1]}/health",
+            log_path=settings.logs_dir / f"actions-{i + 1}.log"))
+    services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
+                              "/health"))
+    credentials = str(write_credentials(settings))
+    for i in range(production.rasa_instances):
+        port = production.rasa_base_port + i
+        rasa_urls.append(f"http://{settings.host}:{port}")
+        services.append(Service(
+            name=f"rasa server {i + 1}",
+            argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server", "run",
+                  "--model", str(model), "--endpoints", "endpoints.production.yml",
+                  "--credentials", credentials, "--interface", settings.host,
+                  "--port", str(port), "--cors", settings.cors_origins,
+                  "--enable-api", f"--auth-token={api_token}"],
+            health_url=f"{rasa_urls[-1]}/", log_path=settings.logs_dir / f"rasa-{i + 1}.log"))
+    services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/"))
+    # Socket.IO sessions live in one process: the page talks to the first Rasa instance.
+    page = dataclasses.replace(settings, rasa_port=production.rasa_base_port)
+    services.append(_web_service(page, "web chat", "webchat", settings.web_port,
+                                 ["--frame-ancestors", settings.frame_ancestors]))
+    services.append(_web_service(settings, "staff api", "staff", settings.staff_port))
+    return services
+
+
+def _balancer(settings: Settings, name: str, port: int, upstreams: list[str],
+              health_path: str) -> Service:
+    argv = [str(settings.app_venv / "bin" / "python"), "-m", "stack.balancer",
+            "--host", settings.host, "--port", str(port)]
+    for upstream in upstreams:
+        argv += ["--upstream", upstream]
+    return Service(name=name, argv=argv, health_url=f"http://{settings.host}:{port}{health_path}",
+                   log_path=settings.logs_dir / f"{name.replace(' ', '-')}.log")
+
+
+@contextmanager
+def running_production_stack(settings: Settings, production: ProductionSettings, model: Path,
+                             api_token: str | None = None) -> Iterator[list[Service]]:
+    api_token = api_token or secrets.token_urlsafe(24)
+    services = build_production_services(settings, production, model, api_token)
+    environment = {**production.environment(settings), "GOV_RASA_API_TOKEN": api_token}
+    with ExitStack() as cleanup:
+        for service in services:
+            service.start(environment)
+            cleanup.callback(service.stop)
+        wait_until_ready(services, settings.ready_timeout)
+        yield services
+
+
+

@@ -1,0 +1,31 @@
+"""`python -m storage.provision URL` — create the PostgreSQL database named in URL if it does
+not exist yet (production mode's first start)."""
+
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+def ensure_database(url: str) -> bool:
+    """True if the database had to be created."""
+    target = make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        return False
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.execute(text("select 1 from pg_database where datname = :name"),
+                                        {"name": target.database}).scalar()
+            if not exists:
+                connection.execute(text(f'create database "{target.database}"'))
+            return not exists
+    finally:
+        server.dispose()
+
+
+if __name__ == "__main__":
+    created = ensure_database(sys.argv[1])
+    print("database created" if created else "database exists")
