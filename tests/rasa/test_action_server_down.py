@@ -4,6 +4,7 @@ citizen's language instead of silence (bot/resilience.py), and rule-based replie
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import uuid
 
@@ -58,3 +59,22 @@ def test_policy_question_gets_an_apology_not_silence(rasa_without_actions):
 def test_rule_replies_still_work(rasa_without_actions):
     replies = say(rasa_without_actions, uuid.uuid4().hex, "你好")
     assert replies and APOLOGY["zh"] not in replies
+
+
+def test_health_readiness_and_metrics(rasa_without_actions):
+    def get(path: str) -> tuple[int, str]:
+        with urllib.request.urlopen(f"{rasa_without_actions}{path}", timeout=30) as reply:
+            return reply.status, reply.read().decode()
+
+    assert get("/healthz")[0] == 200
+    assert json.loads(get("/readyz")[1]) == {"ready": True}
+    def turns(metrics: str) -> float:
+        found = re.search(r'gov_turns_total\{channel="rest"\} ([\d.]+)', metrics)
+        return float(found.group(1)) if found else 0.0
+
+    before = turns(get("/metrics")[1])
+    say(rasa_without_actions, uuid.uuid4().hex, "asdkjh qwpoe zmxn")  # nonsense: not understood
+    status, metrics = get("/metrics")
+    assert status == 200 and turns(metrics) == before + 1
+    assert 'gov_turn_seconds_bucket{channel="rest",le="0.5"}' in metrics
+    assert re.search(r'gov_fallbacks_total\{channel="rest",intent="\w+"\} [1-9]', metrics)

@@ -1,0 +1,91 @@
+"""Health, readiness and Prometheus metrics for the Rasa server.
+
+`install()` (called by bot/server.py before Rasa starts) adds to Rasa's Sanic app:
+`/healthz` (the process answers), `/readyz` (a model is loaded and can answer; 503 until then)
+and `/metrics` (Prometheus text). Turns, their latency, NLU fallbacks and errors are counted per
+channel where every channel meets: Rasa's message processor (REST, Socket.IO, WeChat, Telegram).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import rasa.core.run
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from rasa.core.processor import MessageProcessor
+from sanic import response
+from sanic.request import Request
+
+TURNS = Counter("gov_turns_total", "Citizen messages handled", ["channel"])
+ERRORS = Counter("gov_turn_errors_total", "Citizen messages that failed", ["channel"])
+FALLBACKS = Counter("gov_fallbacks_total",
+                    "Messages not understood (nlu_fallback) or off-topic (out_of_scope)",
+                    ["channel", "intent"])
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+LATENCY = Histogram("gov_turn_seconds", "Time from a citizen's message to the bot's answer",
+                    ["channel"], buckets=(0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10))
+
+
+def _channel(message: Any) -> str:
+    return (getattr(message, "input_channel", None) or "unknown")[:32]
+
+
+def _count_turns() -> None:
+    handle, log = MessageProcessor.handle_message, MessageProcessor.log_message
+
+    @functools.wraps(handle)
+    async def handle_message(self: MessageProcessor, message: Any) -> Any:
+        channel, started = _channel(message), time.perf_counter()
+        try:
+            return await handle(self, message)
+        except Exception:
+            ERRORS.labels(channel).inc()
+            raise
+        finally:
+            TURNS.labels(channel).inc()
+            LATENCY.labels(channel).observe(time.perf_counter() - started)
+
+    @functools.wraps(log)
+    async def log_message(self: MessageProcessor, message: Any, *args: Any, **kwargs: Any) -> Any:
+        tracker = await log(self, message, *args, **kwargs)
+        intent = (tracker.latest_message.intent or {}).get("name") if tracker else None
+        if intent in FALLBACK_INTENTS:
+            FALLBACKS.labels(_channel(message), intent).inc()
+        return tracker
+
+    MessageProcessor.handle_message, MessageProcessor.log_message = handle_message, log_message
+
+
+def _add_routes(app: Any) -> None:
+    async def healthz(_: Request) -> Any:
+        return response.json({"status": "ok"})
+
+    async def readyz(request: Request) -> Any:
+        agent = getattr(request.app.ctx, "agent", None)
+        ready = bool(agent and agent.is_ready())
+        return response.json({"ready": ready}, status=200 if ready else 503)
+
+    async def metrics(_: Request) -> Any:
+        return response.raw(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    app.add_route(healthz, "/healthz", methods=["GET"])
+    app.add_route(readyz, "/readyz", methods=["GET"])
+    app.add_route(metrics, "/metrics", methods=["GET"])
+
+
+def install() -> None:
+    if getattr(rasa.core.run.configure_app, "_observed", False):
+        return
+    configure = rasa.core.run.configure_app
+
+    @functools.wraps(configure)
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        app = configure(*args, **kwargs)
+        _add_routes(app)
+        return app
+
+    configure_app._observed = True  # type: ignore[attr-defined]
+    rasa.core.run.configure_app = configure_app
+    _count_turns()
