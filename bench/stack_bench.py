@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stack.data import ensure_data
+from stack.environments import run
+from stack.production import ProductionSettings, build_production_services, prepare
 from stack.services import Service, build_services, wait_until_ready
 from stack.settings import Settings
 from stack.training import ensure_model
@@ -107,16 +109,28 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=120, help="sequential turns")
     parser.add_argument("--users", type=int, default=20, help="concurrent conversations")
     parser.add_argument("--rounds", type=int, default=2, help="script repeats per user")
+    parser.add_argument("--production", action="store_true",
+                        help="production mode: instances behind balancers, PostgreSQL + Redis "
+                             "(a fresh database, dropped afterwards)")
     args = parser.parse_args()
 
     # A benchmark floods by design: lift the per-sender limit that protects the REST channel.
     os.environ["GOV_SENDER_BURST"] = os.environ["GOV_SENDER_MESSAGES_PER_MINUTE"] = "1000000"
     state = Path(tempfile.mkdtemp(prefix="gov-bench-"))
     settings = Settings().isolated(state)
-    ensure_data(settings)
-    model = ensure_model(settings)
-    services = build_services(settings, model, api_token=secrets.token_urlsafe(24))
-    env = settings.process_env()
+    token = secrets.token_urlsafe(24)
+    if args.production:
+        production = ProductionSettings(pg_db=f"gov_bench_{uuid.uuid4().hex[:8]}",
+                                        redis_prefix=f"bench{uuid.uuid4().hex[:6]}").isolated()
+        prepare(settings, production)
+        model = ensure_model(settings)
+        services = build_production_services(settings, production, model, token)
+        env = production.environment(settings)
+    else:
+        ensure_data(settings)
+        model = ensure_model(settings)
+        services = build_services(settings, model, api_token=token)
+        env = settings.process_env()
     started = time.perf_counter()
     try:
         for service in services:
@@ -137,6 +151,14 @@ def main() -> None:
     finally:
         for service in services:
             service.stop()
+        if args.production:
+            run([str(settings.app_venv / "bin" / "python"), "-c",
+                 "import sys; from sqlalchemy import create_engine, text; "
+                 "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT'); "
+                 "e.connect().execute(text(f'drop database if exists \"{sys.argv[2]}\" "
+                 "with (force)'))",
+                 production.database_url.rsplit("/", 1)[0] + "/postgres", production.pg_db],
+                env=env)
 
 
 if __name__ == "__main__":

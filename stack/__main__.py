@@ -90,6 +90,9 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_eval.py"]
     elif name == "bench-routing":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
+    elif name == "bench-production":
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py",
+                "--production", "--users", "100", "--rounds", "1", "--sequential", "60"]
     else:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py"]
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=settings.process_env()).returncode
@@ -98,7 +101,7 @@ def bench(settings: Settings, name: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
-                "bench-kb", "bench-routing", "bench-stack"]
+                "bench-kb", "bench-routing", "bench-stack", "bench-production"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()
