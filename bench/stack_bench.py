@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -81,7 +82,10 @@ def say(url: str, sender: str, text: str) -> float:
 
 
 async def concurrent(url: str, users: int, rounds: int) -> tuple[list[float], float]:
+    """`users` citizens talking at once, each waiting for the answer before the next message.
+    One thread each: the default executor (CPU count + 4 threads) would cap the concurrency."""
     loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=users))
     latencies: list[float] = []
 
     async def citizen() -> None:
