@@ -6,11 +6,10 @@ import argparse
 import signal
 import subprocess
 import sys
-import time
 
 from stack.data import ensure_data
 from stack.environments import ensure_all, ensure_test_browser, relock
-from stack.services import running_stack
+from stack.services import running_stack, supervise
 from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
 
@@ -31,10 +30,7 @@ def run(settings: Settings) -> None:
             print(f"[run] ready: web chat on {settings.web_url}  (Rasa {settings.rasa_url}, "
                   f"actions {settings.action_url}); logs in {settings.logs_dir}. Ctrl-C stops.",
                   flush=True)
-            while all(service.exit_code() is None for service in services):
-                time.sleep(1)
-            dead = [s for s in services if s.exit_code() is not None]
-            raise SystemExit(f"[run] {dead[0].name} stopped; see {dead[0].log_path}")
+            supervise(services, "run")
     except KeyboardInterrupt:
         print("\n[run] stopping ...", flush=True)
 
@@ -55,10 +51,7 @@ def run_production(settings: Settings) -> None:
             print(f"[run-production] ready: REST and webhooks on {settings.rasa_url}, web chat "
                   f"on {settings.web_url}; logs in {settings.logs_dir}. Ctrl-C stops.",
                   flush=True)
-            while all(service.exit_code() is None for service in services):
-                time.sleep(1)
-            dead = [s for s in services if s.exit_code() is not None]
-            raise SystemExit(f"[run-production] {dead[0].name} stopped; see {dead[0].log_path}")
+            supervise(services, "run-production")
     except KeyboardInterrupt:
         print("\n[run-production] stopping ...", flush=True)
 

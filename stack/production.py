@@ -16,13 +16,13 @@ import dataclasses
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stack.credentials import write_credentials
 from stack.environments import run
-from stack.services import Service, _web_service, wait_until_ready
+from stack.services import Service, _web_service, started
 from stack.settings import Settings, _free_port, env
 
 
@@ -149,11 +149,7 @@ def running_production_stack(settings: Settings, production: ProductionSettings,
     api_token = api_token or secrets.token_urlsafe(24)
     services = build_production_services(settings, production, model, api_token)
     environment = {**production.environment(settings), "GOV_RASA_API_TOKEN": api_token}
-    with ExitStack() as cleanup:
-        for service in services:
-            service.start(environment)
-            cleanup.callback(service.stop)
-        wait_until_ready(services, settings.ready_timeout)
+    with started(services, environment, settings.ready_timeout):
         yield services
 
 

@@ -149,9 +149,24 @@ def running_stack(
     api_token = api_token or secrets.token_urlsafe(24)
     services = build_services(settings, model_path, api_token)
     env = {**settings.process_env(), "GOV_RASA_API_TOKEN": api_token}
+    with started(services, env, settings.ready_timeout):
+        yield services
+
+
+@contextmanager
+def started(services: list[Service], env: dict[str, str], timeout: float) -> Iterator[None]:
+    """Start `services`, wait until all are ready, and always stop them afterwards."""
     with ExitStack() as cleanup:
         for service in services:
             service.start(env)
             cleanup.callback(service.stop)
-        wait_until_ready(services, settings.ready_timeout)
-        yield services
+        wait_until_ready(services, timeout)
+        yield
+
+
+def supervise(services: list[Service], label: str) -> None:
+    """Block while every service runs; stop (SystemExit) when one of them dies."""
+    while all(service.exit_code() is None for service in services):
+        time.sleep(1)
+    dead = [s for s in services if s.exit_code() is not None]
+    raise SystemExit(f"[{label}] {dead[0].name} stopped; see {dead[0].log_path}")
