@@ -156,13 +156,8 @@ def main() -> None:
         for service in services:
             service.stop()
         if args.production:
-            run([str(settings.app_venv / "bin" / "python"), "-c",
-                 "import sys; from sqlalchemy import create_engine, text; "
-                 "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT'); "
-                 "e.connect().execute(text(f'drop database if exists \"{sys.argv[2]}\" "
-                 "with (force)'))",
-                 production.database_url.rsplit("/", 1)[0] + "/postgres", production.pg_db],
-                env=env)
+            run([str(settings.app_venv / "bin" / "python"), "-m", "storage.provision",
+                 "--drop", production.database_url], env=env)
 
 
 if __name__ == "__main__":

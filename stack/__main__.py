@@ -6,6 +6,7 @@ import argparse
 import signal
 import subprocess
 import sys
+from contextlib import AbstractContextManager
 
 from stack.data import ensure_data
 from stack.environments import ensure_all, ensure_test_browser, relock
@@ -24,15 +25,20 @@ def run(settings: Settings) -> None:
     setup(settings)
     model = ensure_model(settings)
     print(f"[run] starting with {model.name} ...", flush=True)
+    serve("run", running_stack(settings, model),
+          f"web chat on {settings.web_url}  (Rasa {settings.rasa_url}, actions "
+          f"{settings.action_url}); logs in {settings.logs_dir}")
+
+
+def serve(label: str, stack: AbstractContextManager, ready: str) -> None:
+    """Run a started stack until Ctrl-C, SIGTERM or one of its services dies."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        with running_stack(settings, model) as services:
-            print(f"[run] ready: web chat on {settings.web_url}  (Rasa {settings.rasa_url}, "
-                  f"actions {settings.action_url}); logs in {settings.logs_dir}. Ctrl-C stops.",
-                  flush=True)
-            supervise(services, "run")
+        with stack as services:
+            print(f"[{label}] ready: {ready}. Ctrl-C stops.", flush=True)
+            supervise(services, label)
     except KeyboardInterrupt:
-        print("\n[run] stopping ...", flush=True)
+        print(f"\n[{label}] stopping ...", flush=True)
 
 
 def run_production(settings: Settings) -> None:
@@ -45,15 +51,9 @@ def run_production(settings: Settings) -> None:
     model = ensure_model(settings)
     print(f"[run-production] starting {production.rasa_instances} Rasa and "
           f"{production.action_instances} action-server instances ...", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        with running_production_stack(settings, production, model) as services:
-            print(f"[run-production] ready: REST and webhooks on {settings.rasa_url}, web chat "
-                  f"on {settings.web_url}; logs in {settings.logs_dir}. Ctrl-C stops.",
-                  flush=True)
-            supervise(services, "run-production")
-    except KeyboardInterrupt:
-        print("\n[run-production] stopping ...", flush=True)
+    serve("run-production", running_production_stack(settings, production, model),
+          f"REST and webhooks on {settings.rasa_url}, web chat on {settings.web_url}; "
+          f"logs in {settings.logs_dir}")
 
 
 def test(settings: Settings, pytest_args: list[str]) -> int:

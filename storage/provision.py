@@ -1,5 +1,6 @@
-"""`python -m storage.provision URL` — create the PostgreSQL database named in URL if it does
-not exist yet (production mode's first start)."""
+"""`python -m storage.provision [--drop] URL` — create the PostgreSQL database named in URL if it
+does not exist yet (production mode's first start), or drop it (benchmarks' throw-away
+databases)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,20 @@ def ensure_database(url: str) -> bool:
         server.dispose()
 
 
+def drop_database(url: str) -> None:
+    target = make_url(url)
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'drop database if exists "{target.database}" with (force)'))
+    finally:
+        server.dispose()
+
+
 if __name__ == "__main__":
-    created = ensure_database(sys.argv[1])
-    print("database created" if created else "database exists")
+    if sys.argv[1:2] == ["--drop"]:
+        drop_database(sys.argv[2])
+        print("database dropped")
+    else:
+        created = ensure_database(sys.argv[1])
+        print("database created" if created else "database exists")

@@ -16,6 +16,7 @@ from helpers import response_texts
 from stack.production import ProductionSettings, prepare, running_production_stack
 from stack.settings import Settings
 from stack.training import ensure_model
+from storage.provision import drop_database
 
 ADMIN_URL = os.environ.get("GOV_TEST_POSTGRES_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -46,10 +47,7 @@ def production(tmp_path_factory):
         with running_production_stack(settings, prod, ensure_model(settings)) as services:
             yield settings, {service.name: service for service in services}, database
     finally:
-        engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(f'drop database if exists "{database}" with (force)'))
-        engine.dispose()
+        drop_database(prod.database_url)
 
 
 def test_a_rasa_instance_dies_mid_conversation_and_the_other_carries_on(production):
