@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -14,6 +15,8 @@ SOCKET_IO_CLIENT = (
 )
 RASA_URL = web.AppKey("rasa_url", str)
 FRAME_ANCESTORS = web.AppKey("frame_ancestors", str)
+VOICE_URL = web.AppKey("voice_url", str)
+VOICE_WEBHOOK_PATH = "/webhooks/voice/webhook"
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -24,6 +27,38 @@ async def page_config(request: web.Request) -> web.Response:
     """Where the page's Socket.IO client should connect; injected so one build serves any host."""
     body = "window.GOV_CHAT_CONFIG = " + json.dumps({"socketUrl": request.app[RASA_URL]}) + ";"
     return web.Response(text=body, content_type="application/javascript")
+
+
+async def voice_page(request: web.Request) -> web.FileResponse:
+    """The simplified voice page. Its policy allows scripts, styles and media from this server
+    only (the answers' audio arrives as data: URLs) and requests to the voice channel alone."""
+    voice_origin = _origin(request.app[VOICE_URL])
+    policy = "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+        "media-src 'self' data: blob:", f"connect-src 'self' {voice_origin}".strip(),
+        "object-src 'none'", "base-uri 'none'", "form-action 'none'",
+        "frame-ancestors " + request.app[FRAME_ANCESTORS],
+    ])
+    return web.FileResponse(STATIC_DIR / "voice.html", headers={
+        "Content-Security-Policy": policy, "Permissions-Policy": "microphone=(self)",
+    })
+
+
+async def voice_config(request: web.Request) -> web.Response:
+    """Where the voice page posts recordings: the Rasa server's voice channel (in production,
+    the balancer in front of the Rasa instances, since a voice turn needs no sticky session)."""
+    body = "window.GOV_VOICE_CONFIG = " + json.dumps({"voiceUrl": request.app[VOICE_URL]}) + ";"
+    return web.Response(text=body, content_type="application/javascript")
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL; "" for a relative one (same origin as the page)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def default_voice_url(rasa_url: str) -> str:
+    return rasa_url.rstrip("/") + VOICE_WEBHOOK_PATH
 
 
 async def embed_script(request: web.Request) -> web.Response:
@@ -61,12 +96,16 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     return response
 
 
-def create_app(rasa_url: str, frame_ancestors: str = "*") -> web.Application:
+def create_app(rasa_url: str, frame_ancestors: str = "*",
+               voice_url: str | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[RASA_URL] = rasa_url
     app[FRAME_ANCESTORS] = frame_ancestors
+    app[VOICE_URL] = voice_url or default_voice_url(rasa_url)
     app.router.add_get("/", index)
     app.router.add_get("/config.js", page_config)
+    app.router.add_get("/voice", voice_page)
+    app.router.add_get("/voice-config.js", voice_config)
     app.router.add_get("/embed.js", embed_script)
     app.router.add_get("/vendor/socket.io.min.js", socket_io_client)
     app.router.add_get("/healthz", healthz)

@@ -16,6 +16,7 @@
       you: "您", bot: "助手", replies: "可选回复", newTab: "（在新窗口打开）",
       connecting: "正在连接…", offline: "连接已断开，正在重新连接…", unreachable: "暂时无法连接服务器，正在重试…",
       queued: "尚未连接：消息会在连接恢复后发出。", waiting: "助手正在回复…",
+      voiceLink: "语音服务（适合老年人）",
       switchPayload: "/switch_language{\"language_name\": \"zh\"}"
     },
     en: {
@@ -31,6 +32,7 @@
       unreachable: "Can't reach the server right now. Retrying…",
       queued: "Not connected yet: your message will be sent when the connection is back.",
       waiting: "The assistant is replying…",
+      voiceLink: "Voice service",
       switchPayload: "/switch_language{\"language_name\": \"en\"}"
     }
   };
@@ -264,6 +266,9 @@
     // Inside embed.js's panel: the panel has its own title, and Escape closes it. Key presses
     // in a cross-origin iframe never reach the host page, so tell it with a message.
     root.classList.add("embedded");
+    // The voice page needs the microphone, which the embedding frame does not grant: a new tab.
+    $("voice-link").target = "_blank";
+    $("voice-link").rel = "noopener";
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") { window.parent.postMessage({ type: "gov-chat:close" }, "*"); }
     });
