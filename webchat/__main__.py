@@ -2,6 +2,10 @@
 
 `--frame-ancestors` lists the sites allowed to embed the page, e.g. "https://www.example.gov.cn";
 the default `*` lets any site use /embed.js. The stack passes GOV_WEBCHAT_FRAME_ANCESTORS.
+
+`--voice-url` is where the voice page (/voice) posts recordings; the default is the Rasa
+server's voice channel, `<rasa-url>/webhooks/voice/webhook`. In production mode point it at the
+balancer: voice turns are plain HTTP requests, so any Rasa instance can take them.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import argparse
 
 from aiohttp import web
 
-from webchat.app import create_app
+from webchat.app import VOICE_WEBHOOK_PATH, create_app
 
 
 def main() -> None:
@@ -19,8 +23,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     parser.add_argument("--frame-ancestors", default="*")
+    parser.add_argument("--voice-url", default=None,
+                        help=f"the voice channel (default: <rasa-url>{VOICE_WEBHOOK_PATH})")
     args = parser.parse_args()
-    app = create_app(args.rasa_url, args.frame_ancestors)
+    app = create_app(args.rasa_url, args.frame_ancestors, args.voice_url)
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 
