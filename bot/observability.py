@@ -3,20 +3,29 @@
 `install()` (called by bot/server.py before Rasa starts) adds to Rasa's Sanic app:
 `/healthz` (the process answers), `/readyz` (a model is loaded and can answer; 503 until then)
 and `/metrics` (Prometheus text). Turns, their latency, NLU fallbacks and errors are counted per
-channel where every channel meets: Rasa's message processor (REST, Socket.IO, WeChat, Telegram).
+channel where every channel meets: Rasa's agent (REST, Socket.IO, WeChat, Telegram), so a
+turn's time includes waiting for the conversation's lock and a failed lock store counts as an
+error. Each turn is also one log line (`turn`, with a keyed hash of the sender, the channel,
+`latency_ms` and `outcome`; stack/logs.py).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from typing import Any
 
 import rasa.core.run
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
 from sanic import response
 from sanic.request import Request
+
+from stack.logs import sender_hash
+
+logger = logging.getLogger(__name__)
 
 TURNS = Counter("gov_turns_total", "Citizen messages handled", ["channel"])
 ERRORS = Counter("gov_turn_errors_total", "Citizen messages that failed", ["channel"])
@@ -33,19 +42,25 @@ def _channel(message: Any) -> str:
 
 
 def _count_turns() -> None:
-    handle, log = MessageProcessor.handle_message, MessageProcessor.log_message
+    handle, log = Agent.handle_message, MessageProcessor.log_message
 
     @functools.wraps(handle)
-    async def handle_message(self: MessageProcessor, message: Any) -> Any:
-        channel, started = _channel(message), time.perf_counter()
+    async def handle_message(self: Agent, message: Any) -> Any:
+        channel, started, outcome = _channel(message), time.perf_counter(), "error"
         try:
-            return await handle(self, message)
+            result = await handle(self, message)
+            outcome = "ok"
+            return result
         except Exception:
             ERRORS.labels(channel).inc()
             raise
         finally:
+            seconds = time.perf_counter() - started
             TURNS.labels(channel).inc()
-            LATENCY.labels(channel).observe(time.perf_counter() - started)
+            LATENCY.labels(channel).observe(seconds)
+            logger.info("turn", extra={
+                "sender": sender_hash(getattr(message, "sender_id", None) or ""),
+                "channel": channel, "latency_ms": round(seconds * 1000, 1), "outcome": outcome})
 
     @functools.wraps(log)
     async def log_message(self: MessageProcessor, message: Any, *args: Any, **kwargs: Any) -> Any:
@@ -55,7 +70,7 @@ def _count_turns() -> None:
             FALLBACKS.labels(_channel(message), intent).inc()
         return tracker
 
-    MessageProcessor.handle_message, MessageProcessor.log_message = handle_message, log_message
+    Agent.handle_message, MessageProcessor.log_message = handle_message, log_message
 
 
 def _add_routes(app: Any) -> None:

@@ -18,7 +18,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-logger = logging.getLogger(__name__)
+from stack import logs
+
+logger = logging.getLogger("stack.balancer")  # not "__main__" when run with -m
 UPSTREAMS = web.AppKey("upstreams", list)
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
 TURN = web.AppKey("turn", itertools.count)
@@ -74,7 +76,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", action="append", required=True)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    logs.configure("balancer")
     web.run_app(create_balancer(args.upstream), host=args.host, port=args.port, print=None)
 
 

@@ -65,6 +65,7 @@ class ProductionSettings:
             "GOV_REDIS_HOST": self.redis_host, "GOV_REDIS_PORT": self.redis_port,
             "GOV_REDIS_DB": self.redis_db, "GOV_REDIS_PREFIX": self.redis_prefix,
             "GOV_DATABASE_URL": os.environ.get("GOV_DATABASE_URL") or self.database_url,
+            "GOV_LOG_FORMAT": env("GOV_LOG_FORMAT", "json"),  # for log collectors
         }
 
 
@@ -107,7 +108,8 @@ def build_production_services(settings: Settings, production: ProductionSettings
         action_urls.append(f"http://{settings.host}:{port}")
         services.append(Service(
             name=f"action server {i + 1}",
-            argv=[app_python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            argv=[app_python, "-m", "stack.action_server", "--actions", "actions", "--port",
+                  str(port)],
             health_url=f"{action_urls[-1]}/health",
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
     services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,

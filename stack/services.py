@@ -40,7 +40,7 @@ class Service:
         self.process = subprocess.Popen(
             list(self.argv),
             cwd=PROJECT_ROOT,
-            env=env,
+            env={**env, "GOV_SERVICE_NAME": self.name.replace(" ", "-")},  # in its log lines
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -112,7 +112,7 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
     return [
         Service(
             name="action server",
-            argv=[app_python, "-m", "rasa_sdk", "--actions", "actions",
+            argv=[app_python, "-m", "stack.action_server", "--actions", "actions",
                   "--port", str(settings.action_port)],
             health_url=f"{settings.action_url}/health",
             log_path=settings.logs_dir / "actions.log",

@@ -6,10 +6,10 @@ GOV_RASA_API_TOKEN for resuming conversations in Rasa."""
 from __future__ import annotations
 
 import argparse
-import logging
 
 from aiohttp import web
 
+from stack import logs
 from stack.settings import Settings, env
 from staff.app import create_app
 
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=settings.staff_port)
     parser.add_argument("--rasa-url", default=settings.rasa_url)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    logs.configure("staff")
     app = create_app(settings.staff_api_token(), args.rasa_url, env("GOV_RASA_API_TOKEN", ""))
     web.run_app(app, host=args.host, port=args.port, print=None)
 

@@ -14,6 +14,7 @@ import argparse
 
 from aiohttp import web
 
+from stack import logs
 from webchat.app import VOICE_WEBHOOK_PATH, create_app
 
 
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--voice-url", default=None,
                         help=f"the voice channel (default: <rasa-url>{VOICE_WEBHOOK_PATH})")
     args = parser.parse_args()
+    logs.configure("webchat")
     app = create_app(args.rasa_url, args.frame_ancestors, args.voice_url)
     web.run_app(app, host=args.host, port=args.port, print=None)
 

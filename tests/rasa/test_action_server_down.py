@@ -1,5 +1,6 @@
 """With the action server down, the real Rasa server still answers: a polite apology in the
-citizen's language instead of silence (bot/resilience.py), and rule-based replies as usual."""
+citizen's language instead of silence (bot/resilience.py), and rule-based replies as usual.
+The server runs with GOV_LOG_FORMAT=json, as in production mode: its log is JSON lines."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ APOLOGY = {
 
 
 @pytest.fixture(scope="module")
-def rasa_without_actions(tmp_path_factory):
+def rasa_process(tmp_path_factory):
+    """The Rasa server's URL and its log file (stdout and stderr)."""
     settings = Settings().isolated(tmp_path_factory.mktemp("state"))
     model = model_path(Settings())
     assert model.is_file(), "run `make setup` first (make test does)"
-    env = {**settings.process_env(), "ACTION_ENDPOINT_URL":
+    env = {**settings.process_env(), "GOV_LOG_FORMAT": "json", "ACTION_ENDPOINT_URL":
            f"http://127.0.0.1:{_free_port()}/webhook"}  # nobody listens there
     rasa = Service(
         name="rasa server",
@@ -37,9 +39,14 @@ def rasa_without_actions(tmp_path_factory):
     rasa.start(env)
     try:
         wait_until_ready([rasa], settings.ready_timeout)
-        yield settings.rasa_url
+        yield settings.rasa_url, rasa.log_path
     finally:
         rasa.stop()
+
+
+@pytest.fixture(scope="module")
+def rasa_without_actions(rasa_process):
+    return rasa_process[0]
 
 
 def say(url: str, sender: str, text: str) -> list[str]:
@@ -78,3 +85,18 @@ def test_health_readiness_and_metrics(rasa_without_actions):
     assert status == 200 and turns(metrics) == before + 1
     assert 'gov_turn_seconds_bucket{channel="rest",le="0.5"}' in metrics
     assert re.search(r'gov_fallbacks_total\{channel="rest",intent="\w+"\} [1-9]', metrics)
+
+
+def test_the_log_is_json_lines_with_a_line_per_turn(rasa_process):
+    url, log_path = rasa_process
+    sender = uuid.uuid4().hex
+    say(url, sender, "How do I withdraw money from my housing provident fund?")
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]  # every line, or this fails
+    assert {entry["service"] for entry in entries} == {"rasa-server"}
+    assert any(entry["message"] == "Rasa server is up and running." for entry in entries)
+    turn = [entry for entry in entries if entry["message"] == "turn"][-1]
+    assert turn["channel"] == "rest" and turn["outcome"] == "ok" and turn["latency_ms"] > 0
+    assert len(turn["sender"]) == 16 and sender not in "\n".join(lines)
+    assert any(entry["level"] == "ERROR" and entry["logger"] == "bot.resilience"
+               for entry in entries)  # the action server is down
