@@ -12,6 +12,9 @@ import unicodedata
 
 _SEP = r"[\s\-_.\u2010-\u2015\u2212]*"
 _APPLICATION = re.compile(rf"(?<![a-z0-9])gov{_SEP}(\d{{4}}){_SEP}(\d{{6}})(?!\d)", re.IGNORECASE)
+# The number without its prefix, as citizens say it aloud ("二零二四 零零一二三四"): a year
+# of this century, then six digits, standing alone.
+_BARE_APPLICATION = re.compile(r"(?<!\d)(20\d{2})[\s\-_.,，、]*(\d{6})(?!\d)")
 _TICKET = re.compile(rf"(?<![a-z0-9])t{_SEP}(20\d{{6}}){_SEP}(\d{{6}})(?!\d)", re.IGNORECASE)
 # Four digits (the last may be X, as on ID cards), possibly spaced out: "5 6 7 8", "尾号1234".
 _DIGITS = re.compile(r"(?<![0-9a-z])((?:\d\s*){3}[\dx])(?![0-9a-z])", re.IGNORECASE)
@@ -40,8 +43,13 @@ def parse_ticket_reference(text: str) -> str | None:
 
 
 def parse_reference(text: str) -> str | None:
-    """An application number or a ticket reference, whichever the text holds."""
-    return parse_application_number(text) or parse_ticket_reference(text)
+    """An application number or a ticket reference, whichever the text holds; a bare
+    "2024 001234" (the prefix left unsaid) is taken as an application number."""
+    found = parse_application_number(text) or parse_ticket_reference(text)
+    if found:
+        return found
+    bare = _BARE_APPLICATION.search(_fold(text))
+    return f"GOV-{bare.group(1)}-{bare.group(2)}" if bare else None
 
 
 def parse_verification_digits(text: str) -> str | None:

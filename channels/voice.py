@@ -1,0 +1,262 @@
+"""The voice channel: a recording in, the bot's reply out as text and speech.
+
+POST /webhooks/voice/webhook, multipart form:
+  audio     the recording (WebM/Opus, Ogg, WAV, MP3, AMR ...), or
+  text      a tapped button's payload or title, which skips recognition
+  sender    the page's conversation id; language  zh | en (the page's 普通话 / English choice)
+  pending   JSON the previous reply asked the page to send back: {"kind": "confirm" | "more",
+            "text": ...}; previous  the text last spoken, for "再说一遍"
+Reply (JSON): heard, language, text (everything, for the screen), spoken (what the audio
+says), audio (data: URL of an MP3, or null if synthesis failed), buttons, pending, error.
+Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
+
+Recognition and synthesis happen in the speech service (speech/), called over HTTP, so the
+models are loaded once however many Rasa instances run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.text import detect_language
+from channels import voice_turns as turns
+from channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, SenderRateLimit, clean_text
+
+logger = logging.getLogger(__name__)
+ERRORS = {
+    "empty": ("没有收到声音。请按住按钮，说完再松开。",
+              "I didn't receive any sound. Please hold the button while you speak."),
+    "silence": ("没有听到说话声。请靠近话筒，再说一遍。",
+                "I couldn't hear any speech. Please move closer to the microphone and try again."),
+    "not_audio": ("这段录音无法识别，请再录一次。",
+                  "That recording could not be played. Please record again."),
+    "too_long": ("录音太长了。请一次说一件事，不超过一分钟。",
+                 "That recording is too long. Please say one thing at a time, under a minute."),
+    "too_large": ("录音太长了。请一次说一件事，不超过一分钟。",
+                  "That recording is too long. Please say one thing at a time, under a minute."),
+    "too_many": ("您说得太快了，请稍等片刻再说。", "Please wait a moment before speaking again."),
+    "bad_request": ("请求格式不正确，请刷新页面再试。",
+                    "The request is malformed; please reload the page and try again."),
+    "unavailable": ("语音服务暂时不可用，请稍后再试，或拨打 12345 政务服务热线。",
+                    "The voice service is unavailable right now. Please try again later, "
+                    "or call the 12345 government service hotline."),
+}
+STATUS = {"too_long": 413, "too_large": 413, "too_many": 429, "bad_request": 400,
+          "unavailable": 503}
+
+
+class SpeechServiceError(RuntimeError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class SpeechClient:
+    """The speech service's two calls. One HTTP session per channel (created lazily, inside
+    the server's event loop)."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def transcribe(self, audio: bytes, language: str,
+                         expect: str | None) -> tuple[str, str]:
+        params = {"language": language, **({"expect": expect} if expect else {})}
+        try:
+            async with self._client().post(f"{self.base_url}/v1/transcribe",
+                                           params=params, data=audio) as reply:
+                payload = await reply.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            logger.warning("speech service unreachable for transcription: %s", error)
+            raise SpeechServiceError("unavailable") from error
+        if reply.status != 200:
+            key = payload.get("error") if isinstance(payload, dict) else None
+            raise SpeechServiceError(key if key in ERRORS else "not_audio")
+        return payload["text"], payload["language"]
+
+    async def synthesize(self, text: str, language: str) -> str | None:
+        """A data: URL of the spoken text, or None (the page still shows the text)."""
+        try:
+            async with self._client().post(f"{self.base_url}/v1/synthesize",
+                                           json={"text": text, "language": language,
+                                                 "format": "mp3"}) as reply:
+                if reply.status != 200:
+                    return None
+                audio = await reply.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("speech service unreachable for synthesis: %s", error)
+            return None
+        return "data:audio/mpeg;base64," + base64.b64encode(audio).decode("ascii")
+
+
+def _page_language(request: Request) -> str:
+    """The page's language for an error about an unusable request (zh unless it says en)."""
+    try:
+        return "en" if (request.form or {}).get("language") == "en" else "zh"
+    except (ValueError, KeyError, UnicodeDecodeError):
+        return "zh"
+
+
+class VoiceInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "voice"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(credentials.get("speech_url") or "http://127.0.0.1:8082",
+                   int(credentials.get("max_bytes") or 12 * 1024 * 1024),
+                   float(credentials.get("timeout") or 60),
+                   int(credentials.get("burst") or 10),
+                   float(credentials.get("per_minute") or 20))
+
+    def __init__(self, speech_url: str, max_bytes: int = 12 * 1024 * 1024,
+                 timeout: float = 60, burst: int = 10, per_minute: float = 20) -> None:
+        self.speech = SpeechClient(speech_url, timeout)
+        self.max_bytes = max_bytes
+        self.limits = SenderRateLimit(burst, per_minute)
+
+    async def _say(self, text: str, language: str, **fields: Any) -> dict[str, Any]:
+        """A reply whose audio speaks `fields.get('spoken', text)`."""
+        spoken = fields.pop("spoken", text)
+        return {"heard": "", "language": language, "text": text, "spoken": spoken,
+                "audio": await self.speech.synthesize(spoken, language), "buttons": [],
+                "pending": None, "error": None, **fields}
+
+    async def _error(self, key: str, language: str) -> HTTPResponse:
+        zh, en = ERRORS[key]
+        body = await self._say(zh if language == "zh" else en, language, error=key)
+        return response.json(body, status=STATUS.get(key, 422))
+
+    async def _needs_confirmation(self, request: Request, form_running: bool,
+                                  heard: str) -> str | None:
+        """The intent to confirm before acting on `heard`, unless a form is already running
+        (then the citizen is answering its question)."""
+        if form_running:
+            return None
+        parsed = await request.app.ctx.agent.parse_message(heard)
+        intent = (parsed.get("intent") or {}).get("name")
+        return intent if intent in turns.CONFIRM_PROMPTS else None
+
+    async def _ask_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                       sender: str, text: str, language: str) -> tuple[str, list, str]:
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                         metadata={"voice": True, "language": language}))
+        shown, buttons = turns.reply_text(collector.messages, language)
+        return shown, buttons, detect_language(shown).language or language
+
+    async def _spoken_reply(self, shown: str, buttons: list, language: str,
+                            heard: str) -> dict[str, Any]:
+        short = turns.shorten(shown, language)
+        say = " ".join(filter(None, [short.say, turns.spoken_options(buttons, language)]))
+        pending = {"kind": "more", "text": short.rest} if short.rest else None
+        return await self._say(shown, language, spoken=say, heard=heard, buttons=buttons,
+                               pending=pending)
+
+    async def _turn(self, request: Request, on_new_message: Callable, form: dict) -> dict:
+        sender, language, pending = form["sender"], form["language"], form["pending"]
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        asking_for = tracker.get_slot("requested_slot") if tracker else None
+        heard, expect = form["text"], None
+        if form["audio"] is not None:
+            # what the citizen is most likely saying: the recogniser listens for it
+            expect = "answer" if pending else \
+                "number" if asking_for in turns.NUMBER_SLOTS else None
+            heard, language = await self.speech.transcribe(form["audio"], language, expect)
+        answer = turns.classify_answer(heard) if not form["is_payload"] else None
+        if answer == "repeat" and form["previous"]:  # the question asked still stands
+            return await self._say(form["previous"], language, heard=heard, pending=pending)
+        if pending and pending["kind"] == "confirm" and answer in ("yes", "no"):
+            if answer == "no":
+                again = "number_again" if pending.get("about") == "number" else "say_again"
+                return await self._say(turns.phrase(again, language), language, heard=heard)
+            shown, buttons, language = await self._ask_bot(
+                on_new_message, sender, pending["text"], language)
+            return await self._spoken_reply(shown, buttons, language, heard)
+        if pending and pending["kind"] == "more" and answer in ("yes", "no"):
+            if answer == "no":
+                return await self._say(turns.phrase("anything_else", language), language,
+                                       heard=heard)
+            return await self._spoken_reply(pending["text"], [], language, heard)
+        if expect == "number":  # a misheard digit would cost a verification attempt
+            return await self._say(turns.confirmation(heard, None, language), language,
+                                   heard=heard, pending={"kind": "confirm", "text": heard,
+                                                         "about": "number"})
+        if not form["is_payload"]:
+            form_running = bool(tracker and tracker.active_loop_name)
+            intent = await self._needs_confirmation(request, form_running, heard)
+            if intent:
+                prompt = turns.confirmation(heard, intent, language)
+                return await self._say(prompt, language, heard=heard,
+                                       pending={"kind": "confirm", "text": heard})
+        shown, buttons, language = await self._ask_bot(on_new_message, sender, heard, language)
+        return await self._spoken_reply(shown, buttons, language, heard)
+
+    def _read_form(self, request: Request) -> dict[str, Any] | str:
+        """The request's fields, checked; an error key if they are unusable."""
+        if len(request.body or b"") > self.max_bytes:
+            return "too_long"
+        try:
+            form = request.form or {}
+            files = request.files or {}
+        except (ValueError, KeyError, UnicodeDecodeError):
+            return "bad_request"
+        sender = clean_text(form.get("sender") or "")
+        language = form.get("language") if form.get("language") in ("zh", "en") else "zh"
+        upload = files.get("audio")
+        text = clean_text(form.get("text") or "").strip()
+        try:
+            pending = json.loads(form.get("pending") or "null")
+        except ValueError:
+            return "bad_request"
+        if not (isinstance(pending, dict) and pending.get("kind") in ("confirm", "more")
+                and isinstance(pending.get("text"), str)):
+            pending = None
+        if not 0 < len(sender) <= MAX_SENDER_CHARS or len(text) > MAX_MESSAGE_CHARS \
+                or (upload is None and not text):
+            return "bad_request"
+        if pending:
+            pending = {"kind": pending["kind"], "about": pending.get("about"),
+                       "text": clean_text(pending["text"])[:MAX_MESSAGE_CHARS]}
+        return {"sender": sender, "language": language, "pending": pending,
+                "audio": None if upload is None else (upload.body or b""),
+                "text": text, "is_payload": text.startswith("/"),
+                "previous": clean_text(form.get("previous") or "")[:MAX_MESSAGE_CHARS]}
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        voice = Blueprint("voice_webhook", __name__)
+
+        @voice.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @voice.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            form = self._read_form(request)
+            if isinstance(form, str):
+                return await self._error(form, _page_language(request))
+            if not self.limits.allow(form["sender"]):
+                return await self._error("too_many", form["language"])
+            try:
+                return response.json(await self._turn(request, on_new_message, form))
+            except SpeechServiceError as error:
+                return await self._error(error.key, form["language"])
+
+        return voice

@@ -1,0 +1,119 @@
+"""How a spoken conversation differs from a typed one, as pure functions the voice channel uses.
+
+Elderly listeners cannot scroll back: replies are cut to their first sentences with an offer to
+hear more; what was heard is confirmed before the assistant acts on it; "再说一遍" repeats; a
+short "是" or "不是" answers the question just asked. The page keeps the pending question (what
+to confirm, what is left to say), so any Rasa instance can take the next turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from channels.rendering import as_plain_text
+
+# Intents that make the assistant do something for the citizen: confirm them first.
+CONFIRM_PROMPTS = {
+    "check_application_status": ("您是想查询申请进度吗？", "Do you want to check an application?"),
+    "make_request": ("您是想向政府部门反映问题或提出诉求吗？",
+                     "Do you want to report a problem or make a request to a department?"),
+    "human_handoff": ("您是想找人工服务吗？", "Do you want to talk to a person?"),
+}
+# Form slots whose answer is a number said aloud: recognised digit by digit.
+NUMBER_SLOTS = {"reference_number", "verification_code"}
+PHRASES = {
+    "heard": ("我听到的是：“{}”。", "I heard: “{}”."),
+    "say_yes_no": ("请说“是”或“不是”。", "Please say yes or no."),
+    "more": ("要继续听吗？", "Would you like to hear more?"),
+    "say_again": ("好的，请再说一遍您要办的事。", "All right, please say again what you need."),
+    "number_again": ("好的，请再说一遍号码，一位一位慢慢说。",
+                     "All right, please say the number again, one digit at a time."),
+    "is_that_right": ("对吗？", "Is that right?"),
+    "anything_else": ("好的。还有什么可以帮您？", "All right. What else can I help you with?"),
+    "options": ("您可以说：", "You can say: "),
+    "or": ("，或者", ", or "),
+}
+_YES = {"是", "是的", "对", "对的", "好", "好的", "嗯", "可以", "要", "行", "没错", "对啊", "是啊",
+        "好啊", "要的", "对呀", "是呀", "好吧", "嗯嗯", "是的是的", "继续", "接着说", "还有呢",
+        "yes", "yeah", "yep", "sure", "ok", "okay", "right", "correct", "please", "yes please",
+        "go on", "continue", "more", "tell me more"}
+_NO = {"不", "不是", "不是的", "不对的", "不要了", "不对", "不要", "不用", "没有", "不用了", "错了",
+       "算了", "no", "nope", "not really", "no thanks", "no thank you", "wrong", "that's wrong",
+       "stop"}
+_REPEAT = ("再说一遍", "再说一次", "再讲一遍", "再讲一次", "重复", "没听清", "没听见", "没听到",
+           "repeat", "say that again", "say it again", "pardon", "didn't catch", "come again")
+_SENTENCE = re.compile(r"(?<=[。！？!?])\s*|(?<=[.])\s+|\n+")
+SPOKEN_SENTENCES = 2
+
+
+def phrase(key: str, language: str) -> str:
+    zh, en = PHRASES[key]
+    return zh if language == "zh" else en
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
+
+
+def classify_answer(text: str) -> str | None:
+    """"yes", "no" or "repeat" for a short spoken answer; None for anything else."""
+    bare = _bare(text)
+    if any(marker in bare for marker in _REPEAT) and len(bare) <= 24:
+        return "repeat"
+    for label, words in (("no", _NO), ("yes", _YES)):
+        if bare in words or bare.replace(" ", "") in words:
+            return label
+        # "是的，查进度", "yes that's right": a yes/no word leading a short answer.
+        if len(bare) <= 16 and any(bare.startswith(word + " ") for word in words):
+            return label
+    return None
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What to say now, and what is left for "more"."""
+
+    say: str
+    rest: str
+
+
+def shorten(text: str, language: str, sentences: int = SPOKEN_SENTENCES) -> Spoken:
+    """The first `sentences` sentences, with an offer to hear the rest if there is any."""
+    parts = [part.strip() for part in _SENTENCE.split(text) if part and part.strip()]
+    head, tail = parts[:sentences], parts[sentences:]
+    joiner = "" if language == "zh" else " "
+    if not tail:
+        return Spoken(joiner.join(head), "")
+    return Spoken(joiner.join([*head, phrase("more", language)]), joiner.join(tail))
+
+
+def spoken_options(buttons: list[dict[str, Any]], language: str) -> str:
+    """Buttons read out as the things the citizen can say."""
+    titles = [button.get("title", "").strip() for button in buttons if button.get("title")]
+    if not titles:
+        return ""
+    listed = titles[-1]
+    if len(titles) > 1:
+        listed = ("、" if language == "zh" else ", ").join(titles[:-1]) \
+            + phrase("or", language) + titles[-1]
+    return phrase("options", language) + listed + ("。" if language == "zh" else ".")
+
+
+def confirmation(heard: str, intent: str | None, language: str) -> str:
+    """"I heard: …" and the question to confirm: the intent's, or "is that right?" for a
+    number (which the voice then reads digit by digit)."""
+    joiner = "" if language == "zh" else " "
+    quoted = heard.strip().rstrip("。.!?！？")
+    question = CONFIRM_PROMPTS[intent][0 if language == "zh" else 1] if intent \
+        else phrase("is_that_right", language)
+    return joiner.join([phrase("heard", language).format(quoted), question,
+                        phrase("say_yes_no", language)])
+
+
+def reply_text(messages: list[dict[str, Any]], language: str) -> tuple[str, list[dict]]:
+    """The bot's messages as one text to show, and every button offered."""
+    text_only = [{**message, "buttons": None} for message in messages]
+    buttons = [button for message in messages for button in message.get("buttons") or []]
+    return as_plain_text(text_only, language), buttons

