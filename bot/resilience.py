@@ -1,10 +1,19 @@
-"""When the action server cannot be reached, the citizen gets a polite apology, not silence.
+"""When something the assistant depends on is down, the citizen gets a polite apology, not
+silence and not a wrong answer.
 
-Rasa logs a failed custom action and carries on without its events, so the citizen would see
-nothing at all. `install()` wraps Rasa's remote actions: a connection or server failure of an
-action that answers the citizen becomes `utter_service_unavailable` (in the conversation's
-language). Slot validation and form validation actions stay silent as before: the responses
-the dialogue chooses next still go out, and one apology per turn is enough.
+- **Action server**: Rasa logs a failed custom action and carries on without its events, so the
+  citizen would see nothing at all. A connection or server failure of an action that answers
+  the citizen becomes `utter_service_unavailable` (in the conversation's language). Slot
+  validation and form validation actions stay silent as before: the responses the dialogue
+  chooses next still go out, and one apology per turn is enough.
+- **Conversation store (PostgreSQL, SQLite) or lock store (Redis)**: Rasa wraps the tracker
+  store in a "fail-safe" one that, when the database cannot be read, answers as if the
+  conversation had just begun (the form in progress, the language, the history all forgotten)
+  and keeps what is said meanwhile only in that process's memory, where no later turn reads
+  it. Instead, the failure now reaches `Agent.handle_message`, and the citizen is asked to try
+  again (in the language of their message, in both when it cannot be told); nothing of that
+  turn is processed. When the database or Redis is back, the next message continues the
+  conversation where it was. Rasa's REST channel would otherwise answer `[]`.
 """
 
 from __future__ import annotations
@@ -14,10 +23,16 @@ import logging
 from typing import Any
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
 from bot.text import detect_language
+from stack.logs import sender_hash
 
 logger = logging.getLogger(__name__)
 APOLOGY = "utter_service_unavailable"
@@ -35,6 +50,12 @@ def _in_their_language(tracker: Any, domain: Any) -> Any:
 
 
 def install() -> None:
+    """Install after bot.observability, so that its turn metrics still see the failures."""
+    _apologise_when_actions_fail()
+    _apologise_when_storage_fails()
+
+
+def _apologise_when_actions_fail() -> None:
     if getattr(RemoteAction.run, "_apologises", False):
         return
     original = RemoteAction.run
@@ -56,3 +77,47 @@ def install() -> None:
 
     run._apologises = True  # type: ignore[attr-defined]
     RemoteAction.run = run
+
+
+def _tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+    """Agent._create_tracker_store without Rasa's FailSafeTrackerStore around the store."""
+    if store is None:
+        return InMemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
+async def _send_apology(agent: Agent, message: UserMessage) -> None:
+    language = detect_language(message.text or "").language
+    channel = message.output_channel
+    for each in [language] if language else ["zh", "en"]:
+        tracker = DialogueStateTracker(message.sender_id or "unknown", agent.domain.slots)
+        tracker.update(SlotSet("language", each))
+        reply = await agent.nlg.generate(APOLOGY, tracker, channel.name())
+        if reply and reply.get("text"):
+            await channel.send_text_message(message.sender_id, reply["text"])
+
+
+def _apologise_when_storage_fails() -> None:
+    if getattr(Agent.handle_message, "_apologises", False):
+        return
+    Agent._create_tracker_store = staticmethod(_tracker_store)  # type: ignore[method-assign]
+    original = Agent.handle_message
+
+    @functools.wraps(original)
+    async def handle_message(self: Agent, message: UserMessage) -> Any:
+        try:
+            return await original(self, message)
+        except Exception:
+            fields = {"sender": sender_hash(message.sender_id or ""),
+                      "channel": (message.input_channel or "unknown")[:32]}
+            logger.exception("the message could not be handled; the citizen gets an apology",
+                             extra=fields)
+            try:
+                await _send_apology(self, message)
+            except Exception:
+                logger.exception("the apology could not be sent either", extra=fields)
+            return None
+
+    handle_message._apologises = True  # type: ignore[attr-defined]
+    Agent.handle_message = handle_message  # type: ignore[method-assign]

@@ -1,7 +1,8 @@
 """`python -m bot.server run …` — Rasa's own command line, with the project's additions
 installed first: the project's logs (stack/logs.py: text or JSON, personal data masked), health,
-readiness and Prometheus metrics (bot/observability.py), and an apology when the action server
-is down (bot/resilience.py). The stack starts Rasa this way."""
+readiness and Prometheus metrics (bot/observability.py), and an apology when the action server,
+the conversation store or the lock store is down (bot/resilience.py). The stack starts Rasa this
+way."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def main() -> None:
 
     install_logging()
     observability.install()
-    resilience.install()
+    resilience.install()  # after observability: its metrics see the failures it apologises for
     rasa_main()
 
 
