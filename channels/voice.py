@@ -176,9 +176,8 @@ class VoiceInput(InputChannel):
         asking_for = tracker.get_slot("requested_slot") if tracker else None
         heard, expect = form["text"], None
         if form["audio"] is not None:
-            # what the citizen is most likely saying: the recogniser listens for it
-            expect = "answer" if pending else \
-                "number" if asking_for in turns.NUMBER_SLOTS else None
+            # a number is expected, unless the citizen is answering "did I hear you right?"
+            expect = "number" if asking_for in turns.NUMBER_SLOTS and not pending else None
             heard, language = await self.speech.transcribe(form["audio"], language, expect)
         answer = turns.classify_answer(heard) if not form["is_payload"] else None
         if answer == "repeat" and form["previous"]:  # the question asked still stands

@@ -44,6 +44,11 @@ _NO = {"不", "不是", "不是的", "不对的", "不要了", "不对", "不要
        "stop"}
 _REPEAT = ("再说一遍", "再说一次", "再讲一遍", "再讲一次", "重复", "没听清", "没听见", "没听到",
            "repeat", "say that again", "say it again", "pardon", "didn't catch", "come again")
+# One-word Mandarin answers are where recognisers slip to a homophone (是的 → 是等, 对的 →
+# 对等): short answers are also compared by sound (toneless pinyin).
+_YES_SOUNDS = (("shi",), ("dui",), ("hao",), ("ke", "yi"), ("xing",), ("en",), ("mei", "cuo"))
+_NO_SOUNDS = (("bu", "shi"), ("bu", "dui"), ("bu", "yao"), ("bu", "yong"), ("mei", "you"),
+              ("suan", "le"))
 _SENTENCE = re.compile(r"(?<=[。！？!?])\s*|(?<=[.])\s+|\n+")
 SPOKEN_SENTENCES = 2
 
@@ -57,6 +62,20 @@ def _bare(text: str) -> str:
     return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
 
 
+def _sounds_like(text: str) -> str | None:
+    """"yes" / "no" for a Mandarin answer of at most three characters, by sound."""
+    han = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    if not 0 < len(han) <= 3 or len(han) != len(re.sub(r"[\s\W_]", "", text)):
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = tuple(lazy_pinyin(han, style=Style.NORMAL))
+    for label, sounds in (("no", _NO_SOUNDS), ("yes", _YES_SOUNDS)):
+        if any(syllables[:len(sound)] == sound for sound in sounds):
+            return label
+    return None
+
+
 def classify_answer(text: str) -> str | None:
     """"yes", "no" or "repeat" for a short spoken answer; None for anything else."""
     bare = _bare(text)
@@ -68,7 +87,7 @@ def classify_answer(text: str) -> str | None:
         # "是的，查进度", "yes that's right": a yes/no word leading a short answer.
         if len(bare) <= 16 and any(bare.startswith(word + " ") for word in words):
             return label
-    return None
+    return _sounds_like(text)
 
 
 @dataclass(frozen=True)

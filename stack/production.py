@@ -22,7 +22,7 @@ from pathlib import Path
 
 from stack.credentials import write_credentials
 from stack.environments import run
-from stack.services import Service, _web_service, started
+from stack.services import Service, _web_service, speech_service, started
 from stack.settings import Settings, _free_port, env
 
 
@@ -129,9 +129,12 @@ def build_production_services(settings: Settings, production: ProductionSettings
     services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/"))
     # Socket.IO sessions live in one process: the page talks to the first Rasa instance.
     page = dataclasses.replace(settings, rasa_port=production.rasa_base_port)
+    # The voice page holds no state on the server: it may use any instance, via the balancer.
     services.append(_web_service(page, "web chat", "webchat", settings.web_port,
-                                 ["--frame-ancestors", settings.frame_ancestors]))
+                                 ["--frame-ancestors", settings.frame_ancestors,
+                                  "--voice-url", f"{settings.rasa_url}/webhooks/voice/webhook"]))
     services.append(_web_service(settings, "staff api", "staff", settings.staff_port))
+    services.append(speech_service(settings))
     return services
 
 

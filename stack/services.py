@@ -120,6 +120,7 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
         _web_service(settings, "web chat", "webchat", settings.web_port,
                      ["--frame-ancestors", settings.frame_ancestors]),
         _web_service(settings, "staff api", "staff", settings.staff_port),
+        speech_service(settings),
         Service(
             name="rasa server",
             argv=rasa_argv,
@@ -127,6 +128,18 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
             log_path=settings.logs_dir / "rasa.log",
         ),
     ]
+
+
+def speech_service(settings: Settings) -> Service:
+    """Speech recognition and synthesis for the voice channel, on the Rasa environment's
+    Python (the Mandarin voice needs its TensorFlow); one per machine, whatever the mode."""
+    return Service(
+        name="speech service",
+        argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "speech",
+              "--host", settings.host, "--port", str(settings.speech_port)],
+        health_url=f"{settings.speech_url}/healthz",
+        log_path=settings.logs_dir / "speech.log",
+    )
 
 
 def _web_service(settings: Settings, name: str, module: str, port: int,

@@ -21,8 +21,9 @@ from speech.spoken_text import for_speaking, from_speech
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory):
-    return load_engines(SpeechSettings(cache_dir=tmp_path_factory.mktemp("speech")))
+def engines():
+    """The service's own engines, with the prepared models it uses (models/speech/)."""
+    return load_engines(SpeechSettings())
 
 
 def _resampled(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -35,6 +36,7 @@ def _resampled(samples: np.ndarray, rate: int) -> np.ndarray:
     ("en", "I want to check the status of my application.", 0.2),
     ("zh", "我想查询我的申请进度。", 0.25),
     ("zh", "公积金可以提取吗？", 0.34),
+    ("zh", "退休以后养老金什么时候发？", 0.25),
 ])
 def test_what_the_voice_says_the_recogniser_hears(engines, language, sentence, limit):
     voice = engines.voices[language]
@@ -146,3 +148,17 @@ def test_wav_output_is_16_bit_mono():
     data = wav_bytes(np.zeros(100, np.float32), 22_050)
     with wave.open(io.BytesIO(data)) as audio:
         assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (1, 2, 22_050)
+
+
+def test_the_service_never_loads_tensorflow():
+    """The Mandarin voice runs on onnxruntime; TensorFlow (~450 MB) is only for converting."""
+    import subprocess
+    import sys
+
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys; from speech.config import SpeechSettings; "
+         "from speech.service import load_engines; e = load_engines(SpeechSettings()); "
+         "e.voices['zh'].synthesize('你好。', 1.0); print('tensorflow' in sys.modules)"],
+        capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.strip() == "False"

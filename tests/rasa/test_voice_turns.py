@@ -13,6 +13,9 @@ from channels.voice_turns import classify_answer, confirmation, shorten, spoken_
     ("再说一遍", "repeat"), ("您能再说一遍吗？", "repeat"), ("Could you repeat that?", "repeat"),
     ("我想查询申请进度", None), ("No, I want to ask about my pension instead of that", None),
     ("是不是要带身份证", None),
+    # recognisers' homophones of one-word answers
+    ("是等。", "yes"), ("对等", "yes"), ("不是灯。", "no"), ("部队", "no"), ("十", "yes"),
+    ("医保", None), ("好几天了吗", None),
 ])
 def test_short_answers(text, answer):
     assert classify_answer(text) == answer
