@@ -16,12 +16,10 @@ models are loaded once however many Rasa instances run.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from typing import Any, Awaitable, Callable, Dict
 
-import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -30,6 +28,7 @@ from sanic.response import HTTPResponse
 from bot.text import detect_language
 from channels import voice_turns as turns
 from channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, SenderRateLimit, clean_text
+from channels.speech_client import SpeechClient, SpeechServiceError
 
 logger = logging.getLogger(__name__)
 ERRORS = {
@@ -52,56 +51,6 @@ ERRORS = {
 }
 STATUS = {"too_long": 413, "too_large": 413, "too_many": 429, "bad_request": 400,
           "unavailable": 503}
-
-
-class SpeechServiceError(RuntimeError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-class SpeechClient:
-    """The speech service's two calls. One HTTP session per channel (created lazily, inside
-    the server's event loop)."""
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-        return self._session
-
-    async def transcribe(self, audio: bytes, language: str,
-                         expect: str | None) -> tuple[str, str]:
-        params = {"language": language, **({"expect": expect} if expect else {})}
-        try:
-            async with self._client().post(f"{self.base_url}/v1/transcribe",
-                                           params=params, data=audio) as reply:
-                payload = await reply.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            logger.warning("speech service unreachable for transcription: %s", error)
-            raise SpeechServiceError("unavailable") from error
-        if reply.status != 200:
-            key = payload.get("error") if isinstance(payload, dict) else None
-            raise SpeechServiceError(key if key in ERRORS else "not_audio")
-        return payload["text"], payload["language"]
-
-    async def synthesize(self, text: str, language: str) -> str | None:
-        """A data: URL of the spoken text, or None (the page still shows the text)."""
-        try:
-            async with self._client().post(f"{self.base_url}/v1/synthesize",
-                                           json={"text": text, "language": language,
-                                                 "format": "mp3"}) as reply:
-                if reply.status != 200:
-                    return None
-                audio = await reply.read()
-        except (aiohttp.ClientError, TimeoutError) as error:
-            logger.warning("speech service unreachable for synthesis: %s", error)
-            return None
-        return "data:audio/mpeg;base64," + base64.b64encode(audio).decode("ascii")
 
 
 def _page_language(request: Request) -> str:

@@ -43,6 +43,7 @@ from wechatpy.utils import check_signature
 
 from bot.privacy import mask_personal_data
 from channels.rendering import as_plain_text
+from channels.speech_client import SpeechClient, SpeechServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -130,15 +131,19 @@ class WeChatInput(InputChannel):
             encoding_aes_key=credentials.get("encoding_aes_key") or None,
             api_base_url=credentials.get("api_base_url") or "https://api.weixin.qq.com/cgi-bin/",
             reply_seconds=float(credentials.get("reply_seconds") or 4.5),
+            speech_url=credentials.get("speech_url") or None,
         )
 
     def __init__(self, token: str, app_id: str, app_secret: str,
                  encoding_aes_key: str | None, api_base_url: str,
-                 reply_seconds: float = 4.5) -> None:
+                 reply_seconds: float = 4.5, speech_url: str | None = None) -> None:
         self.token, self.app_id = token, app_id
         self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
         self.client = ApiClient(app_id, app_secret, api_base_url)
         self.reply_seconds = reply_seconds
+        # Voice messages WeChat did not transcribe (accounts without its speech recognition)
+        # are downloaded (AMR) and recognised by our own speech service.
+        self.speech = SpeechClient(speech_url, timeout=60) if speech_url else None
         self.nonces = RecentlySeen(MAX_CLOCK_SKEW_SECONDS * 2)
         self.message_ids = RecentlySeen(60)
         self._pending: set = set()
@@ -235,14 +240,12 @@ class WeChatInput(InputChannel):
             text = self._text_of(message)
             if text is None:  # unsubscribe and other events need no answer
                 return response.text("success")
-            if text in (UNSUPPORTED, NOT_HEARD):
+            to_recognise = text == NOT_HEARD and self.speech is not None
+            if text in (UNSUPPORTED, NOT_HEARD) and not to_recognise:
                 return self._reply(message, text, request)
-            logger.info("wechat message from …%s: %s", message.source[-6:],
-                        mask_personal_data(text)[:80])
             collector = CollectingOutputChannel()
-            task = asyncio.ensure_future(on_new_message(UserMessage(
-                text, collector, f"wechat:{message.source}", input_channel=self.name(),
-                metadata={"wechat_message_type": message.type})))
+            task = asyncio.ensure_future(
+                self._answer(message, None if to_recognise else text, collector, on_new_message))
             done, _ = await asyncio.wait({task}, timeout=self.reply_seconds)
             if task in done and not task.exception():
                 answer = as_plain_text(collector.messages)
@@ -258,6 +261,40 @@ class WeChatInput(InputChannel):
 
     def get_output_channel(self) -> OutputChannel:
         return WeChatOutput(self.client)
+
+    async def _answer(self, message: Any, text: str | None,
+                      collector: CollectingOutputChannel,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Ask the bot; `text` None means a voice message still to be recognised (in here,
+        so a slow recognition falls to the customer-service path like a slow answer)."""
+        if text is None:
+            text = await self._recognise(message)
+            if text is None:
+                await collector.send_text_message(message.source, NOT_HEARD)
+                return
+        logger.info("wechat message from …%s: %s", message.source[-6:],
+                    mask_personal_data(text)[:80])
+        await on_new_message(UserMessage(
+            text, collector, f"wechat:{message.source}", input_channel=self.name(),
+            metadata={"wechat_message_type": message.type}))
+
+    async def _recognise(self, message: Any) -> str | None:
+        """The text of a voice message's audio (fetched with the media API), or None."""
+        media_id = getattr(message, "media_id", None)
+        if not media_id:
+            return None
+        try:
+            media = await asyncio.get_running_loop().run_in_executor(
+                None, self.client.media.download, media_id)
+            audio = getattr(media, "content", None)
+            if not audio:
+                return None
+            text, _ = await self.speech.transcribe(audio, None)
+            return text.strip() or None
+        except (WeChatClientException, OSError, SpeechServiceError) as error:
+            logger.warning("voice message from …%s not recognised: %s",
+                           message.source[-6:], error)
+            return None
 
     @staticmethod
     def _text_of(message: Any) -> str | None:

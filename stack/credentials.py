@@ -40,6 +40,7 @@ def channel_credentials(settings: Settings) -> dict[str, Any]:
             "encoding_aes_key": env("GOV_WECHAT_AES_KEY", "") or None,
             "api_base_url": env("GOV_WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/"),
             "reply_seconds": float(env("GOV_WECHAT_REPLY_SECONDS", "4.5")),
+            "speech_url": settings.speech_url,
         }
     if env("GOV_TELEGRAM_TOKEN", ""):
         credentials[TELEGRAM] = {

@@ -7,6 +7,7 @@ import json
 import urllib.request
 import uuid
 
+from e2e.voice import synthesize
 from fakes import telegram
 from fakes.wechat import WeChatServer, event_xml, text_xml, voice_xml
 from helpers import response_texts
@@ -32,6 +33,22 @@ def test_wechat_encrypted_conversation_in_both_languages(stack):
     assert "You can reply:" in reply.content  # buttons become reply suggestions
     reply = server.send(voice_xml(user, "公积金怎么提取？"))
     assert "来源：" in reply.content
+
+
+def test_wechat_voice_without_recognition_is_recognised_by_our_speech_service(stack):
+    """Accounts without WeChat's speech recognition get the audio only: the assistant fetches
+    it with the media API and recognises it itself. A recording it cannot use gets an apology."""
+    server, user = WeChatServer(stack.wechat_url, safe_mode=True), openid()
+    stack.wechat_api.media["voice-question"] = synthesize(
+        stack.settings.speech_url, "公积金可以提取吗？", "zh")
+    reply = server.send(voice_xml(user, "", media_id="voice-question"))
+    content = reply.content or stack.wechat_api.wait_for(user)["text"]["content"]
+    assert "公积金" in content and "来源：" in content
+    stack.wechat_api.media["noise"] = b"not audio at all" * 100
+    other = openid()
+    reply = server.send(voice_xml(other, "", media_id="noise"))
+    content = reply.content or stack.wechat_api.wait_for(other)["text"]["content"]
+    assert content.startswith("抱歉，没有听清您的语音")
 
 
 def test_wechat_refuses_tampered_and_hostile_messages(stack):

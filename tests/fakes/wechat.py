@@ -32,12 +32,24 @@ ACCOUNT = "gh_riverside_gov"
 class FakeWeChatApi:
     sent: list[dict] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    media: dict[str, bytes] = field(default_factory=dict)  # media id -> a voice recording
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self.token)
         app.router.add_post("/cgi-bin/message/custom/send", self.custom_send)
+        app.router.add_get("/cgi-bin/media/get", self.media_get)
         return app
+
+    async def media_get(self, request: web.Request) -> web.Response:
+        """Temporary media download: the file itself, or a JSON error like WeChat's."""
+        if request.query.get("access_token") not in self.tokens:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        data = self.media.get(request.query.get("media_id", ""))
+        if data is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=data, content_type="audio/amr", headers={
+            "Content-Disposition": 'attachment; filename="voice.amr"'})
 
     async def token(self, request: web.Request) -> web.Response:
         query = request.query
@@ -73,8 +85,9 @@ def text_xml(openid: str, content: str, msg_id: int | None = None) -> str:
     return message_xml(openid, "text", f"<Content><![CDATA[{content}]]></Content>", msg_id)
 
 
-def voice_xml(openid: str, recognition: str) -> str:
-    return message_xml(openid, "voice", "<MediaId><![CDATA[media1]]></MediaId>"
+def voice_xml(openid: str, recognition: str, media_id: str = "media1") -> str:
+    """A voice message; `recognition` "" is what accounts without WeChat's recognition get."""
+    return message_xml(openid, "voice", f"<MediaId><![CDATA[{media_id}]]></MediaId>"
                        "<Format><![CDATA[amr]]></Format>"
                        f"<Recognition><![CDATA[{recognition}]]></Recognition>")
 

@@ -1,16 +1,19 @@
 """With the action server down, the real Rasa server still answers: a polite apology in the
 citizen's language instead of silence (bot/resilience.py), and rule-based replies as usual.
+With the speech service down too, the voice channel says so in writing (and gives the hotline).
 The server runs with GOV_LOG_FORMAT=json, as in production mode: its log is JSON lines."""
 
 from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.request
 import uuid
 
 import pytest
 
+from stack.credentials import write_credentials
 from stack.services import Service, wait_until_ready
 from stack.settings import PROJECT_ROOT, Settings, _free_port
 from stack.training import model_path
@@ -30,10 +33,13 @@ def rasa_process(tmp_path_factory):
     assert model.is_file(), "run `make setup` first (make test does)"
     env = {**settings.process_env(), "GOV_LOG_FORMAT": "json", "ACTION_ENDPOINT_URL":
            f"http://127.0.0.1:{_free_port()}/webhook"}  # nobody listens there
+    # the stack's own channel configuration; no speech service runs on settings.speech_port
+    credentials = write_credentials(settings)
     rasa = Service(
         name="rasa server",
         argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server", "run",
               "--model", str(model), "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+              "--credentials", str(credentials),
               "--interface", settings.host, "--port", str(settings.rasa_port)],
         health_url=f"{settings.rasa_url}/", log_path=settings.logs_dir / "rasa.log")
     rasa.start(env)
@@ -100,3 +106,22 @@ def test_the_log_is_json_lines_with_a_line_per_turn(rasa_process):
     assert len(turn["sender"]) == 16 and sender not in "\n".join(lines)
     assert any(entry["level"] == "ERROR" and entry["logger"] == "bot.resilience"
                for entry in entries)  # the action server is down
+
+
+def test_voice_channel_without_speech_service_apologises_in_writing(rasa_without_actions):
+    boundary = uuid.uuid4().hex
+    fields = {"sender": uuid.uuid4().hex, "language": "en"}
+    body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                   f"{value}\r\n" for name, value in fields.items()).encode()
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; '
+             f'filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n').encode()
+    body += b"RIFF" + b"\x00" * 2000 + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{rasa_without_actions}/webhooks/voice/webhook", data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    reply = json.loads(refused.value.read())
+    assert refused.value.code == 503 and reply["error"] == "unavailable"
+    assert "voice service is unavailable" in reply["text"] and "12345" in reply["text"]
+    assert reply["audio"] is None  # nothing to speak it with; the page shows the text

@@ -80,6 +80,28 @@ def test_telephone_band_and_other_rates_still_decode(engines):
         assert "identity card" in text, text
 
 
+def test_wechat_amr_voice_messages_decode(engines):
+    """WeChat delivers voice messages as AMR-NB (8 kHz): encoded here with PyAV's codec."""
+    import av
+
+    voice = engines.voices["en"]
+    spoken = voice.synthesize("I want to renew my passport.", 1.0)
+    narrowband = decode(wav_bytes(spoken, voice.sample_rate), 60)[::2]  # 16 kHz -> 8 kHz
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="amr") as container:
+        stream = container.add_stream("libopencore_amrnb", rate=8000, layout="mono")
+        stream.bit_rate = 12_200
+        pcm = (narrowband * 32767).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = 8000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    amr = buffer.getvalue()
+    assert amr.startswith(b"#!AMR\n")
+    text = engines.recognizer.transcribe(decode(amr, 60), "en").text.lower()
+    assert "passport" in text, text
+
+
 def test_mp3_output_decodes_to_the_same_length():
     tone = np.sin(np.linspace(0, 2000 * np.pi, 24_000)).astype(np.float32) * 0.3
     decoded = decode(mp3_bytes(tone, 24_000), 60)

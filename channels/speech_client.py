@@ -1,0 +1,66 @@
+"""The speech service (speech/) as the channels call it: recordings to text, text to MP3."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+# What the service may say about a recording; anything else counts as "not audio".
+AUDIO_ERRORS = {"empty", "silence", "not_audio", "too_long", "too_large"}
+
+
+class SpeechServiceError(RuntimeError):
+    """The recording could not be turned into text; `key` says why (AUDIO_ERRORS or
+    "unavailable")."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class SpeechClient:
+    """The speech service's two calls. One HTTP session per channel (created lazily, inside
+    the server's event loop)."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def transcribe(self, audio: bytes, language: str | None,
+                         expect: str | None = None) -> tuple[str, str]:
+        """(text, language) of a recording; `language` None lets the recogniser decide."""
+        params = {"language": language or "auto", **({"expect": expect} if expect else {})}
+        try:
+            async with self._client().post(f"{self.base_url}/v1/transcribe",
+                                           params=params, data=audio) as reply:
+                payload = await reply.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            logger.warning("speech service unreachable for transcription: %s", error)
+            raise SpeechServiceError("unavailable") from error
+        if reply.status != 200:
+            key = payload.get("error") if isinstance(payload, dict) else None
+            raise SpeechServiceError(key if key in AUDIO_ERRORS else "not_audio")
+        return payload["text"], payload["language"]
+
+    async def synthesize(self, text: str, language: str) -> str | None:
+        """A data: URL of the spoken text, or None (the page still shows the text)."""
+        try:
+            async with self._client().post(f"{self.base_url}/v1/synthesize",
+                                           json={"text": text, "language": language,
+                                                 "format": "mp3"}) as reply:
+                if reply.status != 200:
+                    return None
+                audio = await reply.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("speech service unreachable for synthesis: %s", error)
+            return None
+        return "data:audio/mpeg;base64," + base64.b64encode(audio).decode("ascii")
