@@ -9,6 +9,8 @@ POST /webhooks/voice/webhook, multipart form:
 Reply (JSON): heard, language, text (everything, for the screen), spoken (what the audio
 says), audio (data: URL of an MP3, or null if synthesis failed), buttons, pending, error.
 Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
+Every reply also has `time` and `waiting_for_person`; while the latter is true (a handoff), the
+page polls GET /webhooks/voice/updates?sender=…&after=<time>&language=… for what staff say.
 
 Recognition and synthesis happen in the speech service (speech/), called over HTTP, so the
 models are loaded once however many Rasa instances run.
@@ -80,6 +82,7 @@ class VoiceInput(InputChannel):
         self.speech = SpeechClient(speech_url, timeout)
         self.max_bytes = max_bytes
         self.limits = SenderRateLimit(burst, per_minute)
+        self.polls = SenderRateLimit(5, 30)  # /updates: every few seconds while waiting
 
     async def _say(self, text: str, language: str, **fields: Any) -> dict[str, Any]:
         """A reply whose audio speaks `fields.get('spoken', text)`."""
@@ -92,6 +95,14 @@ class VoiceInput(InputChannel):
         zh, en = ERRORS[key]
         body = await self._say(zh if language == "zh" else en, language, error=key)
         return response.json(body, status=STATUS.get(key, 422))
+
+    async def _conversation_state(self, request: Request, sender: str) -> dict[str, Any]:
+        """`time` of the conversation's latest event (for /updates) and whether it is
+        waiting for a person (paused by a handoff)."""
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        if tracker is None or not tracker.events:
+            return {"time": 0.0, "waiting_for_person": False}
+        return {"time": tracker.events[-1].timestamp, "waiting_for_person": tracker.is_paused()}
 
     async def _needs_confirmation(self, request: Request, form_running: bool,
                                   heard: str) -> str | None:
@@ -109,6 +120,8 @@ class VoiceInput(InputChannel):
         await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                          metadata={"voice": True, "language": language}))
         shown, buttons = turns.reply_text(collector.messages, language)
+        if not shown:  # paused for a person: Rasa records the message and says nothing
+            return turns.phrase("passed_on", language), [], language
         return shown, buttons, detect_language(shown).language or language
 
     async def _spoken_reply(self, shown: str, buttons: list, language: str,
@@ -203,8 +216,31 @@ class VoiceInput(InputChannel):
             if not self.limits.allow(form["sender"]):
                 return await self._error("too_many", form["language"])
             try:
-                return response.json(await self._turn(request, on_new_message, form))
+                reply = await self._turn(request, on_new_message, form)
             except SpeechServiceError as error:
                 return await self._error(error.key, form["language"])
+            return response.json({**reply, **await self._conversation_state(request,
+                                                                            form["sender"])})
+
+        @voice.route("/updates", methods=["GET"])
+        async def updates(request: Request) -> HTTPResponse:
+            """What a member of staff said since `after` (a time from an earlier reply), for
+            a page waiting for a person: the page asks every few seconds while it waits."""
+            sender = clean_text(request.args.get("sender") or "")
+            language = "en" if request.args.get("language") == "en" else "zh"
+            try:
+                after = float(request.args.get("after") or 0)
+            except ValueError:
+                after = -1.0
+            if not 0 < len(sender) <= MAX_SENDER_CHARS or after < 0:
+                return await self._error("bad_request", language)
+            if not self.polls.allow(sender):
+                return response.json({"error": "too_many"}, status=429)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            said = turns.bot_texts_after(tracker.events if tracker else [], after)
+            text = "\n\n".join(said)
+            audio = await self.speech.synthesize(text, language) if text else None
+            return response.json({"messages": said, "text": text, "audio": audio,
+                                  **await self._conversation_state(request, sender)})
 
         return voice

@@ -33,6 +33,8 @@ PHRASES = {
     "is_that_right": ("对吗？", "Is that right?"),
     "anything_else": ("好的。还有什么可以帮您？", "All right. What else can I help you with?"),
     "options": ("您可以说：", "You can say: "),
+    "passed_on": ("您的话已经转给工作人员，请稍候。", "Your message has been passed to a member of "
+                  "staff; please wait."),
     "or": ("，或者", ", or "),
 }
 _YES = {"是", "是的", "对", "对的", "好", "好的", "嗯", "可以", "要", "行", "没错", "对啊", "是啊",
@@ -129,6 +131,13 @@ def confirmation(heard: str, intent: str | None, language: str) -> str:
         else phrase("is_that_right", language)
     return joiner.join([phrase("heard", language).format(quoted), question,
                         phrase("say_yes_no", language)])
+
+
+def bot_texts_after(events: Any, after: float) -> list[str]:
+    """Texts the assistant (or staff through it) sent after time `after`."""
+    return [event.text for event in events
+            if getattr(event, "type_name", "") == "bot" and event.timestamp > after
+            and getattr(event, "text", None)]
 
 
 def reply_text(messages: list[dict[str, Any]], language: str) -> tuple[str, list[dict]]:

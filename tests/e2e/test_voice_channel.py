@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 import re
+import urllib.error
+import urllib.request
 import wave
 
 import pytest
@@ -93,6 +95,41 @@ def test_tapping_a_button_skips_recognition(en):
     status, reply = en.send(text="/human_handoff")
     assert status == 200 and reply["heard"] == "/human_handoff"
     assert reply["text"] and reply["error"] is None
+
+
+def test_a_person_takes_over_and_their_reply_reaches_the_voice_page(stack, zh):
+    from e2e.test_casework_conversations import staff_api
+
+    status, reply = zh.send(text="/human_handoff")  # the page's 找人工 button
+    assert status == 200 and reply["waiting_for_person"] is True
+    after = reply["time"]
+    spoken_while_waiting = zh.say("我想问一下养老金的事")
+    assert spoken_while_waiting["text"] == "您的话已经转给工作人员，请稍候。"
+    assert zh.updates(after)["messages"] == []  # nothing from staff yet
+
+    [entry] = [e for e in staff_api(stack, "GET", "/api/handoffs")[1]["handoffs"]
+               if e["conversation_id"] == zh.sender]
+    assert entry["channel"] == "voice"
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/take",
+                     {"staff": "li.na"})[0] == 200
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/reply",
+                     {"staff": "li.na", "text": "您好，我是李娜，养老金每月15日发放。"})[0] == 200
+    news = zh.updates(after)
+    assert news["messages"] == ["您好，我是李娜，养老金每月15日发放。"]
+    assert news["waiting_for_person"] is True
+    assert_spoken(news)
+    assert zh.updates(news["time"])["messages"] == []  # each message is fetched once
+
+    assert staff_api(stack, "POST", f"/api/handoffs/{entry['id']}/close")[0] == 200
+    assert zh.updates(news["time"])["waiting_for_person"] is False
+
+
+def test_updates_refuse_bad_queries(stack):
+    base = f"{stack.settings.rasa_url}/webhooks/voice/updates"
+    for query in ("", "?sender=x&after=soon", "?after=1", "?sender=x&after=-5"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + query, timeout=30)
+        assert refused.value.code == 400
 
 
 @pytest.mark.parametrize(("audio", "errors"), [

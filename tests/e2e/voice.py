@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -64,6 +65,13 @@ class VoiceConversation:
         if status == 200:
             self.pending, self.previous = reply["pending"], reply["spoken"]
         return status, reply
+
+    def updates(self, after: float) -> dict:
+        query = urllib.parse.urlencode({"sender": self.sender, "after": after,
+                                        "language": self.language})
+        with urllib.request.urlopen(f"{self.url.rsplit('/', 1)[0]}/updates?{query}",
+                                    timeout=60) as reply:
+            return json.loads(reply.read())
 
     def say(self, sentence: str, rate: float = 1.0) -> dict:
         status, reply = self.send(synthesize(self.speech_url, sentence, self.language, rate))

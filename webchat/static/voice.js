@@ -17,6 +17,7 @@
       ready: "请按住大按钮说话", listening: "正在听…", thinking: "正在想…", speaking: "正在说…",
       tapReplay: "请点“再听一遍”收听回答", micProblem: "麦克风不可用，请看下面的说明",
       offline: "连接不上服务器。请稍后再试，或拨打 12345 政务服务热线。",
+      waiting: "正在等待工作人员回复…",
       switchPayload: "/switch_language{\"language_name\": \"zh\"}"
     },
     en: {
@@ -32,6 +33,7 @@
       speaking: "Speaking…", tapReplay: "Tap “Play again” to hear the answer",
       micProblem: "The microphone is unavailable: see below",
       offline: "Can't reach the server. Please try again later, or call the 12345 government service hotline.",
+      waiting: "Waiting for a member of staff to reply…",
       switchPayload: "/switch_language{\"language_name\": \"en\"}"
     }
   };
@@ -40,6 +42,7 @@
   const TAP_MS = 400;          // a press shorter than this starts tap-to-start / tap-to-stop
   const MAX_RECORDING_MS = 55000;  // the channel refuses recordings over a minute
   const REQUEST_TIMEOUT_MS = 90000;
+  const POLL_MS = 5000;        // while waiting for a person: ask for their reply this often
   const MIME_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
 
   // localStorage can be refused (private modes, strict iframe rules): fall back to memory.
@@ -78,6 +81,7 @@
   let tapMode = false;      // recording goes on until the next press
   let maxTimer = 0;
   let statusKey = "ready";
+  let waitingForPerson = false;  // a handoff: staff replies are fetched (below)
   let pending = null;       // the question the last reply asked, sent back with the next turn
   let previous = "";        // the last spoken text, for "再说一遍"
   let lastAudio = null;
@@ -90,6 +94,7 @@
   function t(key) { return TEXT[language][key]; }
 
   function setStatus(key, problem) {
+    if (key === "ready" && waitingForPerson) { key = "waiting"; }  // idle, but not alone
     statusKey = key;
     statusLine.textContent = t(key);
     statusLine.classList.toggle("problem", Boolean(problem));
@@ -183,6 +188,46 @@
     lastAudio = audio;
     $("replay").disabled = !audio;
     if (audio) { play(audio); } else { setStatus("ready", Boolean(reply.error)); }
+    if (!reply.error) { waitForPerson(reply); }
+  }
+
+  // ---- a member of staff has taken over --------------------------------------------------
+
+  // After a handoff the assistant is paused: what staff write is fetched every few seconds
+  // (the page has no push channel) and shown and played like an answer.
+  let pollTimer = 0;
+  let pollAfter = 0;
+  function waitForPerson(reply) {
+    if (typeof reply.time === "number") { pollAfter = Math.max(pollAfter, reply.time); }
+    clearTimeout(pollTimer);
+    waitingForPerson = reply.waiting_for_person === true;
+    if (statusKey === "ready" || statusKey === "waiting") { setStatus("ready"); }
+    if (waitingForPerson) { pollTimer = setTimeout(pollForStaff, POLL_MS); }
+  }
+
+  async function pollForStaff() {
+    const query = new URLSearchParams({ sender: sender, after: String(pollAfter), language: language });
+    let news = null;
+    try {
+      const response = await fetch(voiceUrl.replace(/\/webhook$/, "/updates") + "?" + query, { credentials: "omit" });
+      news = response.ok ? await response.json() : null;
+    } catch (unreachable) {
+      news = null;
+    }
+    if (!news || typeof news !== "object") {  // try again later, the same way
+      pollTimer = setTimeout(pollForStaff, POLL_MS * 2);
+      return;
+    }
+    if (typeof news.text === "string" && news.text && state === "idle") {
+      showAnswer(news.text, langOf(news.text, language), false);
+      const audio = typeof news.audio === "string" && news.audio.startsWith("data:audio/") ? news.audio : null;
+      lastAudio = audio || lastAudio;
+      if (audio) { $("replay").disabled = false; play(audio); }
+    } else if (typeof news.text === "string" && news.text) {
+      pollTimer = setTimeout(pollForStaff, 1000);  // the citizen is speaking: show it after
+      return;
+    }
+    waitForPerson(news);
   }
 
   // ---- playing answers -----------------------------------------------------------------
