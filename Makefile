@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-voice lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -32,6 +32,9 @@ bench-stack:    ## start-up time, REST latency p50/p95/p99, throughput, memory
 
 bench-production: ## the same in production mode with 100 concurrent conversations
 	$(PYTHON) -m stack bench-production
+
+bench-voice:    ## speech recognition CER/WER (clean, noisy, telephone, slow) and voice-turn latency
+	$(PYTHON) -m stack bench-voice
 
 lock:           ## re-resolve both environments from pyproject.toml and rewrite the lock files
 	$(PYTHON) -m stack lock

@@ -83,6 +83,8 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_eval.py"]
     elif name == "bench-routing":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
+    elif name == "bench-voice":
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/voice.py"]
     elif name == "bench-production":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py",
                 "--production", "--users", "100", "--rounds", "1", "--sequential", "60"]
@@ -94,7 +96,7 @@ def bench(settings: Settings, name: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
-                "bench-kb", "bench-routing", "bench-stack", "bench-production"]
+                "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-voice"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()
