@@ -58,21 +58,25 @@ class ActionAnswerQuestion(Action):
         language = tracker.get_slot("language") or "zh"
         try:
             # Off the event loop: embedding + search is CPU work; others keep being served.
-            hits = await asyncio.to_thread(SEARCHER.search, question, language, 3)
+            # The decision: the fitted answerability classifier's probability against its
+            # threshold (or, for a model it was not fitted for, the cosine against
+            # GOV_KB_MIN_SCORE); see knowledge_base/answerability.py.
+            answer = await asyncio.to_thread(SEARCHER.answer, question, language, 3)
         except Exception:
             logger.exception("knowledge-base search failed")
             dispatcher.utter_message(response="utter_kb_error")
             return [SlotSet("last_answer", None)]
-        best = hits[0] if hits else None
-        if best is None or best.confidence < SEARCHER.settings.min_score:
+        best = answer.best
+        if best is None or not answer.answered:
             record_unanswered(question, language, tracker.get_latest_input_channel() or "",
-                              best.confidence if best else None, best.doc_id if best else None)
+                              answer.confidence if best else None, best.doc_id if best else None)
             return self._not_answered(dispatcher, tracker)
         dispatcher.utter_message(response="utter_kb_answer", **citation(best))
         if best.language != language:
             dispatcher.utter_message(response="utter_kb_other_language")
-        logger.info("answered %r from %s (confidence %.3f)", mask_personal_data(question)[:80],
-                    best.chunk_id, best.confidence)
+        logger.info("answered %r from %s (%s confidence %.3f)",
+                    mask_personal_data(question)[:80], best.chunk_id, answer.method,
+                    answer.confidence)
         return [SlotSet("last_answer", best.chunk_id), SlotSet("last_question", question),
                 SlotSet("failed_turns", 0)]
 

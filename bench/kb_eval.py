@@ -4,7 +4,10 @@ Quality: builds the index from the shipped sample KB in a temporary folder and r
 evaluation set (`bench/data/kb_eval.yml`): Recall@1, Recall@5 and MRR by group (zh, en,
 cross-lingual, Traditional, typos, colloquial), no-answer precision/recall at the configured
 threshold, and the same for dense-only and BM25-only retrieval. A threshold sweep shows where
-"I don't know" starts costing real answers.
+"I don't know" starts costing real answers. "answer or decline" puts the old decision (cosine
+>= GOV_KB_MIN_SCORE) next to the fitted answerability classifier the assistant uses
+(knowledge_base/answerability.py; fitted by bench/fit_answerability.py on its own training
+questions, never on this evaluation set).
 
 Speed: query latency p50/p99 at 1k and 50k chunks (synthetic copies of the sample chunks),
 index build throughput, and resident memory.
@@ -100,6 +103,35 @@ def sweep(searcher: Searcher, questions: list[dict]) -> None:
               f"{tp / unanswerable if unanswerable else 0:.3f}  {correct:.3f}")
 
 
+def decisions(searcher: Searcher, questions: list[dict]) -> None:
+    """Old cosine threshold vs the answerability classifier, on the same hybrid results."""
+    model = searcher.answerability
+    rows = []
+    for item in questions:
+        answer = searcher.answer(item["question"], item["language"], limit=1)
+        best = answer.best
+        rows.append((item.get("gold_doc") is None,
+                     best is not None and best.doc_id == item.get("gold_doc"),
+                     best is None or best.confidence < searcher.settings.min_score,
+                     not answer.answered))
+    print("\nanswer or decline (hybrid):      no-ans-prec  no-ans-rec  declined  "
+          "answerable-declined  answered-correct")
+    labels = [f"cosine >= {searcher.settings.min_score:.2f} (old)"]
+    if model is not None:
+        threshold = (searcher.settings.min_confidence if searcher.settings.min_confidence
+                     is not None else model.threshold)
+        labels.append(f"answerability >= {threshold:.3f}")
+    for column, label in enumerate(labels, start=2):
+        declined = [r for r in rows if r[column]]
+        answered = [r for r in rows if not r[column]]
+        tp = sum(1 for r in declined if r[0])
+        unanswerable = sum(1 for r in rows if r[0])
+        precision = tp / len(declined) if declined else 0.0
+        correct = sum(1 for r in answered if r[1]) / len(answered) if answered else 0.0
+        print(f"  {label:<30}{precision:>11.3f}{tp / unanswerable:>12.3f}{len(declined):>10}"
+              f"{len(declined) - tp:>21}{correct:>18.3f}")
+
+
 def synthetic_documents(base: list[Document], total_chunks: int, chunks_per_doc: int) -> list:
     """Copies of the sample documents, renumbered so every chunk is distinct text."""
     documents, made, copy = [], 0, 0
@@ -165,6 +197,7 @@ def main() -> None:
         for mode in MODES:
             evaluate(searcher, questions, mode, settings.min_score)
         sweep(searcher, questions)
+        decisions(searcher, questions)
         base = kb.documents()
     if not args.skip_speed:
         sizes = [int(s) for s in args.sizes.split(",")]

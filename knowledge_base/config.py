@@ -11,6 +11,11 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 DEFAULT_MODEL = "use-multilingual-v3"
 
 
+def _optional_float(name: str) -> float | None:
+    value = env(name, "")
+    return float(value) if value else None
+
+
 @dataclass(frozen=True)
 class KnowledgeBaseSettings:
     # Where documents and index versions live.
@@ -25,6 +30,18 @@ class KnowledgeBaseSettings:
     chunk_chars: int = field(default_factory=lambda: int(env("GOV_KB_CHUNK_CHARS", "360")))
     overlap_sentences: int = 1
     # Answers scoring below this are "not found" (calibrated with `make bench-kb`).
+    # How "answer or decline" is decided (README "Knowledge base"): by default the fitted
+    # answerability classifier shipped in knowledge_base/data/answerability.json (a path here
+    # replaces it; "off" disables it). It only applies to the embedding model it was fitted
+    # with; otherwise, or when off, the best passage's cosine score is compared with min_score.
+    answerability: str = field(default_factory=lambda: env("GOV_KB_ANSWERABILITY", ""))
+    # Answers whose answerability probability is below this are "not found"; empty = the
+    # threshold chosen by cross-validation on the training questions, stored with the model.
+    min_confidence: float | None = field(
+        default_factory=lambda: _optional_float("GOV_KB_MIN_CONFIDENCE")
+    )
+    # Without a classifier for the configured model: answers whose cosine score is below this
+    # are "not found" (calibrated with `make bench-kb`).
     min_score: float = field(default_factory=lambda: float(env("GOV_KB_MIN_SCORE", "0.40")))
     # Seconds between checks for a newly published index version.
     reload_interval: float = field(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -26,12 +27,19 @@ from pathlib import Path
 import numpy as np
 
 from bot.text import detect_language
+from knowledge_base.answerability import (
+    HITS_NEEDED,
+    MODEL_FILE,
+    AnswerabilityModel,
+    features,
+)
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
 from knowledge_base.index import INDEX_FORMAT, current_version, version_dir
 from knowledge_base.lexical import LexicalIndex
 
+logger = logging.getLogger(__name__)
 DENSE_CANDIDATES = 50
 MODES = ("hybrid", "dense", "lexical")  # dense-only and lexical-only exist for the benchmark
 LEXICAL_WEIGHT = 0.05
@@ -52,13 +60,31 @@ class Hit:
 
     @property
     def confidence(self) -> float:
-        """How sure we are the passage answers the question: its meaning match alone, since
-        keyword bonuses also reward passages that merely share words with the question."""
+        """The passage's meaning match alone (keyword bonuses also reward passages that merely
+        share words with the question). Whether to answer at all is `Searcher.answer`'s call."""
         return self.dense
 
     @property
     def section(self) -> str:
         return " › ".join(self.headings[1:]) or self.headings[0]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The ranked passages for a question and whether the best one should be given."""
+
+    hits: list[Hit]
+    confidence: float  # probability the best passage answers, or its cosine (method "dense")
+    threshold: float
+    method: str  # "answerability" (fitted classifier) or "dense" (cosine threshold)
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+    @property
+    def answered(self) -> bool:
+        return self.best is not None and self.confidence >= self.threshold
 
 
 class LoadedIndex:
@@ -147,6 +173,7 @@ class Searcher:
         self._loaded: LoadedIndex | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._decider: AnswerabilityModel | bool | None = False  # False: not looked up yet
 
     @property
     def embedder(self) -> Embedder:
@@ -184,3 +211,35 @@ class Searcher:
         language = language or detect_language(query).language
         vector = self.embedder.encode([query])[0]
         return loaded.search(vector, query, language, limit, today or dt.date.today(), mode)
+
+    @property
+    def answerability(self) -> AnswerabilityModel | None:
+        """The fitted classifier, when one is configured for the embedding model in use."""
+        if self._decider is False:
+            self._decider = self._load_answerability()
+        return self._decider  # type: ignore[return-value]
+
+    def _load_answerability(self) -> AnswerabilityModel | None:
+        setting = self.settings.answerability.strip()
+        if setting.lower() == "off":
+            return None
+        model = AnswerabilityModel.load(Path(setting) if setting else MODEL_FILE)
+        if model.embedding_model != self.embedder.name:
+            logger.warning("answerability model was fitted for %s, not %s: deciding by "
+                           "GOV_KB_MIN_SCORE instead", model.embedding_model, self.embedder.name)
+            return None
+        return model
+
+    def answer(self, query: str, language: str | None = None, limit: int = 3,
+               today: dt.date | None = None) -> Answer:
+        """Search, then decide whether the best passage answers the question."""
+        language = language or (detect_language(query).language if query.strip() else None)
+        hits = self.search(query, language, max(limit, HITS_NEEDED), today)
+        model = self.answerability
+        if model is None:
+            confidence = hits[0].confidence if hits else 0.0
+            return Answer(hits[:limit], confidence, self.settings.min_score, "dense")
+        threshold = (self.settings.min_confidence if self.settings.min_confidence is not None
+                     else model.threshold)
+        confidence = model.probability(features(query, language, hits)) if hits else 0.0
+        return Answer(hits[:limit], confidence, threshold, "answerability")
