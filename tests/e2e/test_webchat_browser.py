@@ -246,10 +246,11 @@ def test_everything_works_with_the_keyboard_alone(stack):
     lang, handoff, privacy = seen["interface"]
     assert (lang, handoff) == ("en", "Talk to a person")
     assert "passwords" in privacy and "masked" in privacy
-    # A logical order: skip link, header, display options, privacy notice, then the message box.
+    # A logical order: skip link, header, display options, the voice page, privacy notice, then
+    # the message box.
     assert [stop["id"] for stop in seen["tab_order"]] == [
         "skip-link", "language-toggle", "handoff", "contrast-toggle", "text-size-toggle",
-        "privacy-hide", "message-input"]
+        "voice-link", "privacy-hide", "message-input"]
     assert all(stop["outline"] == "solid 3px" for stop in seen["tab_order"])
     assert all(stop["tag"] in ("a", "button", "input") for stop in seen["tab_order"])
     assert seen["quick_reply"] == "Helpful"

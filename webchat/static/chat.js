@@ -44,19 +44,7 @@
   // URLs end at whitespace or at the CJK punctuation that often follows a link in Chinese text.
   const URL_PATTERN = /https?:\/\/[^\s<>"'，。；：！？、（）《》【】“”]+/g;
 
-  // localStorage can be refused (strict third-party iframe rules, private modes); fall back to
-  // memory so the chat still works for this page view.
-  const store = (() => {
-    try {
-      const storage = window.localStorage;
-      storage.setItem("gov-chat-probe", "1");
-      storage.removeItem("gov-chat-probe");
-      return storage;
-    } catch (refused) {
-      const memory = new Map();
-      return { getItem: (k) => (memory.has(k) ? memory.get(k) : null), setItem: (k, v) => memory.set(k, String(v)) };
-    }
-  })();
+  const store = window.GovStorage;  // storage.js
 
   const root = document.documentElement;
   const $ = (id) => document.getElementById(id);

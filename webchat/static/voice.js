@@ -45,18 +45,7 @@
   const POLL_MS = 5000;        // while waiting for a person: ask for their reply this often
   const MIME_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
 
-  // localStorage can be refused (private modes, strict iframe rules): fall back to memory.
-  const store = (() => {
-    try {
-      const storage = window.localStorage;
-      storage.setItem("gov-voice-probe", "1");
-      storage.removeItem("gov-voice-probe");
-      return storage;
-    } catch (refused) {
-      const memory = new Map();
-      return { getItem: (k) => (memory.has(k) ? memory.get(k) : null), setItem: (k, v) => memory.set(k, String(v)) };
-    }
-  })();
+  const store = window.GovStorage;  // storage.js
 
   const root = document.documentElement;
   const $ = (id) => document.getElementById(id);
