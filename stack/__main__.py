@@ -26,8 +26,9 @@ def run(settings: Settings) -> None:
     model = ensure_model(settings)
     print(f"[run] starting with {model.name} ...", flush=True)
     serve("run", running_stack(settings, model),
-          f"web chat on {settings.web_url}  (Rasa {settings.rasa_url}, actions "
-          f"{settings.action_url}); logs in {settings.logs_dir}")
+          f"web chat on {settings.web_url}, voice page on {settings.web_url}/voice, staff "
+          f"workspace on {settings.staff_url}  (Rasa {settings.rasa_url}, actions "
+          f"{settings.action_url}, speech {settings.speech_url}); logs in {settings.logs_dir}")
 
 
 def serve(label: str, stack: AbstractContextManager, ready: str) -> None:
@@ -52,7 +53,8 @@ def run_production(settings: Settings) -> None:
     print(f"[run-production] starting {production.rasa_instances} Rasa and "
           f"{production.action_instances} action-server instances ...", flush=True)
     serve("run-production", running_production_stack(settings, production, model),
-          f"REST and webhooks on {settings.rasa_url}, web chat on {settings.web_url}; "
+          f"REST and webhooks on {settings.rasa_url}, web chat on {settings.web_url} "
+          f"(voice page: /voice); "
           f"logs in {settings.logs_dir}")
 
 
