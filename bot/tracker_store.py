@@ -9,19 +9,38 @@ endpoints.yml as `type: bot.tracker_store.MaskingSQLTrackerStore`.
 Connections are checked before use (`pool_pre_ping`): Rasa's own engine hands out pooled
 connections that died when PostgreSQL restarted, so the first turns after a restart could not
 read their conversations.
+
+SQLite (the embedded mode) runs in WAL mode with `synchronous=NORMAL`: Rasa commits every turn on
+its event loop, and in SQLite's default mode each commit waited for the disk twice (journal and
+database), with every other conversation held up meanwhile; that was the largest single cost of a
+turn after Rasa's action-result validation (README "Start-up, latency, memory"). In WAL mode a
+commit appends to the log and the disk is synced at checkpoints: a crash of the process or of
+Rasa loses nothing and never corrupts the file; a power cut or kernel crash can lose the last
+turns before the checkpoint (use PostgreSQL, production mode, where that matters). Readers
+(staff analytics) no longer block the writer either.
+
+Writing a turn's events runs on a worker thread (Rasa runs it on its event loop): the commit waits
+for the database to make the turn durable (PostgreSQL flushes its log), and meanwhile the other
+conversations go on. The turn itself still waits for its own write, under its conversation lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from typing import Any, Iterator
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
 from bot.privacy import mask_personal_data
+
+logger = logging.getLogger(__name__)
 
 
 def masked(value: Any) -> Any:
@@ -42,14 +61,50 @@ def masked_event(event: Event) -> Event:
     return Event.from_parameters(cleaned) or event
 
 
+def _sqlite_wal(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class MaskingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        options = create_engine_kwargs(url)
+        if url.get_backend_name() == "sqlite":
+            # Kept open (SQLAlchemy 1.4 opens and closes a SQLite file per session, and with
+            # WAL each close of the last connection syncs the disk); shared by the writer
+            # threads one at a time.
+            options.update(poolclass=sa.pool.QueuePool,
+                           connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **options)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         for event in super()._additional_events(session, tracker):
             yield masked_event(event)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's `SQLTrackerStore.save`, with the database work off the event loop."""
+        await self.stream_events(tracker)
+        await asyncio.to_thread(self._write_new_events, tracker)
+
+    def _write_new_events(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
+        logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)

@@ -40,3 +40,19 @@ def test_events_are_masked_when_stored(tmp_path):
     assert "路灯坏了" in loaded.latest_message.text and PHONE not in loaded.latest_message.text
     asyncio.run(store.save(loaded))  # nothing is stored twice
     assert sqlite3.connect(db).execute("select count(*) from events").fetchone()[0] == 5
+
+
+def test_sqlite_store_writes_ahead_and_survives_reopening(tmp_path):
+    """WAL mode (commits do not wait for the disk on Rasa's event loop); what was saved is read
+    back by a new store on the same file."""
+    db = tmp_path / "rasa.db"
+    domain = Domain.from_yaml("version: '3.1'\n")
+    config = EndpointConfig(type="bot.tracker_store.MaskingSQLTrackerStore", dialect="sqlite",
+                            db=str(db))
+    store = create_tracker_store(config, domain)
+    tracker = DialogueStateTracker.from_events("citizen", [
+        ActionExecuted("action_listen"), UserUttered("你好", {"name": "greet"})])
+    asyncio.run(store.save(tracker))
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again = asyncio.run(create_tracker_store(config, domain).retrieve("citizen"))
+    assert [type(e).__name__ for e in again.events] == ["ActionExecuted", "UserUttered"]
