@@ -1,13 +1,19 @@
 """`python -m stack.action_server --actions actions --port 5055` — rasa_sdk's own command line
-(same arguments), logging the project's way (stack/logs.py) instead of coloredlogs. The stack
-starts the action server this way in both run modes.
+(same arguments), logging the project's way (stack/logs.py) instead of coloredlogs, and served
+from the process that loaded the actions. The stack starts the action server this way in both
+run modes.
 
-rasa_sdk serves from Sanic worker processes that are spawned, not forked: they inherit nothing
-of the main process's logging set-up, so it is done again where each worker builds its app.
+rasa_sdk 3.21 imports the actions (sentence encoder, knowledge-base index, routing classifier:
+~400 MB) in its main process and then has Sanic spawn a worker process that imports them all
+again to serve requests, so every action server held two copies and took twice as long to
+load. Here the main process serves itself (`Sanic.serve_single`); with one worker that is all
+Sanic's worker manager did, less the copy. More action servers are more processes (production
+mode, `GOV_ACTION_INSTANCES`).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from stack import logs
@@ -20,7 +26,8 @@ _original_create_app: list[Any] = []
 
 def install() -> None:
     """rasa_sdk installs coloredlogs and then cuts Sanic's loggers off from the root logger;
-    route both back through ours, here and in every worker."""
+    route both back through ours; serve from this process."""
+    import rasa_sdk.__main__
     from rasa_sdk import endpoint, utils
 
     logs.claim_coloredlogs()
@@ -28,11 +35,12 @@ def install() -> None:
     if not _original_create_app:
         _original_create_app.append(endpoint.create_app_for_serve)
         endpoint.create_app_for_serve = create_app_for_serve
+    rasa_sdk.__main__.run = run_single_process
 
 
 def create_app_for_serve(*args: Any, **kwargs: Any) -> Any:
-    """rasa_sdk's app factory, which Sanic calls (unpickled) in each worker process: set up
-    logging there first."""
+    """rasa_sdk's app factory, with logging set up first (also right if Sanic calls it in a
+    worker process of its own)."""
     from rasa_sdk import endpoint, utils
 
     logs.configure(SERVICE)
@@ -41,6 +49,26 @@ def create_app_for_serve(*args: Any, **kwargs: Any) -> Any:
     logs.route_to_root(*SANIC_LOGGERS)
     build = _original_create_app[0] if _original_create_app else endpoint.create_app_for_serve
     return build(*args, **kwargs)
+
+
+def run_single_process(action_executor: Any, port: int, cors_origins: Any = "*",
+                       ssl_certificate: str | None = None, ssl_keyfile: str | None = None,
+                       ssl_password: str | None = None, auto_reload: bool = False,
+                       endpoints: str | None = None, keep_alive_timeout: int | None = None,
+                       ) -> None:
+    """`rasa_sdk.endpoint.run` (same arguments, same app, same address) in one process."""
+    from rasa_sdk import endpoint
+    from rasa_sdk.constants import DEFAULT_ENDPOINTS_PATH, DEFAULT_KEEP_ALIVE_TIMEOUT
+    from sanic import Sanic
+
+    app = create_app_for_serve(
+        action_executor, cors_origins=cors_origins, auto_reload=auto_reload,
+        endpoints=endpoints or DEFAULT_ENDPOINTS_PATH,
+        keep_alive_timeout=keep_alive_timeout or DEFAULT_KEEP_ALIVE_TIMEOUT)
+    ssl_config = endpoint.create_ssl_config(ssl_certificate, ssl_keyfile, ssl_password)
+    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=port, ssl=ssl_config,
+                single_process=True, motd=False)
+    Sanic.serve_single(primary=app)
 
 
 def main() -> None:
