@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-voice lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-stock bench-voice lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -27,11 +27,14 @@ bench-kb:       ## knowledge-base Recall@k / MRR / no-answer precision, query la
 bench-routing:  ## department routing accuracy / macro-F1 / confusions on the held-out requests
 	$(PYTHON) -m stack bench-routing
 
-bench-stack:    ## start-up time, REST latency p50/p95/p99, throughput, memory
+bench-stack:    ## start-up time; 100 conversations with think time, then saturation: throughput, p50/p95/p99, errors, memory
 	$(PYTHON) -m stack bench-stack
 
-bench-production: ## the same in production mode with 100 concurrent conversations
+bench-production: ## the same in production mode (instances behind balancers, PostgreSQL, Redis)
 	$(PYTHON) -m stack bench-production
+
+bench-stock:    ## bench-stack, then the same for the stock `rasa init` configuration, with ratios (trains it once, ~15 min)
+	$(PYTHON) -m stack bench-stock
 
 bench-voice:    ## speech recognition CER/WER (clean, noisy, telephone, slow) and voice-turn latency
 	$(PYTHON) -m stack bench-voice

@@ -87,18 +87,21 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
     elif name == "bench-voice":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/voice.py"]
-    elif name == "bench-production":
-        argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py",
-                "--production", "--users", "100", "--rounds", "1", "--sequential", "60"]
-    else:
+    elif name in ("bench-stack", "bench-production", "bench-stock"):
+        # 100 citizens pausing ~3 s between messages, then a no-pause saturation phase
+        # (bench/stack_bench.py; README "Start-up, latency, memory").
         argv = [str(settings.app_venv / "bin" / "python"), "bench/stack_bench.py"]
+        argv += {"bench-production": ["--production"], "bench-stock": ["--stock"]}.get(name, [])
+    else:
+        raise ValueError(name)
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=settings.process_env()).returncode
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
-                "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-voice"]
+                "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-stock",
+                "bench-voice"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()
