@@ -75,9 +75,19 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", action="append", required=True)
+    parser.add_argument("--no-access-log", action="store_true",
+                        help="no line per request (the action balancer: Rasa logs every turn)")
     args = parser.parse_args()
     logs.configure("balancer")
-    web.run_app(create_balancer(args.upstream), host=args.host, port=args.port, print=None)
+    options = {"access_log": None} if args.no_access_log else {}
+    try:  # libuv's event loop (installed for Sanic): ~15% less CPU per forwarded request
+        import uvloop
+
+        options["loop"] = uvloop.new_event_loop()
+    except ImportError:
+        pass
+    web.run_app(create_balancer(args.upstream), host=args.host, port=args.port, print=None,
+                **options)
 
 
 if __name__ == "__main__":

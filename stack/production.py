@@ -112,8 +112,9 @@ def build_production_services(settings: Settings, production: ProductionSettings
                   str(port)],
             health_url=f"{action_urls[-1]}/health",
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
+    # Rasa logs every turn and every failed action: no access line per action call as well.
     services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
-                              "/health"))
+                              "/health", ["--no-access-log"]))
     credentials = str(write_credentials(settings))
     for i in range(production.rasa_instances):
         port = production.rasa_base_port + i
@@ -139,9 +140,9 @@ def build_production_services(settings: Settings, production: ProductionSettings
 
 
 def _balancer(settings: Settings, name: str, port: int, upstreams: list[str],
-              health_path: str) -> Service:
+              health_path: str, options: list[str] | None = None) -> Service:
     argv = [str(settings.app_venv / "bin" / "python"), "-m", "stack.balancer",
-            "--host", settings.host, "--port", str(port)]
+            "--host", settings.host, "--port", str(port), *(options or [])]
     for upstream in upstreams:
         argv += ["--upstream", upstream]
     return Service(name=name, argv=argv, health_url=f"http://{settings.host}:{port}{health_path}",
