@@ -374,18 +374,18 @@ def reply_kind(reply: dict) -> str:
     return "other"
 
 
-def voice_turn(settings: Settings, recording: dict, asr_seconds: float | None,
+def voice_turn(settings: Settings, recording: dict,
                tts_timed: dict[tuple[str, str], float]) -> dict:
-    """One turn from a new citizen, then the reply's spoken text synthesised alone, unless the
-    same text was timed already (and the recording transcribed alone, likewise)."""
+    """One turn from a new citizen; then, timed alone right after it, the same recording
+    transcribed and the reply's spoken text synthesised (unless that text was timed already:
+    several questions get the same "no answer" reply)."""
     language, audio = recording["language"], recording["paths"]["clean"].read_bytes()
     body, content_type = multipart({"sender": f"bench-voice-{uuid.uuid4().hex[:12]}",
                                     "language": language, "previous": ""}, audio)
     status, raw, seconds = post(f"{settings.rasa_url}/webhooks/voice/webhook", body,
                                 content_type)
     reply = json.loads(raw)
-    if asr_seconds is None:
-        asr_seconds = transcribe(settings.speech_url, audio, language, None)["processing_seconds"]
+    asr_seconds = transcribe(settings.speech_url, audio, language, None)["processing_seconds"]
     tts_seconds = None
     if reply.get("spoken"):
         key = (reply["spoken"], reply["language"])
@@ -403,12 +403,8 @@ def voice_turn(settings: Settings, recording: dict, asr_seconds: float | None,
             "spoken": reply.get("spoken"), "reply": (reply.get("text") or "")[:200]}
 
 
-def measure_turns(settings: Settings, recordings: list[dict], turns: int,
-                  asr: list[dict]) -> list[dict]:
-    """`turns` voice turns per language and length, one at a time. The ASR part of each is the
-    service's processing_seconds for the same clean recording in the accuracy run."""
-    timed = {(r["id"], r["voice"]): r["processing_seconds"] for r in asr
-             if r["variant"] == "clean"}
+def measure_turns(settings: Settings, recordings: list[dict], turns: int) -> list[dict]:
+    """`turns` voice turns per language and length (~3 s and ~8 s questions), one at a time."""
     results: list[dict] = []
     tts_timed: dict[tuple[str, str], float] = {}
     for language in ("zh", "en"):
@@ -417,9 +413,7 @@ def measure_turns(settings: Settings, recordings: list[dict], turns: int,
                     and r["kind"] == "question" and not r["voice"].startswith("espeak")]
             for i in range(turns if cell else 0):
                 recording = cell[i % len(cell)]
-                results.append(voice_turn(settings, recording,
-                                          timed.get((recording["id"], recording["voice"])),
-                                          tts_timed))
+                results.append(voice_turn(settings, recording, tts_timed))
             print(f"[turns] {language} {length}: {turns if cell else 0} turns", flush=True)
     return results
 
@@ -567,7 +561,9 @@ def print_report(report: dict) -> None:
     print(f"tree {report['tree']['commit']}"
           + (f" with uncommitted changes in {', '.join(dirty)}" if dirty else ""))
     print(f"load average at start {report['loadavg_start']}, at end {report['loadavg_end']}; "
-          f"{report['cores']} cores; run took {report['runtime_seconds'] / 60:.1f} min")
+          f"{report['cores']} cores; run took {report['runtime_seconds'] / 60:.1f} min ("
+          + ", ".join(f"{name} {seconds:.0f} s"
+                      for name, seconds in report["phase_seconds"].items()) + ")")
 
 
 def main() -> None:
@@ -614,7 +610,9 @@ def main() -> None:
           f"(espeak-ng: {', '.join(second)}); "
           f"state {state}", flush=True)
     with ExitStack() as cleanup:
+        phases = {"setup": time.monotonic() - began}
         ready = start(services, env, settings.ready_timeout, cleanup)
+        phases["start"] = time.monotonic() - began - phases["setup"]
         rss_ready = memory_mb(speech)[0]
         print(f"[bench-voice] ready: speech service {ready[speech.name]:.1f} s, all "
               f"{max(ready.values()):.1f} s", flush=True)
@@ -623,8 +621,11 @@ def main() -> None:
         recordings = record(utterances, settings.speech_url, folder, voices)
         print(f"[bench-voice] {len(recordings)} recordings x {len(variants)} variants made",
               flush=True)
+        phases["recordings"] = time.monotonic() - began - sum(phases.values())
         asr = measure_asr(recordings, settings.speech_url, variants, second)
-        turns = measure_turns(settings, recordings, args.turns, asr)
+        phases["asr"] = time.monotonic() - began - sum(phases.values())
+        turns = measure_turns(settings, recordings, args.turns)
+        phases["turns"] = time.monotonic() - began - sum(phases.values())
         rss_after, peak = memory_mb(speech)
 
     report = {
@@ -645,6 +646,7 @@ def main() -> None:
         "loadavg_start": " ".join(loadavg_start),
         "loadavg_end": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
         "cores": os.cpu_count(), "runtime_seconds": round(time.monotonic() - began, 1),
+        "phase_seconds": {name: round(seconds, 1) for name, seconds in phases.items()},
         "tree": tree_state(),
         "transcripts": asr, "turn_details": turns,
     }
