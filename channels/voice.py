@@ -27,7 +27,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.text import detect_language
 from channels import voice_turns as turns
 from channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, SenderRateLimit, clean_text
 from channels.speech_client import SpeechClient, SpeechServiceError
@@ -114,7 +113,8 @@ class VoiceInput(InputChannel):
         intent = (parsed.get("intent") or {}).get("name")
         return intent if intent in turns.CONFIRM_PROMPTS else None
 
-    async def _ask_bot(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    async def _ask_bot(self, request: Request,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
                        sender: str, text: str, language: str) -> tuple[str, list, str]:
         collector = CollectingOutputChannel()
         await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
@@ -122,7 +122,12 @@ class VoiceInput(InputChannel):
         shown, buttons = turns.reply_text(collector.messages, language)
         if not shown:  # paused for a person: Rasa records the message and says nothing
             return turns.phrase("passed_on", language), [], language
-        return shown, buttons, detect_language(shown).language or language
+        # The conversation's language, not the passage's: an English question answered from
+        # a Chinese document is spoken by the English voice, the Chinese quoted by the other
+        # (the speech service picks a voice per run of text).
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        chosen = tracker.get_slot("language") if tracker else None
+        return shown, buttons, chosen if chosen in ("zh", "en") else language
 
     async def _spoken_reply(self, shown: str, buttons: list, language: str,
                             heard: str) -> dict[str, Any]:
@@ -149,7 +154,7 @@ class VoiceInput(InputChannel):
                 again = "number_again" if pending.get("about") == "number" else "say_again"
                 return await self._say(turns.phrase(again, language), language, heard=heard)
             shown, buttons, language = await self._ask_bot(
-                on_new_message, sender, pending["text"], language)
+                request, on_new_message, sender, pending["text"], language)
             return await self._spoken_reply(shown, buttons, language, heard)
         if pending and pending["kind"] == "more" and answer in ("yes", "no"):
             if answer == "no":
@@ -167,7 +172,8 @@ class VoiceInput(InputChannel):
                 prompt = turns.confirmation(heard, intent, language)
                 return await self._say(prompt, language, heard=heard,
                                        pending={"kind": "confirm", "text": heard})
-        shown, buttons, language = await self._ask_bot(on_new_message, sender, heard, language)
+        shown, buttons, language = await self._ask_bot(request, on_new_message, sender, heard,
+                                                       language)
         return await self._spoken_reply(shown, buttons, language, heard)
 
     def _read_form(self, request: Request) -> dict[str, Any] | str:

@@ -75,10 +75,16 @@ class WhisperRecognizer:
             prompts, beam = _NUMBER_PROMPTS, max(beam, 5)
         with self._lock:
             language = language if language in LANGUAGES else self._detect(samples)
-            segments, _ = self._model.transcribe(
-                samples, language=language, beam_size=beam, vad_filter=True,
-                condition_on_previous_text=False, initial_prompt=prompts[language])
-            text = "".join(segment.text for segment in segments).strip()
+            text = ""
+            # Voice-activity filtering drops silence Whisper would fill with invented words,
+            # but can drop a whole short answer too ("Yes." on a phone line): then without.
+            for vad in (True, False):
+                segments, _ = self._model.transcribe(
+                    samples, language=language, beam_size=beam, vad_filter=vad,
+                    condition_on_previous_text=False, initial_prompt=prompts[language])
+                text = "".join(segment.text for segment in segments).strip()
+                if text:
+                    break
         if language == "zh":
             text = self._to_simplified.convert(text)
         return Transcript(from_speech(text), language, duration_seconds(samples),

@@ -16,7 +16,7 @@ from speech.audio import AudioError, decode, is_silent, mp3_bytes, wav_bytes
 from speech.config import SpeechSettings
 from speech.models import whisper_base
 from speech.spoken_text import for_speaking
-from speech.tts import Voice, load_voices
+from speech.tts import Voice, load_voices, speak
 
 logger = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 1000
@@ -92,11 +92,11 @@ async def synthesize(request: web.Request) -> web.Response:
     if payload.get("format", "wav") not in FORMATS:
         return _error(400, "bad_request", "format must be wav or mp3")
     encode, content_type = FORMATS[payload.get("format", "wav")]
-    voice = request.app[ENGINES].voices[language]
-    samples = await asyncio.to_thread(voice.synthesize, for_speaking(text, language), rate)
+    samples, sample_rate = await asyncio.to_thread(
+        speak, request.app[ENGINES].voices, for_speaking(text, language), language, rate)
     if samples.size == 0:
         return _error(422, "nothing_to_say", "the text has nothing speakable")
-    body = await asyncio.to_thread(encode, samples, voice.sample_rate)
+    body = await asyncio.to_thread(encode, samples, sample_rate)
     return web.Response(body=body, content_type=content_type)
 
 

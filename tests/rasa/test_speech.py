@@ -184,3 +184,30 @@ def test_the_service_never_loads_tensorflow():
         capture_output=True, text=True, timeout=300)
     assert probe.returncode == 0, probe.stderr[-2000:]
     assert probe.stdout.strip() == "False"
+
+
+def test_each_language_is_spoken_by_its_own_voice(engines):
+    from speech.tts import language_runs, speak
+
+    assert language_runs("您可以说：Helpful，或者Not helpful。") == [
+        ("zh", "您可以说："), ("en", "Helpful，"), ("zh", "或者"), ("en", "Not helpful。")]
+    assert language_runs("申请 吉欧维，二零二四 已受理。") == [("zh", "申请 吉欧维，二零二四 已受理。")]
+    mixed, rate = speak(engines.voices, "Source: 《营业执照办理指南》.", "en", 1.0)
+    english_only, _ = speak(engines.voices, "Source:", "en", 1.0)
+    assert rate == engines.voices["en"].sample_rate
+    assert mixed.size > english_only.size + rate  # the Chinese title is said, not skipped
+
+
+def test_long_english_text_is_fed_to_piper_in_pieces():
+    from speech.tts import pieces
+
+    parts = pieces("One. Two, three. " + "word " * 100, 160)
+    assert parts[0] == "One. Two, three." and all(len(part) <= 160 for part in parts)
+    assert "".join(parts).replace(" ", "") == ("One.Two,three." + "word" * 100)
+
+
+def test_spoken_tickets_and_spelled_letters():
+    assert from_speech("The ticket number is T, 20250611000394.") == \
+        "The ticket number is T-20250611000394."
+    assert from_speech("It's G O V, 2024 001234") == "It's GOV, 2024001234"
+    assert from_speech("a G O V") == "a GOV"
