@@ -165,6 +165,7 @@ async def load(url: str, phase: Phase, duration: float, warmup: float, conversat
         if not window_end:
             window_end.append(now)
             cpu_at["end"] = {name: cpu_seconds(pids) for name, pids in processes.items()}
+            cpu_at["end"]["machine"] = machine_busy_seconds()
 
     async def citizen(number: int, session: aiohttp.ClientSession) -> None:
         rng = random.Random(seed * 100_003 + number)
@@ -192,6 +193,7 @@ async def load(url: str, phase: Phase, duration: float, warmup: float, conversat
     async def clock() -> None:
         await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
         cpu_at["start"] = {name: cpu_seconds(pids) for name, pids in processes.items()}
+        cpu_at["start"]["machine"] = machine_busy_seconds()
         while not window_end and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         close_window(min(time.perf_counter(), deadline))
@@ -205,7 +207,7 @@ async def load(url: str, phase: Phase, duration: float, warmup: float, conversat
     phase.latencies = [latency for sent, latency in sent_and_latency
                        if window_start <= sent < end]
     phase.cpu = {name: cpu_at["end"][name] - cpu_at.get("start", {}).get(name, 0.0)
-                 for name in processes}
+                 for name in [*processes, "machine"]}
     return phase
 
 
@@ -226,6 +228,13 @@ def cpu_seconds(pids: list[int]) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return total / ticks
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by everything on the machine (all cores, /proc/stat), in seconds."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_mb(pids: list[int]) -> tuple[float, float]:
@@ -301,8 +310,13 @@ def measure(label: str, args: argparse.Namespace, stock: bool) -> Result:
         for phase in result.phases:
             served = phase.replies_in_window or 1
             busy = ", ".join(f"{name} {seconds / served * 1000:.1f}"
-                             for name, seconds in phase.cpu.items() if seconds >= 0.05)
-            print(f"CPU ms per message ({phase.label}): {busy}")
+                             for name, seconds in phase.cpu.items()
+                             if seconds >= 0.05 and name != "machine")
+            machine = phase.cpu["machine"] / phase.window / (os.cpu_count() or 1) * 100 \
+                if phase.window else 0.0
+            print(f"CPU ms per message ({phase.label}): {busy}; whole machine busy "
+                  f"{machine:.0f}% ({phase.cpu['machine'] / served * 1000:.1f} ms per message, "
+                  f"everything included)")
         for service in services:
             result.memory[service.name] = memory_mb(group_pids(service))
         for name, (now, peak) in result.memory.items():
