@@ -191,7 +191,8 @@ def test_each_language_is_spoken_by_its_own_voice(engines):
 
     assert language_runs("您可以说：Helpful，或者Not helpful。") == [
         ("zh", "您可以说："), ("en", "Helpful，"), ("zh", "或者"), ("en", "Not helpful。")]
-    assert language_runs("申请 吉欧维，二零二四 已受理。") == [("zh", "申请 吉欧维，二零二四 已受理。")]
+    one_run = "申请 吉欧维，二零二四 已受理。"
+    assert language_runs(one_run) == [("zh", one_run)]
     mixed, rate = speak(engines.voices, "Source: 《营业执照办理指南》.", "en", 1.0)
     english_only, _ = speak(engines.voices, "Source:", "en", 1.0)
     assert rate == engines.voices["en"].sample_rate

@@ -97,7 +97,7 @@ def test_action_server_calls_reuse_one_connection():
         try:  # the server is gone: the caller sees a connection error, as before
             await endpoint.request(json={}, method="post")
             replies.append("answered")
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             replies.append(type(error).__name__)
         return replies
 
