@@ -24,14 +24,18 @@ for the database to make the turn durable (PostgreSQL flushes its log), and mean
 conversations go on. The turn itself still waits for its own write, under its conversation lock.
 Reading a conversation back (every turn) fetches only the events' JSON, on a worker thread too:
 Rasa built a full ORM object per stored event just to read that column, which was most of the
-time it took to load a 20-turn conversation.
+time it took to load a 20-turn conversation. Saving the turn then counted the stored events again
+to find the new ones; a tracker this store has just read already knows (the conversation's lock
+keeps anyone else from writing to it meanwhile), so only trackers from elsewhere are counted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import weakref
 from typing import Any, Iterator
 
 import sqlalchemy as sa
@@ -83,13 +87,29 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             # threads one at a time.
             options.update(poolclass=sa.pool.QueuePool,
                            connect_args={"check_same_thread": False})
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **options)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = url.get_backend_name() == "sqlite"  # a file: no connection to go stale
+        self.engine = sa.create_engine(url, pool_pre_ping=not sqlite, **options)
+        if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        # Tracker (by identity) -> how many of its events are stored, known since it was read.
+        self._stored: dict[int, tuple[weakref.ref, int]] = {}
+
+    def _remember_stored(self, tracker: DialogueStateTracker, count: int) -> None:
+        key = id(tracker)
+        self._stored[key] = (weakref.ref(tracker, lambda _: self._stored.pop(key, None)), count)
+
+    def _stored_count(self, tracker: DialogueStateTracker) -> int | None:
+        known = self._stored.get(id(tracker))
+        return known[1] if known and known[0]() is tracker else None
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        for event in super()._additional_events(session, tracker):
+        """The events not stored yet. A tracker read by this store in this turn (under the
+        conversation's lock) knows how many are stored; Rasa counts them in the database."""
+        stored = self._stored_count(tracker)
+        new = (super()._additional_events(session, tracker) if stored is None
+               else itertools.islice(tracker.events, stored, len(tracker.events)))
+        for event in new:
             yield masked_event(event)
 
     async def _retrieve(self, sender_id: str,
@@ -99,7 +119,10 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                                        fetch_events_from_all_sessions)
         events = [json.loads(data) for data in rows]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
+                self._remember_stored(tracker, len(events))
+            return tracker
         return None
 
     def _event_data(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[str]:
@@ -126,4 +149,6 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     data=json.dumps(data),
                 ))
             session.commit()
+        if self._stored_count(tracker) is not None:
+            self._remember_stored(tracker, len(tracker.events))
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
