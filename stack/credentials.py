@@ -19,14 +19,18 @@ REST = "channels.rest.RestChannel"
 WECHAT = "channels.wechat.WeChatInput"
 TELEGRAM = "channels.telegram.TelegramChannel"
 VOICE = "channels.voice.VoiceInput"
+SOCKETIO = "channels.socketio.SocketIOChannel"
 
 
-def channel_credentials(settings: Settings) -> dict[str, Any]:
+def channel_credentials(settings: Settings,
+                        socketio_queue: dict[str, str] | None = None) -> dict[str, Any]:
+    """`socketio_queue` ({"redis_url", "redis_channel"}; production mode) lets Socket.IO
+    emits reach citizens connected to any Rasa instance (channels/socketio.py)."""
     credentials: dict[str, Any] = {
         REST: {"burst": int(env("GOV_SENDER_BURST", "20")),
                "per_minute": float(env("GOV_SENDER_MESSAGES_PER_MINUTE", "60"))},
-        "socketio": {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-                     "session_persistence": True},
+        SOCKETIO: {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
+                   "session_persistence": True, **(socketio_queue or {})},
         VOICE: {"speech_url": settings.speech_url,
                 "max_bytes": int(env("GOV_VOICE_MAX_BYTES", str(12 * 1024 * 1024))),
                 "burst": int(env("GOV_VOICE_BURST", "10")),
@@ -53,10 +57,12 @@ def channel_credentials(settings: Settings) -> dict[str, Any]:
     return credentials
 
 
-def write_credentials(settings: Settings) -> Path:
+def write_credentials(settings: Settings,
+                      socketio_queue: dict[str, str] | None = None) -> Path:
     path = settings.state_dir / "credentials.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(channel_credentials(settings), handle, allow_unicode=True, sort_keys=False)
+        yaml.safe_dump(channel_credentials(settings, socketio_queue), handle,
+                       allow_unicode=True, sort_keys=False)
     return path

@@ -2,12 +2,13 @@
 conversations in PostgreSQL, conversation locks in Redis (README "Production mode").
 
     Rasa balancer  :5005 ──► Rasa 1, Rasa 2 … ──► action balancer :5055 ──► actions 1, 2 …
-                                 │                     (stack/balancer.py: round robin,
+    (HTTP and Socket.IO)         │                     (stack/balancer.py: round robin,
                                  ▼                      failed instance → next instance)
-              PostgreSQL (tracker, app database) + Redis (lock store)
+              PostgreSQL (tracker, app database) + Redis (lock store, Socket.IO emits)
 
 On several machines the same processes run per machine with a shared PostgreSQL and Redis and
-any HTTP load balancer in front.
+a load balancer in front that proxies WebSockets and keeps Socket.IO long-polling sticky (this
+one, or e.g. nginx with `ip_hash` for /socket.io/).
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ class ProductionSettings:
         """Free ports for every instance (tests run beside `make run-production`)."""
         return dataclasses.replace(self, rasa_base_port=_free_block(self.rasa_instances),
                                    action_base_port=_free_block(self.action_instances))
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    def socketio_queue(self) -> dict[str, str]:
+        """Socket.IO emits go through Redis, so a reply reaches the citizen's socket on any
+        Rasa instance (channels/socketio.py). Pub/sub channels ignore the database number:
+        the key prefix keeps two deployments on one Redis apart."""
+        return {"redis_url": self.redis_url, "redis_channel": f"{self.redis_prefix}:socketio"}
 
     @property
     def database_url(self) -> str:
@@ -115,7 +126,7 @@ def build_production_services(settings: Settings, production: ProductionSettings
     # Rasa logs every turn and every failed action: no access line per action call as well.
     services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
                               "/health", ["--no-access-log"]))
-    credentials = str(write_credentials(settings))
+    credentials = str(write_credentials(settings, production.socketio_queue()))
     for i in range(production.rasa_instances):
         port = production.rasa_base_port + i
         rasa_urls.append(f"http://{settings.host}:{port}")
@@ -127,11 +138,11 @@ def build_production_services(settings: Settings, production: ProductionSettings
                   "--port", str(port), "--cors", settings.cors_origins,
                   "--enable-api", f"--auth-token={api_token}"],
             health_url=f"{rasa_urls[-1]}/", log_path=settings.logs_dir / f"rasa-{i + 1}.log"))
+    # The balancer also proxies Socket.IO (WebSocket, and long-polling kept on the instance
+    # that holds the engine.io session); emits reach any instance's sockets through Redis.
     services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/"))
-    # Socket.IO sessions live in one process: the page talks to the first Rasa instance.
-    page = dataclasses.replace(settings, rasa_port=production.rasa_base_port)
-    # The voice page holds no state on the server: it may use any instance, via the balancer.
-    services.append(_web_service(page, "web chat", "webchat", settings.web_port,
+    # The web chat page (Socket.IO) and the voice page (plain HTTP) both use the balancer.
+    services.append(_web_service(settings, "web chat", "webchat", settings.web_port,
                                  ["--frame-ancestors", settings.frame_ancestors,
                                   "--voice-url", f"{settings.rasa_url}/webhooks/voice/webhook"]))
     services.append(_web_service(settings, "staff api", "staff", settings.staff_port))

@@ -1,0 +1,232 @@
+"""The balancer's Socket.IO proxying (stack/balancer.py) against two tiny aiohttp upstreams:
+WebSockets relayed both ways on one upstream each, closes passed on with their codes, failover
+when an instance refuses connections, and long-polling kept on the instance holding the
+engine.io session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+from aiohttp import web
+
+from fakes.server import free_port
+from stack.balancer import create_balancer
+
+WS_PATH = "/socket.io/?EIO=4&transport=websocket"
+POLL_PATH = "/socket.io/?EIO=4&transport=polling"
+
+
+class Upstream:
+    """An instance: greets each WebSocket with its name, echoes frames tagged with it, closes
+    with code 4000 when asked; answers engine.io-like polling handshakes with a session id and
+    later polls with the name (400 for a session it does not hold)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.closes: list[int | None] = []
+        self.headers: list[dict[str, str]] = []
+        self.sessions: set[str] = set()
+        self.runner: web.AppRunner | None = None
+        self.open: list[asyncio.BaseTransport] = []
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        self.headers.append(dict(request.headers))
+        self.open.append(request.transport)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(f"hello from {self.name}")
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT and message.data == "close please":
+                await ws.close(code=4000, message=b"asked to")
+            elif message.type == aiohttp.WSMsgType.TEXT:
+                await ws.send_str(f"{self.name}:{message.data}")
+            elif message.type == aiohttp.WSMsgType.BINARY:
+                await ws.send_bytes(self.name.encode() + b":" + message.data)
+        self.closes.append(ws.close_code)
+        return ws
+
+    async def socketio(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            sid = request.query.get("sid")
+            if sid and sid not in self.sessions:
+                return web.json_response({"code": 1}, status=400)
+            return await self.websocket(request)
+        sid = request.query.get("sid")
+        if sid is None:
+            sid = f"{self.name}-{len(self.sessions)}"
+            self.sessions.add(sid)
+            return web.Response(text="0" + json.dumps({"sid": sid, "upgrades": ["websocket"]}))
+        if sid not in self.sessions:
+            return web.json_response({"code": 1, "message": "Session ID unknown"}, status=400)
+        body = await request.text()
+        return web.Response(text=f"{self.name} {request.method} {body}".strip())
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/socket.io/", self.socketio)
+        self.runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        """Like a killed process: connections dropped without a close frame, port closed."""
+        for transport in self.open:
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+@asynccontextmanager
+async def balanced(*upstreams: Upstream) -> AsyncIterator[str]:
+    runner = web.AppRunner(create_balancer([u.url for u in upstreams]))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def scenario(test: Callable[[Upstream, Upstream], Awaitable[None]], *,
+             start_b: bool = True) -> None:
+    async def run() -> None:
+        a, b = Upstream("a"), Upstream("b")
+        await a.start()
+        if start_b:
+            await b.start()
+        try:
+            await test(a, b)
+        finally:
+            await a.stop()
+            await b.stop()
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+
+
+async def _eventually(check: Callable[[], bool], seconds: float = 5) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return True
+        await asyncio.sleep(0.05)
+    return check()
+
+
+def test_websocket_frames_go_both_ways_on_one_upstream_per_connection():
+    async def test(a: Upstream, b: Upstream) -> None:
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            names = []
+            for _ in range(4):
+                async with client.ws_connect(url + WS_PATH,
+                                             headers={"Origin": "https://gov.example"}) as ws:
+                    greeting = await ws.receive_str(timeout=5)
+                    name = greeting.rsplit(" ", 1)[1]
+                    names.append(name)
+                    for text in ("你好", "second"):  # every frame to the same instance
+                        await ws.send_str(text)
+                        assert await ws.receive_str(timeout=5) == f"{name}:{text}"
+                    await ws.send_bytes(b"\x00\x01")
+                    assert await ws.receive_bytes(timeout=5) == name.encode() + b":\x00\x01"
+            assert sorted(names) == ["a", "a", "b", "b"]  # round robin, connection by connection
+            assert all(h.get("Origin") == "https://gov.example" for h in a.headers + b.headers)
+
+    scenario(test)
+
+
+def test_closes_are_passed_on_both_ways():
+    async def test(a: Upstream, b: Upstream) -> None:
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            ws = await client.ws_connect(url + WS_PATH)
+            name = (await ws.receive_str(timeout=5)).rsplit(" ", 1)[1]
+            upstream = a if name == "a" else b
+            await ws.close(code=4001)  # the citizen leaves: the instance sees it, code and all
+            assert await _eventually(lambda: upstream.closes == [4001]), upstream.closes
+
+            ws = await client.ws_connect(url + WS_PATH)
+            name = (await ws.receive_str(timeout=5)).rsplit(" ", 1)[1]
+            await ws.send_str("close please")  # the instance closes: the client sees it
+            message = await ws.receive(timeout=5)
+            assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4000
+
+    scenario(test)
+
+
+def test_an_instance_that_dies_closes_its_clients_sockets():
+    async def test(a: Upstream, b: Upstream) -> None:
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            sockets = [await client.ws_connect(url + WS_PATH) for _ in range(2)]
+            names = [(await ws.receive_str(timeout=5)).rsplit(" ", 1)[1] for ws in sockets]
+            on_a = sockets[names.index("a")]
+            await a.stop()
+            message = await on_a.receive(timeout=10)
+            assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            on_b = sockets[names.index("b")]  # the other instance's client is untouched
+            await on_b.send_str("still here")
+            assert await on_b.receive_str(timeout=5) == "b:still here"
+            for _ in range(3):  # new connections find the live instance
+                async with client.ws_connect(url + WS_PATH) as ws:
+                    assert await ws.receive_str(timeout=5) == "hello from b"
+            await on_b.close()
+
+    scenario(test)
+
+
+def test_websocket_fails_over_when_an_instance_refuses_connections():
+    async def test(a: Upstream, b: Upstream) -> None:  # b never started: connection refused
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            for _ in range(4):
+                async with client.ws_connect(url + WS_PATH) as ws:
+                    assert await ws.receive_str(timeout=5) == "hello from a"
+
+    scenario(test, start_b=False)
+
+
+def test_long_polling_stays_on_the_instance_holding_the_session():
+    async def test(a: Upstream, b: Upstream) -> None:
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            sids = []
+            for _ in range(4):
+                async with client.get(url + POLL_PATH) as reply:
+                    sids.append(json.loads((await reply.text())[1:])["sid"])
+            assert sorted(sid[0] for sid in sids) == ["a", "a", "b", "b"]
+            for _ in range(3):  # whatever else goes through the balancer meanwhile
+                for sid in sids:
+                    async with client.get(f"{url}{POLL_PATH}&sid={sid}") as reply:
+                        assert await reply.text() == f"{sid[0]} GET"
+                    async with client.post(f"{url}{POLL_PATH}&sid={sid}", data="42") as reply:
+                        assert await reply.text() == f"{sid[0]} POST 42"
+            # the upgrade of a polling session goes to its instance too
+            async with client.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket"
+                                         f"&sid={sids[0]}") as ws:
+                assert await ws.receive_str(timeout=5) == f"hello from {sids[0][0]}"
+            async with client.get(f"{url}{POLL_PATH}&sid=never-issued") as reply:
+                assert reply.status == 400 and (await reply.json())["code"] == 1
+
+    scenario(test)
+
+
+def test_a_session_whose_instance_died_is_refused_so_the_client_starts_again():
+    async def test(a: Upstream, b: Upstream) -> None:
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            sids = []
+            for _ in range(2):
+                async with client.get(url + POLL_PATH) as reply:
+                    sids.append(json.loads((await reply.text())[1:])["sid"])
+            on_a = next(sid for sid in sids if sid.startswith("a"))
+            await a.stop()
+            async with client.get(f"{url}{POLL_PATH}&sid={on_a}") as reply:
+                assert reply.status >= 400
+            async with client.get(f"{url}{POLL_PATH}&sid={on_a}") as reply:
+                assert reply.status == 400  # forgotten: engine.io's "Session ID unknown"
+            for _ in range(2):  # a new handshake lands on the live instance
+                async with client.get(url + POLL_PATH) as reply:
+                    assert json.loads((await reply.text())[1:])["sid"].startswith("b")
+
+    scenario(test)
