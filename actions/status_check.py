@@ -8,14 +8,17 @@ secret get the same reply. Failures are counted per conversation and per referen
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.formatting import status_details
+from actions.outages import APOLOGY, OutageTolerantFormValidation
 from actions.references import (
     looks_like_a_number_attempt,
     parse_reference,
@@ -25,6 +28,7 @@ from actions.slots import ClearSlotsAction, cleared
 from storage.config import CaseworkSettings
 from storage.lookups import LOCKED, VERIFIED, is_locked, look_up, status_view
 
+logger = logging.getLogger(__name__)
 REFERENCE, CODE = "reference_number", "verification_code"
 OUTCOME, VERIFIED_REFERENCE = "lookup_outcome", "verified_reference"
 STATUS_SLOTS = (REFERENCE, CODE, OUTCOME, VERIFIED_REFERENCE)
@@ -43,7 +47,7 @@ def _requested(tracker: Tracker, slot: str) -> str | None:
     return text if looks_like_a_number_attempt(text) else None
 
 
-class ValidateStatusCheckForm(FormValidationAction):
+class ValidateStatusCheckForm(OutageTolerantFormValidation):
     def name(self) -> str:
         return "validate_status_check_form"
 
@@ -108,7 +112,12 @@ class ActionReportStatus(Action):
         reference = tracker.get_slot(VERIFIED_REFERENCE)
         view = None
         if tracker.get_slot(OUTCOME) == VERIFIED and reference:
-            view = await asyncio.to_thread(status_view, reference, language)
+            try:
+                view = await asyncio.to_thread(status_view, reference, language)
+            except SQLAlchemyError:  # verified, then the database went: ask to try again
+                logger.exception("the status of a verified reference could not be read")
+                dispatcher.utter_message(response=APOLOGY)
+                return cleared(STATUS_SLOTS)
         if view is None:
             dispatcher.utter_message(response="utter_lookup_locked",
                                      minutes=str(CaseworkSettings().lockout_minutes))

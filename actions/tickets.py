@@ -13,12 +13,13 @@ import re
 import threading
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.formatting import format_date
+from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
 from actions.slots import ClearSlotsAction, cleared
 from bot.privacy import mask_personal_data
@@ -66,7 +67,7 @@ def match_department(text: str) -> str | None:
     return best[1] if best else None
 
 
-class ValidateTicketForm(FormValidationAction):
+class ValidateTicketForm(OutageTolerantFormValidation):
     def name(self) -> str:
         return "validate_ticket_form"
 

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
 from actions.handoff import ActionHandoff
-from actions.status_check import ValidateStatusCheckForm
+from actions.status_check import ActionReportStatus, ValidateStatusCheckForm
 from actions.tickets import (
     ActionAskRequestDepartment,
     ActionCreateTicket,
@@ -122,6 +122,70 @@ def test_status_validation_checks_digits_against_the_database():
                                                 dispatcher, state, {}))
     assert slots == {"reference_number": None, "verification_code": None}
     assert dispatcher.messages[0]["response"] == "utter_verification_failed"
+
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+STATUS_DOMAIN = {"forms": {"status_check_form": {
+    "required_slots": ["reference_number", "verification_code"]}}}
+
+
+def in_status_form(text: str, requested: str, **slots: object) -> Tracker:
+    return Tracker("citizen-2", {"language": "zh", "requested_slot": requested, **slots},
+                   {"text": text, "intent": {"name": "inform"}},
+                   [{"event": "user", "text": text, "timestamp": 1.0}], False, None,
+                   {"name": "status_check_form"}, "action_listen")
+
+
+def test_database_down_mid_form_apologises_asks_again_and_counts_no_attempt(
+        database, monkeypatch):
+    """The application database unreachable while the conversation store works: the citizen
+    hears the apology (not silence), nothing offered this turn is taken as checked, and no
+    verification attempt is spent."""
+    person = demo_applicants(5)[1]
+    form = ValidateStatusCheckForm()
+    monkeypatch.setenv("GOV_DATABASE_URL", UNREACHABLE)
+    for text, requested, slots in (
+            (person.number, "reference_number", {}),
+            (person.phone[-4:], "verification_code", {"reference_number": person.number})):
+        dispatcher = CollectingDispatcher()
+        events = run(form.run(dispatcher, in_status_form(text, requested, **slots),
+                              STATUS_DOMAIN))
+        assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+        assert events == [{"event": "slot", "timestamp": None, "name": requested,
+                           "value": None}]
+    # The database is back: the same digits verify at once, no failure was recorded.
+    monkeypatch.setenv("GOV_DATABASE_URL", database)
+    dispatcher = CollectingDispatcher()
+    events = run(form.run(dispatcher, in_status_form(
+        person.phone[-4:], "verification_code", reference_number=person.number), STATUS_DOMAIN))
+    assert {e["name"]: e["value"] for e in events}["lookup_outcome"] == VERIFIED
+    assert dispatcher.messages == []
+
+
+def test_database_down_after_verification_apologises_and_forgets(monkeypatch):
+    monkeypatch.setenv("GOV_DATABASE_URL", UNREACHABLE)
+    dispatcher = CollectingDispatcher()
+    events = run(ActionReportStatus().run(dispatcher, tracker(
+        "", lookup_outcome=VERIFIED, verified_reference="GOV-2024-000001"), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+    assert all(e["value"] is None for e in events) and \
+        {e["name"] for e in events} >= {"verified_reference", "lookup_outcome"}
+
+
+def test_ticket_form_with_the_database_down_apologises(monkeypatch):
+    monkeypatch.setenv("GOV_DATABASE_URL", UNREACHABLE)
+    dispatcher = CollectingDispatcher()
+    state = Tracker("citizen-3", {"language": "en", "requested_slot": "request_department"},
+                    {"text": "urban_management", "intent": {"name": "choose_department"}},
+                    [{"event": "user", "text": "/choose_department", "timestamp": 1.0},
+                     {"event": "slot", "name": "request_department",
+                      "value": "urban_management"}],
+                    False, None, {"name": "ticket_form"}, "action_listen")
+    domain = {"forms": {"ticket_form": {"required_slots": [
+        "request_text", "request_department", "contact_digits"]}}}
+    events = run(ValidateTicketForm().run(dispatcher, state, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
+    assert [(e["name"], e["value"]) for e in events] == [("request_department", None)]
 
 
 def test_repeated_unanswered_questions_hand_over(monkeypatch):

@@ -196,6 +196,43 @@ def test_while_redis_is_down_citizens_get_an_apology_then_carry_on(production):
     assert_reply(chat.texts("0000"), "utter_verification_failed", "zh", attempts_left="2")
 
 
+@contextmanager
+def table_away(database: str, table: str) -> Iterator[None]:
+    """One application table unreachable (renamed) while the conversation store works: what
+    the action server meets when the application database fails on its own."""
+    engine = create_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"alter table {table} rename to {table}_away"))
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"alter table if exists {table}_away rename to {table}"))
+        engine.dispose()
+
+
+def test_application_database_failing_mid_form_apologises_and_asks_again(production):
+    """Not silence: the form's validation meets the failure, the citizen hears the apology and
+    the question again, and no verification attempt was spent when the database is back."""
+    settings, _, database = production
+    person = demo_applicants(5)[3]
+    chat = RestConversation(settings.rasa_url)
+    assert_reply(chat.texts("I want to check my application"), "utter_ask_reference_number",
+                 "en")
+    with table_away(database, "lookup_attempts"):
+        for _ in range(2):  # each Rasa and action-server instance once
+            texts = chat.texts(person.number)
+            assert texts[0] == apology("en"), texts
+            assert_reply(texts[1:], "utter_ask_reference_number", "en")
+    assert_reply(chat.texts(person.number), "utter_ask_verification_code", "en")
+    with table_away(database, "applications"):
+        texts = chat.texts(person.phone[-4:])
+        assert texts[0] == apology("en"), texts
+        assert_reply(texts[1:], "utter_ask_verification_code", "en")
+    [status] = chat.texts(person.phone[-4:])
+    assert status.startswith(f"Application {person.number}")
+
+
 def test_every_service_logs_one_json_object_per_line(production):
     """Production mode logs JSON (GOV_LOG_FORMAT defaults to json there), including the errors
     of the outages above, with their service names."""
