@@ -13,6 +13,8 @@ import json
 import os
 import secrets
 import signal
+import subprocess
+import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ import aiohttp
 import pytest
 import socketio
 
-from e2e.test_production_mode import ensure_postgres, ensure_redis
+from e2e.test_production_mode import apology, down, ensure_postgres, ensure_redis
 from e2e.test_rest_conversation import assert_reply
 from stack.production import ProductionSettings, prepare, running_production_stack
 from stack.services import Service
@@ -184,6 +186,47 @@ def test_a_staff_reply_handled_by_either_instance_reaches_the_citizens_socket(pr
     assert asyncio.run(scenario()) == [
         f"您好，我是工作人员小李（{transport}，经实例 {i}）。"
         for transport in ("websocket", "polling") for i in (1, 2)]
+
+
+def _listeners(channel: str) -> int:
+    """How many processes are subscribed to a Redis pub/sub channel."""
+    reply = subprocess.run(["redis-cli", "pubsub", "numsub", channel], capture_output=True,
+                           text=True, check=False).stdout.split()
+    return int(reply[1]) if len(reply) == 2 else 0
+
+
+def test_while_redis_is_down_socket_citizens_get_an_apology_then_carry_on(production):
+    """Without Redis, an instance delivers what it emits to its own sockets: the citizen hears
+    the apology on the socket the message came in on. Once Redis is back both instances
+    listen again and the conversation, and staff replies through either instance, go on."""
+    channel = production.production.socketio_queue()["redis_channel"]
+    assert _listeners(channel) == 2  # both instances listen from their start
+
+    async def scenario() -> list[str]:
+        citizen = Citizen(["websocket"])
+        await citizen.connect(production.settings.rasa_url)
+        try:
+            assert_reply(await citizen.say("我想查一下申请进度"), "utter_ask_reference_number",
+                         "zh")
+            with down("redis"):
+                for message in ("申请号我找一下", "还在吗？"):
+                    assert await citizen.say(message) == [apology("zh")]
+            deadline = time.monotonic() + 90  # they re-subscribe, backing off up to 60 s
+            while _listeners(channel) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+            assert _listeners(channel) == 2
+            assert_reply(await citizen.say("GOV-2024-001234"), "utter_ask_verification_code",
+                         "zh")
+            received = []
+            for i, url in enumerate(production.instance_urls()):
+                await staff_reply_via(url, production.api_token, citizen.session_id,
+                                      f"Redis 恢复后的回复 {i + 1}")
+                received += await citizen.replies(30)
+            return received
+        finally:
+            await citizen.close()
+
+    assert asyncio.run(scenario()) == ["Redis 恢复后的回复 1", "Redis 恢复后的回复 2"]
 
 
 def _websocket_upstream(production: Production, lines_before: int) -> str:
