@@ -53,7 +53,7 @@ def run_production(settings: Settings) -> None:
     print(f"[run-production] starting {production.rasa_instances} Rasa and "
           f"{production.action_instances} action-server instances ...", flush=True)
     serve("run-production", running_production_stack(settings, production, model),
-          f"REST and webhooks on {settings.rasa_url}, web chat on {settings.web_url} "
+          f"REST, webhooks and Socket.IO on {settings.rasa_url}, web chat on {settings.web_url} "
           f"(voice page: /voice); "
           f"logs in {settings.logs_dir}")
 
