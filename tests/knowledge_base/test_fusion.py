@@ -1,0 +1,70 @@
+"""Fusing dense and BM25 scores per language (knowledge_base.search.rank_documents)."""
+
+from __future__ import annotations
+
+from knowledge_base.documents import Metadata
+from knowledge_base.search import LEXICAL_MARGIN, LEXICAL_WEIGHT, Hit, rank_documents
+
+
+def passage(doc_id: str, language: str, dense: float, lexical: float = 0.0, n: int = 0) -> Hit:
+    metadata = Metadata.from_mapping({"id": doc_id, "title": doc_id, "language": language,
+                                      "department": "health"})
+    return Hit(f"{doc_id}#{n}", doc_id, (doc_id,), "", language, 0.0, dense, lexical, metadata)
+
+
+def order(hits: list[Hit]) -> list[str]:
+    return [hit.doc_id for hit in hits]
+
+
+def test_keywords_alone_never_push_an_other_language_answer_down():
+    # A Chinese question answered by an English document: Chinese passages that merely share
+    # words with the question, close behind it in meaning, stay behind it.
+    passages = [passage("pension-en", "en", 0.53),
+                passage("fee-zh", "zh", 0.50, lexical=1.0),
+                passage("id-zh", "zh", 0.49, lexical=0.8)]
+    assert 0.50 + LEXICAL_WEIGHT > 0.53  # a bonus added across languages would have overtaken
+    hits = rank_documents(passages, "zh")
+    assert order(hits) == ["pension-en", "fee-zh", "id-zh"]
+    assert order(rank_documents(passages, "zh", mode="dense")) == order(hits)
+
+
+def test_keywords_still_re_rank_within_the_question_language():
+    passages = [passage("near-miss-zh", "zh", 0.60), passage("answer-zh", "zh", 0.57, lexical=1.0),
+                passage("other-en", "en", 0.58)]
+    hits = rank_documents(passages, "zh")
+    # The keyword match moves ahead of its own language's near miss and takes its place (and
+    # score); the English document keeps its place between the Chinese ones.
+    assert order(hits) == ["answer-zh", "other-en", "near-miss-zh"]
+    assert [round(h.score, 2) for h in hits] == [0.60, 0.58, 0.57]
+    assert [h.dense for h in hits] == [0.57, 0.58, 0.60]  # the passages' own cosines are kept
+
+
+def test_bonus_only_near_the_best_passage_of_the_language():
+    far = 0.60 - LEXICAL_MARGIN - 0.01
+    passages = [passage("best-zh", "zh", 0.60), passage("far-zh", "zh", far, lexical=1.0)]
+    assert order(rank_documents(passages, "zh")) == ["best-zh", "far-zh"]
+
+
+def test_other_language_passages_are_not_re_ranked_by_stray_keyword_matches():
+    # e.g. an English passage quoting a Chinese term that the Chinese question also uses
+    passages = [passage("a-en", "en", 0.55), passage("b-en", "en", 0.54, lexical=1.0)]
+    assert order(rank_documents(passages, "zh")) == ["a-en", "b-en"]
+    assert order(rank_documents(passages, "en")) == ["b-en", "a-en"]
+
+
+def test_the_question_language_half_of_a_pair_takes_the_better_place():
+    passages = [passage("passport-en", "en", 0.62), passage("visa-zh", "zh", 0.60),
+                passage("passport-zh", "zh", 0.58)]
+    hits = rank_documents(passages, "zh")
+    assert order(hits) == ["passport-zh", "visa-zh", "passport-en"]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # in English the English half was first already; a document without a pair never moves
+    assert order(rank_documents(passages, "en")) == ["passport-en", "visa-zh", "passport-zh"]
+
+
+def test_one_hit_per_document_its_best_passage():
+    passages = [passage("a-zh", "zh", 0.50, n=0), passage("a-zh", "zh", 0.48, lexical=1.0, n=1),
+                passage("b-zh", "zh", 0.45)]
+    hits = rank_documents(passages, "zh")
+    assert order(hits) == ["a-zh", "b-zh"] and hits[0].chunk_id == "a-zh#1"
+    assert hits[0].score == 0.50  # the document's best cosine, whichever passage is shown
