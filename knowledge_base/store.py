@@ -59,15 +59,16 @@ class DocumentStore:
         return StoredDocument(metadata, sources[0])
 
     def put(
-        self, filename: str, data: bytes, metadata: dict | None = None, *, replace: bool
+        self, filename: str, data: bytes, metadata: dict | None = None, *, replace: bool | None
     ) -> Document:
-        """Validate and store a document; `replace` says whether its id may already exist."""
+        """Validate and store a document. `replace`: True, its id must exist (update); False,
+        it must not (add); None, either (a draft, whose id may come from the file itself)."""
         document = parse_bytes(filename, data, metadata, self.max_bytes)
         exists = self._folder(document.id).exists()
-        if exists and not replace:
+        if exists and replace is False:
             raise DocumentError(f"a document with id {document.id!r} already exists; use update",
                                 f"编号为 {document.id!r} 的文件已存在；请用更新")
-        if replace and not exists:
+        if replace is True and not exists:
             raise DocumentError(f"no document with id {document.id!r}; use add",
                                 f"没有编号为 {document.id!r} 的文件；请用新增")
         self.root.mkdir(parents=True, exist_ok=True)

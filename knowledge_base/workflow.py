@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -20,6 +22,9 @@ from knowledge_base.chunking import Chunk, chunk_document
 from knowledge_base.documents import Document, DocumentError
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import DocumentStore, StoredDocument
+
+if TYPE_CHECKING:
+    from knowledge_base.search import Searcher
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,8 @@ class Workflow:
 
     def save_draft(self, filename: str, data: bytes, metadata: dict | None) -> Document:
         """Validate and keep a draft (a broken or hostile file is refused, nothing changes)."""
-        document_id = (metadata or {}).get("id")
-        replace = bool(document_id) and self.drafts.get(str(document_id)) is not None
-        try:
-            return self.drafts.put(filename, data, metadata, replace=replace)
-        except DocumentError:
-            if replace:
-                raise
-            # the id may come from the file's own front matter and already have a draft
-            return self.drafts.put(filename, data, metadata, replace=True)
+        # new or replacing: the id may come from the file's own front matter
+        return self.drafts.put(filename, data, metadata, replace=None)
 
     def draft_from_published(self, doc_id: str) -> Document:
         stored = self.kb.store.require(doc_id)
@@ -81,8 +79,6 @@ class Workflow:
     def try_question(self, doc_id: str, question: str, top: int = 3) -> list[TrialHit]:
         """What the assistant would answer if the draft were published: the draft's passages
         scored against the question beside the live index (other documents only)."""
-        from knowledge_base.search import Searcher  # the live index, loaded on demand
-
         embedder = self.kb._embedder()
         query = embedder.encode([question])[0]
         chunks = self.preview_chunks(doc_id)
@@ -91,12 +87,18 @@ class Workflow:
         hits = [TrialHit(doc_id, title, " > ".join(chunk.headings[1:]) or title, chunk.text,
                          float(score), True)
                 for chunk, score in zip(chunks, vectors @ query, strict=True)]
-        live = Searcher(self.kb.settings, embedder)
-        for hit in live.search(question, None, top + 3):
+        for hit in self._live_searcher.search(question, None, top + 3):
             if hit.doc_id != doc_id:
                 hits.append(TrialHit(hit.doc_id, hit.metadata.title, hit.section, hit.text,
                                      hit.confidence, False))
         return sorted(hits, key=lambda hit: -hit.score)[:top]
+
+    @functools.cached_property
+    def _live_searcher(self) -> Searcher:
+        """The live index, loaded on first use; it follows new versions by itself."""
+        from knowledge_base.search import Searcher
+
+        return Searcher(self.kb.settings, self.kb._embedder())
 
     # --- publishing -----------------------------------------------------------------------
 
