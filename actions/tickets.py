@@ -26,7 +26,7 @@ from bot.privacy import mask_personal_data
 from bot.text import normalize
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
-from storage.departments import get_department, list_departments
+from storage.departments import department_names, get_department
 from storage.tickets import create_ticket
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,11 @@ def match_department(text: str) -> str | None:
     language, or the catalogue's short names; the longest match wins."""
     folded = normalize(text)
     best: tuple[int, str] | None = None
-    for department in list_departments("zh") + list_departments("en"):
-        for name in (department.name, *department.aliases):
+    for department_id, names in department_names().items():
+        for name in names:
             key = normalize(name)
             if key and key in folded and (best is None or len(key) > best[0]):
-                best = (len(key), department.id)
+                best = (len(key), department_id)
     return best[1] if best else None
 
 

@@ -45,6 +45,15 @@ def list_departments(language: str, url: str | None = None) -> list[DepartmentVi
     return [department_view(row, language) for row in rows]
 
 
+def department_names(url: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Every name a citizen may use for each department (both languages' full names and the
+    catalogue's short names), from one query."""
+    with sessions(url)() as session:
+        rows = session.scalars(select(Department).order_by(Department.id)).all()
+    return {row.id: (row.name_zh, row.name_en, *department_view(row, "zh").aliases)
+            for row in rows}
+
+
 def get_department(department_id: str, language: str,
                    url: str | None = None) -> DepartmentView | None:
     with sessions(url)() as session:
