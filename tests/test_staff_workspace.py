@@ -147,3 +147,41 @@ def test_first_admin_only_from_the_cli(database_url, monkeypatch, tmp_path):
     listing = subprocess.run([sys.executable, "-m", "staff.cli", "list"], capture_output=True,
                              text=True)
     assert "chief\tadmin" in listing.stdout
+
+
+def test_sessions_expire_when_idle_and_are_touched_at_most_once_a_minute(database_url):
+    """A page view does not write the session row each time, yet an idle session still ends
+    after GOV_STAFF_IDLE_MINUTES (default 60) of no use."""
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from staff.accounts import create_user
+    from staff.sessions import current_session, start_session
+    from storage.clock import as_utc, utc_now
+    from storage.database import sessions
+    from storage.models import StaffSession
+
+    upgrade(database_url)
+    member = create_user("clerk.idle", PASSWORD, "editor", url=database_url)
+    token = start_session(member, database_url)
+
+    def last_seen() -> dt.datetime:
+        with sessions(database_url)() as session:
+            return as_utc(session.scalars(select(StaffSession)).one().last_seen)
+
+    def seen(minutes_ago: float) -> None:
+        with sessions(database_url).begin() as session:
+            session.execute(update(StaffSession).values(
+                last_seen=utc_now() - dt.timedelta(minutes=minutes_ago)))
+
+    seen(0.5)
+    before = last_seen()
+    assert current_session(token, database_url).member.username == "clerk.idle"
+    assert last_seen() == before  # touched 30 s ago: no write
+    seen(5)
+    assert current_session(token, database_url) is not None
+    assert utc_now() - last_seen() < dt.timedelta(seconds=30)  # written again
+    seen(61)
+    assert current_session(token, database_url) is None  # idle too long: signed out
+    assert current_session(token, database_url) is None
