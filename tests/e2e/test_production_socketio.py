@@ -23,13 +23,11 @@ import aiohttp
 import pytest
 import socketio
 
-from e2e.test_production_mode import apology, down, ensure_postgres, ensure_redis
+from e2e.test_production_mode import apology, down, production_stack
 from e2e.test_rest_conversation import assert_reply
-from stack.production import ProductionSettings, prepare, running_production_stack
+from stack.production import ProductionSettings
 from stack.services import Service
 from stack.settings import Settings
-from stack.training import ensure_model
-from storage.provision import drop_database
 
 
 @dataclass
@@ -46,24 +44,10 @@ class Production:
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    if not ensure_postgres():
-        pytest.skip("PostgreSQL is not installed here")
-    if not ensure_redis():
-        pytest.skip("Redis is not installed here")
-    database = f"gov_sio_{uuid.uuid4().hex[:8]}"
-    settings = Settings().isolated(tmp_path_factory.mktemp("state"))
-    # its own key prefix, so its Socket.IO channel is not another deployment's
-    prod = ProductionSettings(pg_db=database, redis_prefix=database.replace("_", "")).isolated()
-    prepare(settings, prod)
     token = secrets.token_urlsafe(16)
-    try:
-        with running_production_stack(settings, prod, ensure_model(settings),
-                                      api_token=token) as services:
-            yield Production(settings, prod, {s.name: s for s in services}, token)
-    finally:
-        ensure_postgres()
-        ensure_redis()
-        drop_database(prod.database_url)
+    with production_stack(tmp_path_factory, "sio", api_token=token) as (settings, prod,
+                                                                          services):
+        yield Production(settings, prod, services, token)
 
 
 class Citizen:
