@@ -139,6 +139,10 @@ class _SectionBuilder:
         if text:
             self.paragraphs.append(text)
 
+    def table(self, rows: list[list[str]]) -> None:
+        for sentence in table_sentences(rows):
+            self.paragraph(sentence)
+
     def flush(self) -> None:
         if self.paragraphs:
             headings = tuple(h for _, h in self.path)
@@ -148,6 +152,42 @@ class _SectionBuilder:
     def result(self) -> list[Section]:
         self.flush()
         return self.sections
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_END = ("。", "！", "？", "；", ".", "!", "?", ";")
+
+
+def table_sentences(rows: list[list[str]]) -> list[str]:
+    """A table as one sentence per row, each readable on its own (an answer may quote a single
+    row, and the voice channel reads it aloud): the first column names the row, the other
+    cells follow with their column headings — "90—99周岁：每人每月300元。", "Ordinary
+    passport: fee 120 yuan; time limit 7 working days." With two columns the heading of the
+    value is left out (the section says what it is). The first row is taken as the headings."""
+    rows = [[re.sub(r"\s+", " ", cell).strip() for cell in row] for row in rows]
+    rows = [row for row in rows if any(row)]
+    if len(rows) < 2:
+        return [" ".join(filter(None, row)) for row in rows]
+    headings, sentences = rows[0], []
+    for row in rows[1:]:
+        chinese = bool(_HAN.search("".join(row)))
+        colon, separator, end = ("：", "；", "。") if chinese else (": ", "; ", ".")
+        key, values = row[0], row[1:]
+        if len(row) == 2:
+            parts = [values[0]] if values[0] else []
+        else:
+            parts = [(f"{heading}{value}" if chinese else f"{_lower_first(heading)} {value}")
+                     if heading else value
+                     for heading, value in zip(headings[1:], values, strict=False) if value]
+        text = separator.join(parts)
+        sentence = f"{key}{colon}{text}" if key and text else key or text
+        sentences.append(sentence if sentence.endswith(_END) else sentence + end)
+    return sentences
+
+
+def _lower_first(heading: str) -> str:
+    """"Time limit" → "time limit" inside a sentence; "VAT rate" stays."""
+    return heading[0].lower() + heading[1:] if heading[1:2].islower() else heading
 
 
 def _parse_markdown(data: bytes) -> tuple[dict, list[Section]]:
@@ -163,8 +203,19 @@ def _parse_markdown(data: bytes) -> tuple[dict, list[Section]]:
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     pending_heading: int | None = None
     in_list_item = 0
+    table: list[list[str]] | None = None
     for token in tokens:
-        if token.type == "heading_open":
+        if token.type == "table_open":
+            table = []
+        elif token.type == "table_close":
+            builder.table(table or [])
+            table = None
+        elif table is not None:
+            if token.type == "tr_open":
+                table.append([])
+            elif token.type == "inline" and table:
+                table[-1].append(_inline_text(token))
+        elif token.type == "heading_open":
             pending_heading = int(token.tag[1])
         elif token.type == "list_item_open":
             in_list_item += 1
@@ -233,10 +284,16 @@ def _parse_html(data: bytes) -> tuple[dict, list[Section]]:
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
     builder = _SectionBuilder()
-    wanted = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "dd", "pre"]
+    wanted = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "dd", "pre"]
     for element in root.find_all(wanted):
-        if element.find_parent(["li", "td", "dd"]) and element.name in ("p", "li"):
+        if element.find_parent("table") or (element.find_parent(["li", "dd"])
+                                            and element.name in ("p", "li")):
             continue  # already taken with its container
+        if element.name == "table":
+            builder.table([[cell.get_text(" ", strip=True)
+                            for cell in row.find_all(["th", "td"], recursive=False)]
+                           for row in element.find_all("tr")])
+            continue
         text = element.get_text(" ", strip=True)
         if element.name.startswith("h"):
             builder.heading(int(element.name[1]), text)
@@ -264,6 +321,7 @@ def _parse_pdf(data: bytes) -> tuple[dict, list[Section]]:
 
 def _parse_docx(data: bytes) -> tuple[dict, list[Section]]:
     import docx
+    from docx.table import Table
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -280,7 +338,10 @@ def _parse_docx(data: bytes) -> tuple[dict, list[Section]]:
         raise DocumentError(f"the DOCX file cannot be read ({type(error).__name__})",
                             f"DOCX 文件无法读取（{type(error).__name__}）") from error
     builder = _SectionBuilder()
-    for paragraph in document.paragraphs:
+    for paragraph in document.iter_inner_content():  # paragraphs and tables, in order
+        if isinstance(paragraph, Table):
+            builder.table([_docx_row(row) for row in paragraph.rows])
+            continue
         style = (paragraph.style.name if paragraph.style is not None else "") or ""
         text = paragraph.text.strip()
         if not text:
@@ -292,6 +353,17 @@ def _parse_docx(data: bytes) -> tuple[dict, list[Section]]:
             bullet = "• " if "List" in style else ""
             builder.paragraph(bullet + text)
     return {}, builder.result()
+
+
+def _docx_row(row) -> list[str]:
+    """A row's cell texts; a merged cell appears once, not once per grid column it spans."""
+    cells: list[str] = []
+    previous = None
+    for cell in row.cells:
+        if cell._tc is not previous:
+            cells.append(cell.text.strip())
+        previous = cell._tc
+    return cells
 
 
 def _docx_heading_level(style: str) -> int:

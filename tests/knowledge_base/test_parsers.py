@@ -61,6 +61,54 @@ def test_docx_headings(tmp_path):
     assert document.sections[0].text == "The fee is 120 yuan."
 
 
+ROWS_EN = ["Ordinary passport: fee 120 yuan; time limit 7 working days.",
+           "Hong Kong and Macao permit: fee 60 yuan."]
+
+
+def test_markdown_table_rows_read_as_sentences():
+    """Each row stands on its own, so a quoted passage (or the voice channel reading it)
+    keeps what a number means, instead of "年龄段发放标准80—89周岁每人每月100元…"."""
+    data = ("---\nid: md-2\ntitle: T\nlanguage: zh\ndepartment: civil_affairs\n---\n"
+            "## 发放标准\n\n| 年龄段 | 发放标准 |\n| --- | --- |\n"
+            "| 80—89周岁 | 每人每月100元 |\n| 90—99周岁 | 每人每月300元 |\n\n按月发放。\n").encode()
+    assert parse_bytes("x.md", data).sections[0].text == (
+        "80—89周岁：每人每月100元。\n90—99周岁：每人每月300元。\n按月发放。")
+    data = (b"## Fees\n\n| Document | Fee | Time limit |\n|---|---|---|\n"
+            b"| Ordinary passport | 120 yuan | 7 working days |\n"
+            b"| Hong Kong and Macao permit | 60 yuan | |\n")
+    assert parse_bytes("x.md", data, META).sections[0].text.split("\n") == ROWS_EN
+
+
+def test_html_table_rows_read_as_sentences():
+    html = b"""<html><body><main><h2>Fees</h2><table>
+    <tr><th>Document</th><th>Fee</th><th>Time limit</th></tr>
+    <tr><td>Ordinary passport</td><td><p>120 yuan</p></td><td>7 working days</td></tr>
+    <tr><td>Hong Kong and Macao permit</td><td>60 yuan</td><td></td></tr>
+    </table><p>Pay at the counter.</p></main></body></html>"""
+    text = parse_bytes("p.html", html, META).sections[0].text
+    assert text.split("\n") == [*ROWS_EN, "Pay at the counter."]
+
+
+def test_docx_tables_are_read_in_place(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Fees", level=2)
+    word.add_paragraph("Fees are set by the state.")
+    table = word.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, [["Document", "Fee", "Time limit"],
+                                       ["Ordinary passport", "120 yuan", "7 working days"],
+                                       ["Hong Kong and Macao permit", "60 yuan", ""]],
+                          strict=True):
+        for cell, value in zip(row.cells, cells, strict=True):
+            cell.text = value
+    word.add_paragraph("Pay at the counter.")
+    path = tmp_path / "fees.docx"
+    word.save(path)
+    text = parse_file(path, META).sections[0].text
+    assert text.split("\n") == ["Fees are set by the state.", *ROWS_EN, "Pay at the counter."]
+
+
 def test_docx_zip_bomb_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
