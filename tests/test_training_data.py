@@ -69,3 +69,15 @@ def test_holdout_set_is_not_in_the_training_data():
     holdout = nlu_examples(PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml")
     assert len(holdout) >= 500
     assert holdout & training == set()
+
+
+def test_situational_probes_are_not_in_the_training_data():
+    """bench/data/nlu_situational.yml measures generalisation to citizens describing their own
+    situation; it must stay out of training (and apart from the held-out set)."""
+    training = set()
+    for path in (PROJECT_ROOT / "bot" / "data" / "nlu").glob("*.yml"):
+        training |= nlu_examples(path)
+    probes = nlu_examples(PROJECT_ROOT / "bench" / "data" / "nlu_situational.yml")
+    assert len(probes) >= 40
+    assert probes & training == set()
+    assert probes & nlu_examples(PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml") == set()
