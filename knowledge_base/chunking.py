@@ -55,12 +55,24 @@ def _hard_wrap(sentence: str, limit: int) -> list[str]:
     return [sentence[i : i + limit] for i in range(0, len(sentence), limit)]
 
 
-def _join(sentences: list[str], language: str) -> str:
-    """Sentences back into prose; list items ("• ...") keep their own lines."""
+def _pieces(text: str, limit: int) -> list[tuple[str, bool]]:
+    """The sentences of a section, each with whether it begins a paragraph (a list item, a
+    table row, a new paragraph of prose), cut to `limit` where one is longer."""
+    pieces = []
+    for paragraph in text.split("\n"):
+        for number, sentence in enumerate(split_sentences(paragraph)):
+            for part, piece in enumerate(_hard_wrap(sentence, limit)):
+                pieces.append((piece, number == 0 and part == 0))
+    return pieces
+
+
+def _join(pieces: list[tuple[str, bool]], language: str) -> str:
+    """Sentences back into prose; paragraphs, list items ("• ...") and table rows keep their
+    own lines, so a quoted passage reads as the document did."""
     text = ""
-    for sentence in sentences:
+    for sentence, starts_paragraph in pieces:
         if text:
-            text += "\n" if sentence.startswith("•") else (" " if language == "en" else "")
+            text += "\n" if starts_paragraph else (" " if language == "en" else "")
         text += sentence
     return text
 
@@ -68,17 +80,14 @@ def _join(sentences: list[str], language: str) -> str:
 def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -> list[Chunk]:
     chunks: list[Chunk] = []
     for section in document.sections:
-        sentences = [
-            piece for sentence in split_sentences(section.text)
-            for piece in _hard_wrap(sentence, max_chars)
-        ]
+        sentences = _pieces(section.text, max_chars)
         start = 0
         while start < len(sentences):
             end, size = start, 0
             while end < len(sentences) and (
-                end == start or size + len(sentences[end]) <= max_chars
+                end == start or size + len(sentences[end][0]) <= max_chars
             ):
-                size += len(sentences[end]) + 1
+                size += len(sentences[end][0]) + 1
                 end += 1
             text = _join(sentences[start:end], document.metadata.language)
             chunks.append(

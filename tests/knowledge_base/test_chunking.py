@@ -43,3 +43,17 @@ def test_content_hash_changes_with_text_or_heading():
     b = chunk_document(doc("另一句话。"))[0]
     assert a.content_hash != b.content_hash
     assert a.content_hash == chunk_document(doc("一句话。"))[0].content_hash
+
+
+def test_paragraphs_list_items_and_table_rows_keep_their_lines():
+    """A quoted passage reads as the document did: sentences of one paragraph run on, a new
+    paragraph, a list item or a table row starts a new line."""
+    text = ("年满80周岁的老年人：\n• 具有本市户籍；\n• 持有居住证。\n"
+            "80—89周岁：每人每月100元。\n90—99周岁：每人每月300元。\n"
+            "按月发放。次月补发。")
+    [chunk] = chunk_document(doc(text))
+    assert chunk.text.split("\n") == [
+        "年满80周岁的老年人：", "• 具有本市户籍；", "• 持有居住证。", "80—89周岁：每人每月100元。",
+        "90—99周岁：每人每月300元。", "按月发放。次月补发。"]
+    [english] = chunk_document(doc("Bring your ID card. Bring a photo.\nFees are waived.", "en"))
+    assert english.text == "Bring your ID card. Bring a photo.\nFees are waived."
