@@ -144,7 +144,7 @@ async def font_px(page, selector: str) -> float:
 
 
 async def english_question(web_url: str, speech_url: str, wav: Path) -> dict:
-    seconds = spoken_question(speech_url, "How do I apply for the elderly care subsidy?", "en", wav)
+    seconds = spoken_question(speech_url, "How do I apply for the disability subsidy?", "en", wav)
     seen: dict = {}
     async with voice_page(web_url + "/voice", "en-US", microphone_playing(wav)) as page:
         seen["chrome"] = [await page.get_attribute("html", "lang"),
@@ -176,7 +176,7 @@ def test_english_question_asked_by_holding_the_button_is_answered_aloud(stack, t
     assert seen["chrome"] == ["en", "Hold to talk", "Talk to a person",
                               "Hold the big button and speak"]
     assert seen["held"] == {"status": "Listening…", "label": "Let go to finish", "pressed": "true"}
-    assert seen["heard"].startswith("You said:") and "elderly care" in seen["heard"].lower()
+    assert seen["heard"].startswith("You said:") and "disability" in seen["heard"].lower()
     assert "subsid" in seen["answer"].lower()
     turn = seen["turn"]
     assert turn["language"] == "en" and turn["sender"].startswith("voice-")

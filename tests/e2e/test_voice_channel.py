@@ -33,8 +33,10 @@ def assert_spoken(reply: dict) -> None:
 
 
 def test_an_english_question_is_answered_aloud_with_its_source(en):
-    reply = en.say("How do I apply for the elderly care subsidy?")
-    assert "elderly care" in reply["heard"].lower()
+    # A question the sample knowledge base answers in English without doubt: this tests the
+    # voice turn, not where the answer-or-decline line falls for a vaguer one.
+    reply = en.say("How do I apply for the disability subsidy?")
+    assert "disability" in reply["heard"].lower()
     assert reply["language"] == "en" and reply["error"] is None
     assert "subsid" in reply["text"].lower()
     assert len(reply["spoken"]) < len(reply["text"])  # the screen has it all; the voice is short
