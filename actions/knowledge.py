@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -17,11 +19,19 @@ from rasa_sdk.types import DomainDict
 from bot.privacy import mask_personal_data
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
-from knowledge_base.search import Hit, Searcher
+from knowledge_base.search import Hit, Searcher, contextual_query
 from storage.config import CaseworkSettings
 
 logger = logging.getLogger(__name__)
 SEARCHER = Searcher()
+# Intents that keep a conversation on the knowledge-base question it was on: another question
+# (or the NLU fallback that sends a message here), rating the answer, thanks, yes/no.
+# Anything else in between (status look-ups, requests, handoff, greeting, help, language
+# switch, ...) starts another flow, and the next question is read on its own.
+STAYS_ON_TOPIC = frozenset({"ask_question", "nlu_fallback", "feedback_helpful",
+                            "feedback_not_helpful", "thank", "affirm", "deny"})
+# A chain of follow-ups keeps its first question (which names the topic) within this length.
+MAX_CONTEXT_CHARS = 300
 
 
 def warm_up() -> None:
@@ -47,6 +57,45 @@ def citation(hit: Hit) -> dict[str, str]:
     }
 
 
+def followup_context(events: list[dict[str, Any]], window: float,
+                     now: float | None = None) -> str | None:
+    """The conversation's last answered question, if the newest user message may be its
+    follow-up: answered within `window` seconds before that message, in the same session (no
+    session start or restart since; a slot carried over into a new session does not count),
+    and no message in between went to another flow (STAYS_ON_TOPIC) or started a form.
+    None otherwise."""
+    if window <= 0:
+        return None
+    user_turns = [e for e in events if e.get("event") == "user"]
+    asked_at = user_turns[-1].get("timestamp") if user_turns else None
+    asked_at = float(asked_at) if asked_at is not None else (now or time.time())
+    newest_user_seen = False
+    found: dict[str, Any] | None = None
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            return None
+        if found is not None:
+            if kind == "user":  # the slot was set while answering a question of this session
+                break
+            continue
+        if kind == "active_loop" and event.get("name"):
+            return None
+        if kind == "user":
+            if newest_user_seen:
+                intent = (event.get("parse_data") or {}).get("intent") or {}
+                if intent.get("name") not in STAYS_ON_TOPIC:
+                    return None
+            newest_user_seen = True
+        elif kind == "slot" and event.get("name") == "last_question" and newest_user_seen:
+            found = event
+    if found is None or not found.get("value") or found.get("timestamp") is None:
+        return None
+    if asked_at - float(found["timestamp"]) > window:
+        return None
+    return str(found["value"])
+
+
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
@@ -56,12 +105,16 @@ class ActionAnswerQuestion(Action):
     ) -> list[EventType]:
         question = (tracker.latest_message.get("text") or "").strip()
         language = tracker.get_slot("language") or "zh"
+        context = followup_context(tracker.events, SEARCHER.settings.followup_seconds)
         try:
             # Off the event loop: embedding + search is CPU work; others keep being served.
             # The decision: the fitted answerability classifier's probability against its
             # threshold (or, for a model it was not fitted for, the cosine against
-            # GOV_KB_MIN_SCORE); see knowledge_base/answerability.py.
-            answer = await asyncio.to_thread(SEARCHER.answer, question, language, 3)
+            # GOV_KB_MIN_SCORE); see knowledge_base/answerability.py. A follow-up is also
+            # searched with the previous answered question (`context`, README "Follow-up
+            # questions"); that result is used only when clearly more likely to answer.
+            answer = await asyncio.to_thread(SEARCHER.answer, question, language, 3,
+                                             context=context)
         except Exception:
             logger.exception("knowledge-base search failed")
             dispatcher.utter_message(response="utter_kb_error")
@@ -74,10 +127,14 @@ class ActionAnswerQuestion(Action):
         dispatcher.utter_message(response="utter_kb_answer", **citation(best))
         if best.language != language:
             dispatcher.utter_message(response="utter_kb_other_language")
-        logger.info("answered %r from %s (%s confidence %.3f)",
+        logger.info("answered %r from %s (%s confidence %.3f%s)",
                     mask_personal_data(question)[:80], best.chunk_id, answer.method,
-                    answer.confidence)
-        return [SlotSet("last_answer", best.chunk_id), SlotSet("last_question", question),
+                    answer.confidence, ", as a follow-up" if answer.used_context else "")
+        # What was answered: for a follow-up, the question read with its context, so that the
+        # next follow-up still knows the topic.
+        answered = (contextual_query(context, question)[:MAX_CONTEXT_CHARS]
+                    if answer.used_context and context else question)
+        return [SlotSet("last_answer", best.chunk_id), SlotSet("last_question", answered),
                 SlotSet("failed_turns", 0)]
 
     @staticmethod

@@ -33,10 +33,12 @@ from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Document, Section
 from knowledge_base.embedding import load_embedder
 from knowledge_base.index import build_version
-from knowledge_base.search import MODES, Searcher
+from knowledge_base.search import CONTEXT_MARGIN, MODES, Searcher, choose, contextual_query
 from knowledge_base.service import KnowledgeBase
 
 EVAL_SET = Path(__file__).resolve().parent / "data" / "kb_eval.yml"
+FOLLOWUP_SET = Path(__file__).resolve().parent / "data" / "kb_followups.yml"
+FOLLOWUP_MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 
 
 def load_eval(path: Path) -> list[dict]:
@@ -132,6 +134,59 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
               f"{len(declined) - tp:>21}{correct:>18.3f}")
 
 
+def followups(searcher: Searcher, path: Path) -> None:
+    """Follow-up questions with and without the previous question (Searcher.answer's
+    `context`): the margin is chosen on the even-numbered pairs, reported on the odd ones."""
+    pairs = yaml.safe_load(path.read_text(encoding="utf-8"))["pairs"]
+    scored = []
+    for item in pairs:
+        alone = searcher.answer(item["question"], item["language"], limit=1)
+        contextual = searcher.answer(contextual_query(item["previous"], item["question"]),
+                                     item["language"], limit=1)
+        scored.append((item, alone, contextual))
+
+    def table(rows: list, margin: float | None) -> dict[str, tuple[float, float, float, int]]:
+        """kind → (top-1, answered and right, declined, n); margin None: standalone only."""
+        out = {}
+        for kind in ("followup", "switch"):
+            chosen = [(item, alone if margin is None else choose(alone, contextual, margin))
+                      for item, alone, contextual in rows if item["kind"] == kind]
+            n = len(chosen)
+            top1 = sum(a.best is not None and a.best.doc_id == i["gold_doc"] for i, a in chosen)
+            right = sum(a.answered and a.best.doc_id == i["gold_doc"] for i, a in chosen)
+            declined = sum(not a.answered for _, a in chosen)
+            out[kind] = (top1 / n, right / n, declined / n, n) if n else (0.0, 0.0, 0.0, 0)
+        return out
+
+    def show(label: str, result: dict) -> None:
+        cells = "".join(f"{result[k][0]:>8.3f}{result[k][1]:>9.3f}{result[k][2]:>9.3f}"
+                        for k in ("followup", "switch"))
+        print(f"  {label:<26}{cells}")
+
+    header = "".join(f"{h:>8}{'right':>9}{'declined':>9}" for h in ("top-1", "top-1"))
+    dev, held_out = scored[0::2], scored[1::2]
+    for name, rows in (("dev half (even pairs)", dev), ("held-out half (odd pairs)", held_out),
+                       ("all pairs", scored)):
+        first = table(rows, None)
+        print(f"\nfollow-ups, {name}: {first['followup'][3]} follow-ups, "
+              f"{first['switch'][3]} topic switches")
+        print(f"  {'':<26}{'follow-ups':^26}{'topic switches':^26}")
+        print(f"  {'':<26}{header}")
+        show("standalone", first)
+        for margin in FOLLOWUP_MARGINS:
+            show(f"context, margin {margin:.2f}", table(rows, margin))
+    # The choice on the dev half: most follow-ups answered right without answering fewer topic
+    # switches right than standalone; ties go to the larger (more conservative) margin.
+    base = table(dev, None)["switch"][1]
+    allowed = [m for m in FOLLOWUP_MARGINS if table(dev, m)["switch"][1] >= base]
+    best = max(allowed, key=lambda m: (table(dev, m)["followup"][1], m)) if allowed else None
+    print(f"\nchosen on the dev half: margin {best}  (shipped CONTEXT_MARGIN {CONTEXT_MARGIN})")
+    if best is not None:
+        print("held-out half:")
+        show("standalone", table(held_out, None))
+        show(f"context, margin {best:.2f}", table(held_out, best))
+
+
 def synthetic_documents(base: list[Document], total_chunks: int, chunks_per_doc: int) -> list:
     """Copies of the sample documents, renumbered so every chunk is distinct text."""
     documents, made, copy = [], 0, 0
@@ -179,6 +234,9 @@ def main() -> None:
     parser.add_argument("--eval-set", type=Path, default=EVAL_SET)
     parser.add_argument("--sizes", default="1000,50000", help="chunk counts for the speed test")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--followups", nargs="?", type=Path, const=FOLLOWUP_SET, default=None,
+                        help="only the follow-up questions (default set "
+                             "bench/data/kb_followups.yml): standalone against with context")
     args = parser.parse_args()
 
     import faiss
@@ -194,6 +252,9 @@ def main() -> None:
         print(f"sample KB: {report.documents} documents, {report.chunks} chunks; "
               f"model {embedder.name}; {len(questions)} questions")
         searcher = Searcher(settings, embedder)
+        if args.followups:
+            followups(searcher, args.followups)
+            return
         for mode in MODES:
             evaluate(searcher, questions, mode, settings.min_score)
         sweep(searcher, questions)

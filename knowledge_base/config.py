@@ -43,6 +43,11 @@ class KnowledgeBaseSettings:
     # Without a classifier for the configured model: answers whose cosine score is below this
     # are "not found" (calibrated with `make bench-kb`).
     min_score: float = field(default_factory=lambda: float(env("GOV_KB_MIN_SCORE", "0.40")))
+    # A question within this many seconds of the conversation's last answered one (same
+    # session, no other flow in between) may be read as its follow-up; 0 turns that off.
+    followup_seconds: float = field(
+        default_factory=lambda: float(env("GOV_KB_FOLLOWUP_SECONDS", "600"))
+    )
     # Seconds between checks for a newly published index version.
     reload_interval: float = field(
         default_factory=lambda: float(env("GOV_KB_RELOAD_SECONDS", "2"))

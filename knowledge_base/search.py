@@ -57,6 +57,11 @@ DENSE_CANDIDATES = 50
 MODES = ("hybrid", "dense", "lexical")  # dense-only and lexical-only exist for the benchmark
 LEXICAL_WEIGHT = 0.10
 LEXICAL_MARGIN = 0.08
+# How much more likely to answer (answerability probability) the search for "previous question +
+# follow-up" must be than the follow-up's own search to be used: chosen on half of
+# bench/data/kb_followups.yml, reported on the other (README "Knowledge base", follow-ups).
+# 0.0 cost topic switches there; 0.10–0.20 kept them all and answered the follow-ups.
+CONTEXT_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class Answer:
     confidence: float  # probability the best passage answers, or its cosine (method "dense")
     threshold: float
     method: str  # "answerability" (fitted classifier) or "dense" (cosine threshold)
+    used_context: bool = False  # found by the previous question + this one (a follow-up)
 
     @property
     def best(self) -> Hit | None:
@@ -295,9 +301,25 @@ class Searcher:
         return model
 
     def answer(self, query: str, language: str | None = None, limit: int = 3,
-               today: dt.date | None = None) -> Answer:
-        """Search, then decide whether the best passage answers the question."""
+               today: dt.date | None = None, context: str | None = None) -> Answer:
+        """Search, then decide whether the best passage answers the question.
+
+        `context`: the conversation's previous answered question, for a follow-up ("可以吗",
+        "what if she only has a residence permit?") that does not name its topic. The question
+        is then also searched together with it, and that result is taken only when its
+        probability of answering beats the question's own by CONTEXT_MARGIN (`choose`): a
+        question about a new topic is answered on its own."""
         language = language or (detect_language(query).language if query.strip() else None)
+        alone = self._decide(query, language, limit, today)
+        # Only with the classifier: the margin was measured on its probability, not on cosines.
+        if (not context or not context.strip() or not query.strip()
+                or alone.method != "answerability"):
+            return alone
+        return choose(alone, self._decide(contextual_query(context, query), language, limit,
+                                          today))
+
+    def _decide(self, query: str, language: str | None, limit: int,
+                today: dt.date | None) -> Answer:
         hits = self.search(query, language, max(limit, HITS_NEEDED), today)
         model = self.answerability
         if model is None:
@@ -307,3 +329,18 @@ class Searcher:
                      else model.threshold)
         confidence = model.probability(features(query, language, hits)) if hits else 0.0
         return Answer(hits[:limit], confidence, threshold, "answerability")
+
+
+def contextual_query(context: str, query: str) -> str:
+    """What a follow-up is searched as: the previous question, then the new one."""
+    return f"{context.strip()} {query.strip()}"
+
+
+def choose(alone: Answer, with_context: Answer, margin: float | None = None) -> Answer:
+    """The contextual result only when it is clearly more likely to answer than the question's
+    own: its confidence at least `margin` (default CONTEXT_MARGIN) above, and it answers."""
+    margin = CONTEXT_MARGIN if margin is None else margin
+    if (with_context.best is not None and with_context.answered
+            and with_context.confidence >= alone.confidence + margin):
+        return replace(with_context, used_context=True)
+    return alone

@@ -1,9 +1,12 @@
-"""The answering action degrades to a bilingual apology, never silence, when search fails."""
+"""The answering action: a bilingual apology, never silence, when search fails; follow-up
+questions read with the previous answered question."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -24,3 +27,91 @@ def test_search_failure_gives_an_apology(monkeypatch):
     events = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker("fees?"), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_kb_error"]
     assert events[0]["name"] == "last_answer" and events[0]["value"] is None
+
+
+# --- follow-up questions ------------------------------------------------------------------
+
+NOW = 1_800_000_000.0
+
+
+def user(text: str, at: float, intent: str = "ask_question") -> dict:
+    return {"event": "user", "timestamp": at, "text": text,
+            "parse_data": {"text": text, "intent": {"name": intent}}}
+
+
+def answered(question: str, at: float) -> list[dict]:
+    return [user(question, at),
+            {"event": "action", "timestamp": at + 1, "name": "action_answer_question"},
+            {"event": "slot", "timestamp": at + 1, "name": "last_question", "value": question}]
+
+
+def test_followup_context_is_the_last_answered_question_of_this_conversation():
+    events = [*answered("我要办居住证，需要带什么", NOW), user("可以吗", NOW + 60)]
+    assert knowledge.followup_context(events, 600) == "我要办居住证，需要带什么"
+    assert knowledge.followup_context(events, 30) is None  # too long ago
+    assert knowledge.followup_context(events, 0) is None  # turned off
+
+
+def test_no_followup_context_across_a_session_or_another_flow():
+    restarted = [*answered("我要办居住证，需要带什么", NOW),
+                 {"event": "session_started", "timestamp": NOW + 30},
+                 # carried over into the new session: not an answer given in it
+                 {"event": "slot", "timestamp": NOW + 30, "name": "last_question",
+                  "value": "我要办居住证，需要带什么"},
+                 user("可以吗", NOW + 60)]
+    assert knowledge.followup_context(restarted, 600) is None
+    elsewhere = [*answered("我要办居住证，需要带什么", NOW),
+                 user("查一下我的办件进度", NOW + 20, "check_application_status"),
+                 user("可以吗", NOW + 60)]
+    assert knowledge.followup_context(elsewhere, 600) is None
+    rated = [*answered("我要办居住证，需要带什么", NOW),
+             user("有帮助", NOW + 20, "feedback_helpful"), user("可以吗", NOW + 60)]
+    assert knowledge.followup_context(rated, 600) == "我要办居住证，需要带什么"
+
+
+@pytest.fixture(scope="module")
+def sample_searcher(tmp_path_factory):
+    from knowledge_base.config import KnowledgeBaseSettings
+    from knowledge_base.search import Searcher
+    from knowledge_base.service import KnowledgeBase
+
+    settings = dataclasses.replace(KnowledgeBaseSettings(),
+                                   home=tmp_path_factory.mktemp("kb"), answerability="")
+    kb = KnowledgeBase(settings, knowledge.SEARCHER.embedder)
+    kb.seed_sample()
+    return Searcher(settings, knowledge.SEARCHER.embedder)
+
+
+def converse(monkeypatch, searcher, first: str, second: str, language: str = "zh"):
+    monkeypatch.setattr(knowledge, "SEARCHER", searcher)
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
+    events = [*answered(first, NOW), user(second, NOW + 45)]
+    current = Tracker("t", {"language": language, "last_question": first},
+                      {"text": second, "intent": {"name": "ask_question"}},
+                      events, False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, current, {}))
+    return dispatcher.messages, {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+
+
+def test_a_followup_is_answered_from_the_previous_questions_document(monkeypatch,
+                                                                     sample_searcher):
+    messages, slots = converse(monkeypatch, sample_searcher, "我要办居住证，需要带什么",
+                               "我没有租房合同，住在朋友家，可以吗")
+    assert messages[0]["response"] == "utter_kb_answer"
+    assert messages[0]["title"] == "滨江市居住证办理指南"
+    assert slots["last_answer"].startswith("ps-residence-permit-zh")
+    assert slots["last_question"].startswith("我要办居住证")  # the topic, for the next one
+    # Cross-lingual: the citation and the "other language" hint stay.
+    messages, _ = converse(monkeypatch, sample_searcher,
+                           "How do I apply for the minimum living allowance?",
+                           "how much would we get per month?", "en")
+    assert messages[0]["title"] == "最低生活保障申请办理指南"
+    assert [m["response"] for m in messages] == ["utter_kb_answer", "utter_kb_other_language"]
+
+
+def test_a_topic_switch_is_answered_on_its_own(monkeypatch, sample_searcher):
+    messages, slots = converse(monkeypatch, sample_searcher, "我要办居住证，需要带什么",
+                               "身份证丢了怎么补办")
+    assert messages[0]["title"] == "居民身份证申领、换领和补领办理指南"
+    assert slots["last_question"] == "身份证丢了怎么补办"
