@@ -188,13 +188,19 @@ def test_websocket_fails_over_when_an_instance_refuses_connections():
     scenario(test, start_b=False)
 
 
+async def open_polling_sessions(client: aiohttp.ClientSession, url: str, count: int) -> list[str]:
+    """Open `count` Engine.IO long-polling sessions through the balancer; their sids."""
+    sids = []
+    for _ in range(count):
+        async with client.get(url + POLL_PATH) as reply:
+            sids.append(json.loads((await reply.text())[1:])["sid"])
+    return sids
+
+
 def test_long_polling_stays_on_the_instance_holding_the_session():
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
-            sids = []
-            for _ in range(4):
-                async with client.get(url + POLL_PATH) as reply:
-                    sids.append(json.loads((await reply.text())[1:])["sid"])
+            sids = await open_polling_sessions(client, url, 4)
             assert sorted(sid[0] for sid in sids) == ["a", "a", "b", "b"]
             for _ in range(3):  # whatever else goes through the balancer meanwhile
                 for sid in sids:
@@ -215,10 +221,7 @@ def test_long_polling_stays_on_the_instance_holding_the_session():
 def test_a_session_whose_instance_died_is_refused_so_the_client_starts_again():
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
-            sids = []
-            for _ in range(2):
-                async with client.get(url + POLL_PATH) as reply:
-                    sids.append(json.loads((await reply.text())[1:])["sid"])
+            sids = await open_polling_sessions(client, url, 2)
             on_a = next(sid for sid in sids if sid.startswith("a"))
             await a.stop()
             async with client.get(f"{url}{POLL_PATH}&sid={on_a}") as reply:

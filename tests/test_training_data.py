@@ -62,10 +62,15 @@ def test_every_response_exists_in_both_languages():
         assert languages == {"zh", "en"}, name
 
 
-def test_holdout_set_is_not_in_the_training_data():
-    training = set()
+def training_examples() -> set[str]:
+    training: set[str] = set()
     for path in (PROJECT_ROOT / "bot" / "data" / "nlu").glob("*.yml"):
         training |= nlu_examples(path)
+    return training
+
+
+def test_holdout_set_is_not_in_the_training_data():
+    training = training_examples()
     holdout = nlu_examples(PROJECT_ROOT / "tests" / "data" / "nlu_holdout.yml")
     assert len(holdout) >= 500
     assert holdout & training == set()
@@ -74,9 +79,7 @@ def test_holdout_set_is_not_in_the_training_data():
 def test_situational_probes_are_not_in_the_training_data():
     """bench/data/nlu_situational.yml measures generalisation to citizens describing their own
     situation; it must stay out of training (and apart from the held-out set)."""
-    training = set()
-    for path in (PROJECT_ROOT / "bot" / "data" / "nlu").glob("*.yml"):
-        training |= nlu_examples(path)
+    training = training_examples()
     probes = nlu_examples(PROJECT_ROOT / "bench" / "data" / "nlu_situational.yml")
     assert len(probes) >= 40
     assert probes & training == set()
