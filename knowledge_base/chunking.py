@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from knowledge_base.documents import Document
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)(?=\s)|\n")
+_ANY_SENTENCE_END = re.compile(r"[。！？；!?;]|\.(\s|$)")
+# A preamble this short without a single sentence end is the title again, a dateline or a byline
+# ("滨江市最低生活保障申请办理指南", "Last updated: 20 August 2025", "发布日期：… 来源：…").
+PREAMBLE_NOTHING_TO_QUOTE = 60
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,20 @@ def _join(pieces: list[tuple[str, bool]], language: str) -> str:
     return text
 
 
+def has_nothing_to_quote(headings: tuple[str, ...], text: str) -> bool:
+    """Whether a section is only the text before the first heading repeating the title, a date
+    or a byline: quoted as an answer it tells the citizen nothing (the citation already names
+    the document and its date), so it is not made a passage."""
+    text = text.strip()
+    return (len(headings) <= 1 and len(text) <= PREAMBLE_NOTHING_TO_QUOTE
+            and not _ANY_SENTENCE_END.search(text))
+
+
 def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -> list[Chunk]:
     chunks: list[Chunk] = []
-    for section in document.sections:
+    # (A document that is nothing but such a line keeps it: it is all there is to find.)
+    sections = [s for s in document.sections if not has_nothing_to_quote(s.headings, s.text)]
+    for section in sections or document.sections:
         sentences = _pieces(section.text, max_chars)
         start = 0
         while start < len(sentences):

@@ -104,9 +104,9 @@ def test_a_followup_is_answered_from_the_previous_questions_document(monkeypatch
     assert slots["last_question"].startswith("我要办居住证")  # the topic, for the next one
     # Cross-lingual: the citation and the "other language" hint stay.
     messages, _ = converse(monkeypatch, sample_searcher,
-                           "How do I apply for the minimum living allowance?",
-                           "how much would we get per month?", "en")
-    assert messages[0]["title"] == "最低生活保障申请办理指南"
+                           "How do I apply for the farm machinery subsidy?",
+                           "can I sell the harvester afterwards?", "en")
+    assert messages[0]["title"] == "农机购置与应用补贴申领指南"
     assert [m["response"] for m in messages] == ["utter_kb_answer", "utter_kb_other_language"]
 
 

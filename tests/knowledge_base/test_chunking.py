@@ -57,3 +57,25 @@ def test_paragraphs_list_items_and_table_rows_keep_their_lines():
         "90—99周岁：每人每月300元。", "按月发放。次月补发。"]
     [english] = chunk_document(doc("Bring your ID card. Bring a photo.\nFees are waived.", "en"))
     assert english.text == "Bring your ID card. Bring a photo.\nFees are waived."
+
+
+def test_a_preamble_that_only_repeats_the_title_or_a_dateline_is_not_a_passage():
+    meta = Metadata(id="d-2", title="低保申请指南", language="zh", department="civil_affairs")
+    sections = (Section(("低保申请指南",), "滨江市低保申请指南"),
+                Section(("低保申请指南", "保障标准"), "每人每月1080元。"))
+    chunks = chunk_document(Document(meta, sections))
+    assert [c.text for c in chunks] == ["每人每月1080元。"]
+    assert chunks[0].position == 0 and chunks[0].id == "d-2#0"
+    english = Document(Metadata(id="d-3", title="Street lights", language="en",
+                                department="urban_management"),
+                       (Section(("Street lights",), "Last updated: 20 August 2025"),
+                        Section(("Street lights",), "Call 12345 to report a broken light.")))
+    assert [c.text for c in chunk_document(english)] == ["Call 12345 to report a broken light."]
+
+
+def test_a_preamble_with_a_sentence_or_a_document_of_one_line_is_kept():
+    meta = Metadata(id="d-4", title="通知", language="zh", department="health")
+    said = Document(meta, (Section(("通知",), "本指南适用于全市。"),))
+    assert [c.text for c in chunk_document(said)] == ["本指南适用于全市。"]
+    only_line = Document(meta, (Section(("通知",), "疫苗接种时间调整"),))
+    assert [c.text for c in chunk_document(only_line)] == ["疫苗接种时间调整"]
