@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from knowledge_base.documents import Document
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)(?=\s)|\n")
-_ANY_SENTENCE_END = re.compile(r"[。！？；!?;]|\.(\s|$)")
+_END_MARKS = "[。！？；!?;]"  # a full stop ends an English sentence only before a space or the end
+_SENTENCE_END = re.compile(rf"(?<={_END_MARKS})|(?<=\.)(?=\s)|\n")  # where to split
+_ANY_SENTENCE_END = re.compile(rf"{_END_MARKS}|\.(\s|$)")  # whether there is a sentence at all
 # A preamble this short without a single sentence end is the title again, a dateline or a byline
 # ("滨江市最低生活保障申请办理指南", "Last updated: 20 August 2025", "发布日期：… 来源：…").
 PREAMBLE_NOTHING_TO_QUOTE = 60
