@@ -14,6 +14,7 @@ import hmac
 from typing import Any
 
 from sanic import Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -26,6 +27,7 @@ REFUSALS = {
     401: ("missing_token", "缺少动作服务器令牌：动作服务器只为 Rasa 服务器服务。",
           "The action token is missing: this action server serves only the Rasa server."),
     403: ("wrong_token", "动作服务器令牌不正确。", "The action token is wrong."),
+    413: ("too_large", "请求太大。", "The request is too large."),
 }
 
 
@@ -54,3 +56,13 @@ def require_action_token(app: Sanic, token: str) -> None:
 
     # Before rasa_sdk's CORS middleware, which answers preflight requests by itself.
     app.register_middleware(check, "request", priority=1000)
+    # rasa_sdk's catch-all handler turns Sanic's own refusals (413, 405 …) into a 500 that
+    # quotes the request; a refusal keeps its status.
+    app.error_handler.add(SanicException, http_refusal)
+
+
+async def http_refusal(request: Request, error: SanicException) -> HTTPResponse:
+    status = getattr(error, "status_code", 500) or 500
+    if status in REFUSALS:
+        return refusal(status)
+    return response.json({"error": f"http_{status}", "message": str(error)}, status=status)

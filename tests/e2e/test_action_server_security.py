@@ -149,19 +149,24 @@ def test_health_stays_open_and_says_nothing(stack):
     assert code == 200 and reply == {"status": "ok"}
 
 
-def test_an_oversized_body_is_refused_before_it_is_read(stack):
+@pytest.mark.parametrize(("with_token", "status"), [(False, 401), (True, 413)])
+def test_an_oversized_body_is_refused_before_it_is_read(stack, with_token, status):
+    """A body claiming 200 MB of which 1 KB arrives: answered at once (the server does not
+    wait for, or hold, the rest), refused for the token or, with it, for the size."""
+    path = urllib.parse.urlparse(webhook(stack, stack.settings.action_token() if with_token
+                                         else None))
     connection = http.client.HTTPConnection("127.0.0.1", stack.settings.action_port, timeout=30)
     try:
-        connection.putrequest("POST", "/webhook")
+        connection.putrequest("POST", f"{path.path}?{path.query}" if path.query else path.path)
         connection.putheader("Content-Type", "application/json")
-        connection.putheader("Content-Length", str(200 * 1024 * 1024))  # claims 200 MB
+        connection.putheader("Content-Length", str(200 * 1024 * 1024))
         connection.endheaders()
         connection.send(b"{" * 1024)
         reply = connection.getresponse()
         reply.read()
     finally:
         connection.close()
-    assert reply.status == 413
+    assert reply.status == status
 
 
 def test_malformed_calls_with_the_token_get_clear_errors_and_run_nothing(stack):
@@ -170,6 +175,9 @@ def test_malformed_calls_with_the_token_get_clear_errors_and_run_nothing(stack):
     assert request(url, b"not json", headers=headers)[0] == 400
     code, _, reply = request(url, action_call("action_does_not_exist", "probe"), headers=headers)
     assert code == 404 and reply["action_name"] == "action_does_not_exist"
+    for method in ("PUT", "DELETE", "PATCH"):  # Sanic's refusals keep their status, not a 500
+        code, _, reply = request(url, b"{}", method=method, headers=headers)
+        assert code == 405 and reply["error"] == "http_405"
     assert ticket_count(stack) == before
 
 
