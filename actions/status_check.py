@@ -27,6 +27,7 @@ from actions.references import (
 from actions.slots import ClearSlotsAction, cleared
 from storage.config import CaseworkSettings
 from storage.lookups import LOCKED, VERIFIED, is_locked, look_up, status_view
+from storage.proofs import issue_proof, proven_reference
 
 logger = logging.getLogger(__name__)
 REFERENCE, CODE = "reference_number", "verification_code"
@@ -91,7 +92,8 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
             tracker.get_latest_input_channel() or "unknown",
         )
         if result.outcome == VERIFIED:
-            return {CODE: MASKED, OUTCOME: VERIFIED, VERIFIED_REFERENCE: reference}
+            return {CODE: MASKED, OUTCOME: VERIFIED,
+                    VERIFIED_REFERENCE: issue_proof(tracker.sender_id, reference)}
         if result.outcome == LOCKED:
             return {CODE: MASKED, OUTCOME: LOCKED}
         dispatcher.utter_message(response="utter_verification_failed",
@@ -100,7 +102,10 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
 
 
 class ActionReportStatus(Action):
-    """After the form: the verified status, or the lockout notice. Then forget it all."""
+    """After the form: the verified status, or the lockout notice. Then forget it all.
+
+    The status is shown only for a proof the form's check issued to this conversation
+    (storage/proofs.py): slots saying "verified" with a reference prove nothing."""
 
     def name(self) -> str:
         return "action_report_status"
@@ -109,9 +114,14 @@ class ActionReportStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = _language(tracker)
-        reference = tracker.get_slot(VERIFIED_REFERENCE)
+        claimed = tracker.get_slot(OUTCOME) == VERIFIED
+        reference = proven_reference(tracker.get_slot(VERIFIED_REFERENCE), tracker.sender_id)
+        if claimed and reference is None:
+            logger.warning("status report refused: no valid verification proof")
+            dispatcher.utter_message(response="utter_lookup_not_verified")
+            return cleared(STATUS_SLOTS)
         view = None
-        if tracker.get_slot(OUTCOME) == VERIFIED and reference:
+        if claimed and reference:
             try:
                 view = await asyncio.to_thread(status_view, reference, language)
             except SQLAlchemyError:  # verified, then the database went: ask to try again

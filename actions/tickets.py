@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import threading
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,6 +25,7 @@ from actions.references import parse_verification_digits
 from actions.slots import ClearSlotsAction, cleared
 from bot.privacy import mask_personal_data
 from bot.text import normalize
+from channels.rate_limit import SenderRateLimit
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
 from storage.departments import department_names, get_department
@@ -157,6 +159,14 @@ class ActionAskRequestDepartment(Action):
         return []
 
 
+@lru_cache(maxsize=1)
+def ticket_limit() -> SenderRateLimit:
+    """Tickets per conversation (GOV_TICKETS_BURST, then GOV_TICKETS_PER_HOUR), kept by each
+    action server process: one conversation cannot fill a department's queue."""
+    settings = CaseworkSettings()
+    return SenderRateLimit(settings.tickets_burst, settings.tickets_per_hour / 60)
+
+
 class ActionCreateTicket(Action):
     def name(self) -> str:
         return "action_create_ticket"
@@ -165,6 +175,10 @@ class ActionCreateTicket(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = tracker.get_slot("language") or "zh"
+        if not ticket_limit().allow(tracker.sender_id):
+            logger.warning("ticket refused: too many from one conversation")
+            dispatcher.utter_message(response="utter_ticket_rate_limited")
+            return cleared(TICKET_SLOTS)
         chosen = bool(tracker.get_slot(CANDIDATES))
         try:
             receipt = await asyncio.to_thread(

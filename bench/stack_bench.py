@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from stack.data import ensure_data
 from stack.environments import run
 from stack.production import ProductionSettings, build_production_services, prepare
-from stack.services import Service, build_services, wait_until_ready
+from stack.services import Service, build_services, secret_environment, wait_until_ready
 from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model, ensure_stock_model
 from storage.seed import demo_applicants
@@ -281,9 +281,10 @@ def measure(label: str, args: argparse.Namespace, stock: bool) -> Result:
     else:
         ensure_data(settings)
         env = settings.process_env()
+    env.update(secret_environment(token))
     model = ensure_stock_model(settings) if stock else ensure_model(settings)
-    services = (build_production_services(settings, production, model, token) if production
-                else build_services(settings, model, api_token=token))
+    services = (build_production_services(settings, production, model) if production
+                else build_services(settings, model))
     result = Result(label)
     started = time.perf_counter()
     try:
@@ -327,7 +328,7 @@ def measure(label: str, args: argparse.Namespace, stock: bool) -> Result:
             service.stop()
         if production:
             run([str(settings.app_venv / "bin" / "python"), "-m", "storage.provision",
-                 "--drop", production.database_url], env=env)
+                 "--drop"], env=env)  # GOV_DATABASE_URL: no password on a command line
     return result
 
 

@@ -51,7 +51,7 @@ from speech.config import SpeechSettings
 from speech.scoring import error_rate
 from speech.spoken_text import for_speaking, from_speech
 from stack.data import ensure_data
-from stack.services import Service, ServiceError, build_services
+from stack.services import Service, ServiceError, build_services, secret_environment
 from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
 
@@ -599,11 +599,11 @@ def main() -> None:
     ensure_data(settings)
     model = ensure_model(settings)
     token = secrets.token_urlsafe(24)
-    services = build_services(settings, model, api_token=token)
+    services = build_services(settings, model)
     if not any(service.name == "speech service" for service in services):
         services.insert(-1, speech_service(settings))
     speech = next(service for service in services if service.name == "speech service")
-    env = {**settings.process_env(), "GOV_RASA_API_TOKEN": token}
+    env = {**settings.process_env(), **secret_environment(token)}
     model_cached = prepare_speech_cache(env, settings)
     print(f"[bench-voice] {len(utterances)} utterances; voices zh={voices['zh']}, "
           f"en={voices['en']} + espeak-ng en-us; variants {', '.join(variants)} "

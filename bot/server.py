@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 from stack import logs
@@ -90,7 +91,22 @@ def _import_skops_first() -> None:
         pass
 
 
+def api_token_from_environment(argv: list[str]) -> list[str]:
+    """Rasa takes its HTTP API token only as `--auth-token`, but a command line is readable by
+    every user of the machine (/proc/<pid>/cmdline): the stack passes GOV_RASA_API_TOKEN in
+    the environment and it is added here, to the arguments Rasa parses, which /proc never
+    shows. `--enable-api` without a token is refused rather than serving an open API."""
+    if "--enable-api" not in argv or any(arg.split("=")[0] in ("--auth-token", "-t")
+                                         for arg in argv):
+        return argv
+    token = os.environ.get("GOV_RASA_API_TOKEN", "")
+    if not token:
+        raise SystemExit("--enable-api needs GOV_RASA_API_TOKEN in the environment")
+    return [*argv, f"--auth-token={token}"]  # "=": tokens may start with "-"
+
+
 def main() -> None:
+    sys.argv = api_token_from_environment(sys.argv)
     _import_numpy_distutils_log()
     # Then, so that warnings raised while Rasa is imported are logged our way too.
     logs.configure("rasa-server")

@@ -3,7 +3,9 @@ clear answer and the bot sees only sane input.
 
 Before a message reaches the bot: bodies over 64 KB → 413; anything but a UTF-8 JSON object
 with a text `message` and a short `sender` → 400; nesting deeper than 20 levels → 400;
-messages longer than MAX_MESSAGE_CHARS → 413; control characters are removed. Each sender may
+messages longer than MAX_MESSAGE_CHARS → 413; control characters are removed; a sender id in
+another channel's namespace (`channels/namespaces.py`: `telegram:…`, `wechat:…`, the web chat
+and voice pages' ids) → 403, so REST never writes into those conversations. Each sender may
 send a burst of `burst` messages, then `per_minute` a minute (429 beyond). Refusals are JSON
 `{"error": key, "message": text}` in the language of the message. Unknown fields are ignored.
 The path stays /webhooks/rest/webhook.
@@ -12,9 +14,7 @@ The path stays /webhooks/rest/webhook.
 from __future__ import annotations
 
 import json
-import time
 import unicodedata
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -24,6 +24,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.text import detect_language
+from channels.namespaces import owning_channel
+from channels.rate_limit import SenderRateLimit
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGE_CHARS = 2000
@@ -35,25 +37,11 @@ REFUSALS = {
     "bad_request": ("请求格式不正确。", "The request is malformed."),
     "too_many": ("您发送得太快了，请稍等片刻再发。", "You are sending messages too quickly; "
                  "please wait a moment."),
+    "foreign_sender": ("这个会话编号属于其他渠道（微信、Telegram、语音或网页聊天），"
+                       "不能通过此接口发送。请换一个会话编号。",
+                       "This sender id belongs to another channel (WeChat, Telegram, voice or "
+                       "the web chat) and cannot be used here; please choose another sender id."),
 }
-
-
-class SenderRateLimit:
-    """A token bucket per sender (the least recently seen senders are forgotten first)."""
-
-    def __init__(self, burst: int, per_minute: float, max_senders: int = 100_000) -> None:
-        self.burst, self.rate, self.max_senders = burst, per_minute / 60.0, max_senders
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def allow(self, sender: str) -> bool:
-        now = time.monotonic()
-        tokens, last = self._buckets.pop(sender, (float(self.burst), now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        allowed = tokens >= 1
-        self._buckets[sender] = (tokens - 1 if allowed else tokens, now)
-        while len(self._buckets) > self.max_senders:
-            self._buckets.popitem(last=False)
-        return allowed
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -110,9 +98,12 @@ class RestChannel(RestInput):
             return self._refuse("bad_request", 400, message if isinstance(message, str) else "")
         if len(message) > MAX_MESSAGE_CHARS:
             return self._refuse("too_large", 413, message)
+        sender = clean_text(sender)
+        if owning_channel(sender) is not None:
+            return self._refuse("foreign_sender", 403, message)
         if not self.limits.allow(sender):
             return self._refuse("too_many", 429, message)
-        payload["message"], payload["sender"] = clean_text(message), clean_text(sender)
+        payload["message"], payload["sender"] = clean_text(message), sender
         metadata = payload.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             payload["metadata"] = None

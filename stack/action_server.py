@@ -9,14 +9,19 @@ again to serve requests, so every action server held two copies and took twice a
 load. Here the main process serves itself (`Sanic.serve_single`); with one worker that is all
 Sanic's worker manager did, less the copy. More action servers are more processes (production
 mode, `GOV_ACTION_INSTANCES`).
+
+Only Rasa may run actions: the server listens on GOV_ACTION_HOST (loopback by default) and
+refuses every request but `GET /health` that does not carry the action token
+(`stack/action_token.py`; Rasa sends it from endpoints.yml).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from stack import logs
+from stack.action_token import require_action_token
+from stack.settings import Settings
 
 SERVICE = "action-server"
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server",
@@ -48,7 +53,9 @@ def create_app_for_serve(*args: Any, **kwargs: Any) -> Any:
     utils.update_sanic_log_level()  # as in the main process: Sanic's own lines at ERROR
     logs.route_to_root(*SANIC_LOGGERS)
     build = _original_create_app[0] if _original_create_app else endpoint.create_app_for_serve
-    return build(*args, **kwargs)
+    app = build(*args, **kwargs)
+    require_action_token(app, Settings().action_token())
+    return app
 
 
 def run_single_process(action_executor: Any, port: int, cors_origins: Any = "*",
@@ -66,7 +73,7 @@ def run_single_process(action_executor: Any, port: int, cors_origins: Any = "*",
         endpoints=endpoints or DEFAULT_ENDPOINTS_PATH,
         keep_alive_timeout=keep_alive_timeout or DEFAULT_KEEP_ALIVE_TIMEOUT)
     ssl_config = endpoint.create_ssl_config(ssl_certificate, ssl_keyfile, ssl_password)
-    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=port, ssl=ssl_config,
+    app.prepare(host=Settings().action_host, port=port, ssl=ssl_config,
                 single_process=True, motd=False)
     Sanic.serve_single(primary=app)
 

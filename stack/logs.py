@@ -27,12 +27,13 @@ import hmac
 import json
 import logging
 import os
+import re
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, TextIO
 
-from bot.privacy import mask_personal_data
+from bot.privacy import mask_personal_data as _mask_personal_data
 
 FORMATS = ("text", "json")
 # What every LogRecord carries; anything else on a record came in through `extra=`.
@@ -52,6 +53,16 @@ def level_name() -> str:
 
 def service_name(default: str) -> str:
     return os.environ.get("GOV_SERVICE_NAME") or default
+
+
+# A secret in a URL's query (Rasa's API and the action server take theirs as `?token=`), e.g.
+# in an access-log line or an error that quotes the URL.
+_QUERY_SECRET = re.compile(r"((?:^|[?&;\s])(?:token|auth_token|secret)=)[^&\s\"']+", re.IGNORECASE)
+
+
+def mask_personal_data(text: str) -> str:
+    """Personal data masked (bot.privacy) and secrets in URLs replaced by `***`."""
+    return _QUERY_SECRET.sub(r"\1***", _mask_personal_data(text)) if text else text
 
 
 def masked(value: Any) -> Any:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,13 @@ from pathlib import Path
 
 from stack.credentials import write_credentials
 from stack.environments import run
-from stack.services import Service, _web_service, speech_service, started
+from stack.services import (
+    Service,
+    _web_service,
+    secret_environment,
+    speech_service,
+    started,
+)
 from stack.settings import Settings, _free_port, env
 
 
@@ -103,20 +108,22 @@ def prepare(settings: Settings, production: ProductionSettings) -> None:
     """Create the PostgreSQL database if needed; migrate and seed the application data."""
     python = str(settings.app_venv / "bin" / "python")
     environment = production.environment(settings)
-    run([python, "-m", "storage.provision", production.database_url], env=environment)
+    # The URL (with the PostgreSQL password) in the environment, not on the command line.
+    run([python, "-m", "storage.provision"],
+        env={**environment, "GOV_DATABASE_URL": production.database_url})
     run([python, "-m", "storage.migrate"], env=environment)
     run([python, "-m", "storage.seed"], env=environment)
     run([python, "-m", "knowledge_base", "seed"], env=environment)
 
 
 def build_production_services(settings: Settings, production: ProductionSettings,
-                              model: Path, api_token: str) -> list[Service]:
+                              model: Path) -> list[Service]:
     app_python = str(settings.app_venv / "bin" / "python")
     services: list[Service] = []
     action_urls, rasa_urls = [], []
     for i in range(production.action_instances):
         port = production.action_base_port + i
-        action_urls.append(f"http://{settings.host}:{port}")
+        action_urls.append(settings.action_url_on(port))
         services.append(Service(
             name=f"action server {i + 1}",
             argv=[app_python, "-m", "stack.action_server", "--actions", "actions", "--port",
@@ -125,7 +132,7 @@ def build_production_services(settings: Settings, production: ProductionSettings
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
     # Rasa logs every turn and every failed action: no access line per action call as well.
     services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
-                              "/health", ["--no-access-log"]))
+                              "/health", ["--no-access-log"], host=settings.action_host))
     credentials = str(write_credentials(settings, production.socketio_queue()))
     for i in range(production.rasa_instances):
         port = production.rasa_base_port + i
@@ -135,8 +142,8 @@ def build_production_services(settings: Settings, production: ProductionSettings
             argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server", "run",
                   "--model", str(model), "--endpoints", "endpoints.production.yml",
                   "--credentials", credentials, "--interface", settings.host,
-                  "--port", str(port), "--cors", settings.cors_origins,
-                  "--enable-api", f"--auth-token={api_token}"],
+                  "--port", str(port), "--cors", *settings.allowed_origins,
+                  "--enable-api"],  # the API token comes from the environment
             health_url=f"{rasa_urls[-1]}/", log_path=settings.logs_dir / f"rasa-{i + 1}.log"))
     # The balancer also proxies Socket.IO (WebSocket, and long-polling kept on the instance
     # that holds the engine.io session); emits reach any instance's sockets through Redis.
@@ -151,21 +158,24 @@ def build_production_services(settings: Settings, production: ProductionSettings
 
 
 def _balancer(settings: Settings, name: str, port: int, upstreams: list[str],
-              health_path: str, options: list[str] | None = None) -> Service:
+              health_path: str, options: list[str] | None = None,
+              host: str | None = None) -> Service:
+    host = host or settings.host
     argv = [str(settings.app_venv / "bin" / "python"), "-m", "stack.balancer",
-            "--host", settings.host, "--port", str(port), *(options or [])]
+            "--host", host, "--port", str(port), *(options or [])]
     for upstream in upstreams:
         argv += ["--upstream", upstream]
-    return Service(name=name, argv=argv, health_url=f"http://{settings.host}:{port}{health_path}",
+    return Service(name=name, argv=argv, health_url=f"http://{host}:{port}{health_path}",
                    log_path=settings.logs_dir / f"{name.replace(' ', '-')}.log")
 
 
 @contextmanager
 def running_production_stack(settings: Settings, production: ProductionSettings, model: Path,
                              api_token: str | None = None) -> Iterator[list[Service]]:
-    api_token = api_token or secrets.token_urlsafe(24)
-    services = build_production_services(settings, production, model, api_token)
-    environment = {**production.environment(settings), "GOV_RASA_API_TOKEN": api_token}
+    services = build_production_services(settings, production, model)
+    # Every instance gets the same Rasa API token and action token.
+    environment = {**production.environment(settings),
+                   **secret_environment(api_token)}
     with started(services, environment, settings.ready_timeout):
         yield services
 

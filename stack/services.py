@@ -93,9 +93,11 @@ def wait_until_ready(services: Sequence[Service], timeout: float) -> float:
     return time.monotonic() - started
 
 
-def build_services(settings: Settings, model_path: Path, api_token: str) -> list[Service]:
+def build_services(settings: Settings, model_path: Path) -> list[Service]:
     """The action server, the Rasa server, the web chat page and the staff API, configured
-    from `settings`. Rasa's HTTP API is on (with `api_token`) so staff can resume conversations."""
+    from `settings`. Rasa's HTTP API is on (with the token in `secret_environment`) so staff can
+    resume conversations. No command line holds a secret: anyone on the machine can read those
+    in /proc."""
     rasa_argv = [
         str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server",
         "run",
@@ -104,9 +106,9 @@ def build_services(settings: Settings, model_path: Path, api_token: str) -> list
         "--credentials", str(write_credentials(settings)),
         "--interface", settings.host,
         "--port", str(settings.rasa_port),
-        "--cors", settings.cors_origins,
+        "--cors", *settings.allowed_origins,
         "--log-file", str(settings.logs_dir / "rasa-events.log"),
-        "--enable-api", f"--auth-token={api_token}",  # "=": tokens may start with "-"
+        "--enable-api",  # with GOV_RASA_API_TOKEN from the environment (bot/server.py)
     ]
     app_python = str(settings.app_venv / "bin" / "python")
     return [
@@ -154,14 +156,20 @@ def _web_service(settings: Settings, name: str, module: str, port: int,
     )
 
 
+def secret_environment(api_token: str | None = None) -> dict[str, str]:
+    """Secrets for the started processes, passed in their environment (readable only by the
+    same user, unlike a command line): Rasa's HTTP API token, random per start unless given.
+    (The action token is in every `process_env`: endpoints.yml needs it wherever Rasa runs.)"""
+    return {"GOV_RASA_API_TOKEN": api_token or secrets.token_urlsafe(24)}
+
+
 @contextmanager
 def running_stack(
     settings: Settings, model_path: Path, api_token: str | None = None
 ) -> Iterator[list[Service]]:
     """Start every service, wait for all to be ready, yield them, and always stop them."""
-    api_token = api_token or secrets.token_urlsafe(24)
-    services = build_services(settings, model_path, api_token)
-    env = {**settings.process_env(), "GOV_RASA_API_TOKEN": api_token}
+    services = build_services(settings, model_path)
+    env = {**settings.process_env(), **secret_environment(api_token)}
     with started(services, env, settings.ready_timeout):
         yield services
 

@@ -10,10 +10,14 @@ import dataclasses
 import os
 import secrets
 import socket
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+WILDCARD = ("0.0.0.0", "::", "")
 
 
 def env(name: str, default: str) -> str:
@@ -51,11 +55,35 @@ def persistent_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+_MADE_PRIVATE: set[Path] = set()  # walked once per process; the umask covers what comes later
+
+
+def make_private(*paths: Path) -> None:
+    """Owner-only state (README "Security model"): from now on this process and every process
+    it starts create files 0600 and folders 0700 (umask 077: databases and SQLite's -wal/-shm
+    files, logs, caches, secrets), and whatever `paths` already hold is tightened to match."""
+    os.umask(0o077)
+    for top in paths:
+        if top in _MADE_PRIVATE or not top.exists():
+            continue
+        _MADE_PRIVATE.add(top)
+        top.chmod(top.stat().st_mode & 0o700)
+        for folder, folders, files in os.walk(top):
+            for name in (*folders, *files):
+                path = os.path.join(folder, name)
+                mode = os.lstat(path).st_mode
+                if mode & 0o077 and not stat.S_ISLNK(mode):
+                    os.chmod(path, mode & 0o700)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = field(default_factory=lambda: env("GOV_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(env("GOV_RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(env("GOV_ACTION_PORT", "5055")))
+    # Loopback unless the action servers must be reached from other machines (README
+    # "Security model"); they refuse every call without the action token either way.
+    action_host: str = field(default_factory=lambda: env("GOV_ACTION_HOST", "127.0.0.1"))
     web_port: int = field(default_factory=lambda: int(env("GOV_WEB_PORT", "8080")))
     staff_port: int = field(default_factory=lambda: int(env("GOV_STAFF_PORT", "8081")))
     speech_port: int = field(default_factory=lambda: int(env("GOV_SPEECH_PORT", "8082")))
@@ -66,7 +94,9 @@ class Settings:
     tracker_db: Path = field(
         default_factory=lambda: env_path("GOV_TRACKER_DB", str(default_state_dir() / "rasa.db"))
     )
-    cors_origins: str = field(default_factory=lambda: env("GOV_CORS_ORIGINS", "*"))
+    # Page origins allowed to call Rasa from a browser (comma- or space-separated); empty means
+    # the web chat page's own origin (`allowed_origins`).
+    cors_origins: str = field(default_factory=lambda: env("GOV_CORS_ORIGINS", ""))
     # Sites allowed to embed the web chat page (/embed.js), e.g. "https://www.example.gov.cn".
     frame_ancestors: str = field(
         default_factory=lambda: env("GOV_WEBCHAT_FRAME_ANCESTORS", "*"))
@@ -78,6 +108,22 @@ class Settings:
         """GOV_STAFF_API_TOKEN, else a token generated once into the state folder."""
         return env("GOV_STAFF_API_TOKEN", "") or persistent_secret(
             self.state_dir / "staff-api.token")
+
+    def action_token(self) -> str:
+        """GOV_ACTION_TOKEN, else a token generated once into the state folder: Rasa sends it
+        with every action call and the action server refuses calls without it."""
+        return env("GOV_ACTION_TOKEN", "") or persistent_secret(
+            self.state_dir / "action-server.token")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """GOV_CORS_ORIGINS as a list, by default the web chat page's origin (the voice page
+        is served from it too) under the names a browser on this machine uses for it."""
+        configured = self.cors_origins.replace(",", " ").split()
+        if configured:
+            return configured
+        hosts = [self.host] if self.host not in LOOPBACK + WILDCARD else []
+        return [f"http://{host}:{self.web_port}" for host in [*hosts, *LOOPBACK_NAMES]]
 
     @property
     def staff_url(self) -> str:
@@ -93,7 +139,12 @@ class Settings:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}"
+        return self.action_url_on(self.action_port)
+
+    def action_url_on(self, port: int) -> str:
+        """An action server on this machine (GOV_ACTION_HOST, loopback when it is a wildcard)."""
+        host = "127.0.0.1" if self.action_host in WILDCARD else self.action_host
+        return f"http://{host}:{port}"
 
     @property
     def web_url(self) -> str:
@@ -119,6 +170,8 @@ class Settings:
         """Environment for every child process: no telemetry, every cache under state_dir."""
         home = self.state_dir / "home"
         tmp = self.state_dir / "tmp"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.state_dir, self.tracker_db)
         for folder in (home, tmp, self.cache_dir, self.logs_dir):
             folder.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -135,6 +188,7 @@ class Settings:
                 "GOV_ASSISTANT_CACHE_DIR": str(self.cache_dir / "jieba"),
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
+                "GOV_ACTION_TOKEN": self.action_token(),  # endpoints.yml: Rasa sends it
                 "GOV_TRACKER_DB": str(self.tracker_db),
                 "GOV_STATE_DIR": str(self.state_dir),
             }

@@ -21,6 +21,13 @@ class CaseworkSettings:
     lockout_minutes: int = field(
         default_factory=lambda: int(env("GOV_LOOKUP_LOCKOUT_MINUTES", "15"))
     )
+    # How long the proof that a conversation passed the status check stays valid (it is used
+    # in the same turn; storage/proofs.py).
+    proof_seconds: int = field(default_factory=lambda: int(env("GOV_LOOKUP_PROOF_SECONDS", "300")))
+    # Tickets one conversation may create: a burst, then this many an hour (actions/tickets.py).
+    tickets_burst: int = field(default_factory=lambda: int(env("GOV_TICKETS_BURST", "3")))
+    tickets_per_hour: float = field(
+        default_factory=lambda: float(env("GOV_TICKETS_PER_HOUR", "6")))
     # Staff office hours for human handoff, e.g. "mon-fri 09:00-17:00; sat 09:00-12:00".
     office_hours: str = field(
         default_factory=lambda: env("GOV_OFFICE_HOURS", "mon-fri 09:00-17:00")

@@ -1,9 +1,10 @@
-"""`python -m storage.provision [--drop] URL` — create the PostgreSQL database named in URL if it
-does not exist yet (production mode's first start), or drop it (benchmarks' throw-away
-databases)."""
+"""`python -m storage.provision [--drop] [URL]` — create the PostgreSQL database named in URL
+(default GOV_DATABASE_URL) if it does not exist yet (production mode's first start), or drop it
+(benchmarks' throw-away databases)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from sqlalchemy import create_engine, text
@@ -37,10 +38,21 @@ def drop_database(url: str) -> None:
         server.dispose()
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--drop"]:
-        drop_database(sys.argv[2])
+def main(argv: list[str]) -> None:
+    """The URL may contain a password: the stack passes it as GOV_DATABASE_URL, never as an
+    argument (a command line is readable by every user in /proc)."""
+    drop = argv[:1] == ["--drop"]
+    url = (argv[1:] if drop else argv)[:1] or [os.environ.get("GOV_DATABASE_URL", "")]
+    if not url[0]:
+        raise SystemExit("usage: python -m storage.provision [--drop] [URL]; "
+                         "without URL, GOV_DATABASE_URL")
+    if drop:
+        drop_database(url[0])
         print("database dropped")
     else:
-        created = ensure_database(sys.argv[1])
+        created = ensure_database(url[0])
         print("database created" if created else "database exists")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -47,6 +47,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def keyed_signature(purpose: str, message: bytes) -> str:
+    """HMAC-SHA256 of `message` under a key derived from the server key for `purpose` alone
+    (a signature made for one purpose is worthless for another)."""
+    key = hmac.new(_server_key(), b"purpose:" + purpose.encode(), hashlib.sha256).digest()
+    return _b64(hmac.new(key, message, hashlib.sha256).digest())
+
+
 def hash_secret(secret: str) -> str:
     salt = os.urandom(16)
     return f"{_SCHEME}${_b64(salt)}${_b64(_derive(secret, salt))}"

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import func, select
 
 from actions import knowledge
 from actions.handoff import ActionHandoff
@@ -19,10 +20,14 @@ from actions.tickets import (
     ValidateTicketForm,
     is_specific,
     match_department,
+    ticket_limit,
 )
+from storage.database import sessions
 from storage.handoffs import list_handoffs
 from storage.lookups import VERIFIED
 from storage.migrate import upgrade
+from storage.models import Ticket
+from storage.proofs import issue_proof, proven_reference
 from storage.seed import demo_applicants, seed_applications, seed_departments
 
 
@@ -109,14 +114,67 @@ def test_ticket_is_created_and_reported(database):
     assert all(e["value"] is None for e in events)
 
 
+@pytest.mark.parametrize("forged", [
+    lambda person: person.number,  # what the old form stored: a bare reference
+    lambda person: f"{person.number}|9999999999|AAAA",  # a proof with a made-up signature
+    lambda person: issue_proof("another-conversation", person.number),  # someone else's
+    lambda person: issue_proof("citizen-1", person.number, now=0),  # long expired
+])
+def test_forged_verification_slots_show_no_case_data(forged):
+    """Slots claiming "verified" (as anyone writing to the conversation could set them) give
+    nothing without a valid proof issued to this conversation."""
+    person = demo_applicants(5)[0]
+    dispatcher = CollectingDispatcher()
+    events = run(ActionReportStatus().run(dispatcher, tracker(
+        "", lookup_outcome=VERIFIED, verified_reference=forged(person)), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_lookup_not_verified"]
+    assert person.number not in str(dispatcher.messages)
+    assert all(e["value"] is None for e in events)
+    shown = CollectingDispatcher()  # the genuine proof does show the status
+    run(ActionReportStatus().run(shown, tracker("", lookup_outcome=VERIFIED,
+                                                verified_reference=issue_proof(
+                                                    "citizen-1", person.number)), {}))
+    assert shown.messages[0]["response"] == "utter_status_application"
+    assert shown.messages[0]["reference"] == person.number
+
+
+def ticket_count() -> int:
+    with sessions()() as session:
+        return session.scalar(select(func.count()).select_from(Ticket))
+
+
+def test_one_conversation_cannot_flood_departments_with_tickets(monkeypatch):
+    monkeypatch.setenv("GOV_TICKETS_BURST", "2")
+    monkeypatch.setenv("GOV_TICKETS_PER_HOUR", "1")
+    ticket_limit.cache_clear()
+    try:
+        def create(sender: str) -> str:
+            dispatcher = CollectingDispatcher()
+            state = tracker("", request_text="路灯坏了一个月", language="zh",
+                            request_department="urban_management", contact_digits="4321")
+            state.sender_id = sender
+            run(ActionCreateTicket().run(dispatcher, state, {}))
+            return dispatcher.messages[0]["response"]
+
+        assert [create("flooder") for _ in range(4)] == [
+            "utter_ticket_created", "utter_ticket_created",
+            "utter_ticket_rate_limited", "utter_ticket_rate_limited"]
+        assert ticket_count() == 2  # the refused ones created nothing
+        assert create("someone-else") == "utter_ticket_created"
+    finally:
+        ticket_limit.cache_clear()
+
+
 def test_status_validation_checks_digits_against_the_database():
     person = demo_applicants(5)[0]
     form = ValidateStatusCheckForm()
     state = tracker("", intent="check_application_status", reference_number=person.number)
     slots = run(form.validate_verification_code(person.phone[-4:], CollectingDispatcher(),
                                                 state, {}))
-    assert slots == {"verification_code": "****", "lookup_outcome": VERIFIED,
-                     "verified_reference": person.number}
+    proof = slots.pop("verified_reference")
+    assert slots == {"verification_code": "****", "lookup_outcome": VERIFIED}
+    assert proven_reference(proof, state.sender_id) == person.number
+    assert proven_reference(proof, "someone-else") is None
     dispatcher = CollectingDispatcher()
     slots = run(form.validate_verification_code("0000" if person.phone[-4:] != "0000" else "1111",
                                                 dispatcher, state, {}))
@@ -166,7 +224,8 @@ def test_database_down_after_verification_apologises_and_forgets(monkeypatch):
     monkeypatch.setenv("GOV_DATABASE_URL", UNREACHABLE)
     dispatcher = CollectingDispatcher()
     events = run(ActionReportStatus().run(dispatcher, tracker(
-        "", lookup_outcome=VERIFIED, verified_reference="GOV-2024-000001"), {}))
+        "", lookup_outcome=VERIFIED,
+        verified_reference=issue_proof("citizen-1", "GOV-2024-000001")), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_service_unavailable"]
     assert all(e["value"] is None for e in events) and \
         {e["name"] for e in events} >= {"verified_reference", "lookup_outcome"}
