@@ -227,3 +227,24 @@ def test_sessions_expire_when_idle_and_are_touched_at_most_once_a_minute(databas
     seen(61)
     assert current_session(token, database_url) is None  # idle too long: signed out
     assert current_session(token, database_url) is None
+
+
+def test_odd_methods_and_oversize_forms_are_refused_and_change_nothing(workspace):
+    admin = sign_in(workspace, "admin.one")
+    for method, path in (("PUT", "/login"), ("DELETE", "/accounts"), ("PATCH", "/"),
+                         ("DELETE", "/accounts/editor.one"), ("PUT", "/handoffs")):
+        assert admin.request(method, f"{workspace}{path}").status_code == 405, (method, path)
+    # a sign-in form far beyond any real one is refused before it is read
+    browser = requests.Session()
+    token = re.search(r'name="login_csrf" value="([^"]+)"',
+                      browser.get(f"{workspace}/login").text).group(1)
+    huge = browser.post(f"{workspace}/login", allow_redirects=False, data={
+        "login_csrf": token, "username": "admin.one", "password": "x" * (30 * 1024 * 1024)})
+    assert huge.status_code == 413
+    token = csrf_of(admin.get(f"{workspace}/accounts").text)
+    created = admin.post(f"{workspace}/accounts", data={
+        "csrf_token": token, "username": "flood", "password": PASSWORD, "role": "editor",
+        "padding": "x" * (30 * 1024 * 1024)})
+    assert created.status_code == 413
+    assert "flood" not in admin.get(f"{workspace}/accounts").text
+    assert admin.get(f"{workspace}/").status_code == 200  # still serving
