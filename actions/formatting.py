@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.links import plain_text
 from storage.clock import local
 from storage.lookups import StatusView
 
@@ -23,9 +24,10 @@ def format_moment(moment: dt.datetime, language: str) -> str:
 def format_history(view: StatusView, language: str, last: int = 5) -> str:
     lines = []
     for entry in view.history[-last:]:
-        note = f"：{entry.note}" if language == "zh" else f": {entry.note}"
+        text = plain_text(entry.note)  # staff-written: no markup reaches the citizen
+        note = f"：{text}" if language == "zh" else f": {text}"
         lines.append(f"• {format_moment(entry.at, language)} {entry.title}"
-                     f"{note if entry.note else ''}")
+                     f"{note if text else ''}")
     return "\n".join(lines)
 
 
@@ -38,7 +40,7 @@ def status_details(view: StatusView, language: str) -> dict[str, str]:
         "status_title": view.status_title,
         "updated": format_moment(view.updated_at, language),
         "history": format_history(view, language),
-        "next_step": view.next_step or "—",
+        "next_step": plain_text(view.next_step) or "—",
         "expected": format_date(view.expected, language),
         "department": department.name,
         "contact": department.contact(),

@@ -16,6 +16,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.links import plain_text, safe_link
 from bot.privacy import mask_personal_data
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
@@ -47,13 +48,15 @@ warm_up()
 
 
 def citation(hit: Hit) -> dict[str, str]:
+    """The variables of `utter_kb_answer`: plain text, whatever markup the document had, and
+    a source that is an http(s)/mailto/tel link or else the document's id (`bot.links`)."""
     metadata = hit.metadata
     return {
-        "answer": hit.text,
-        "title": metadata.title,
-        "section": hit.section,
+        "answer": plain_text(hit.text),
+        "title": plain_text(metadata.title),
+        "section": plain_text(hit.section),
         "effective_date": metadata.effective_date.isoformat() if metadata.effective_date else "-",
-        "source": metadata.source or hit.doc_id,
+        "source": safe_link(metadata.source) or hit.doc_id,
     }
 
 

@@ -1,14 +1,16 @@
 """The status check: a reference (application or ticket), then proof of identity, then status.
 
 Nothing about the reference is said before the digits match; an unknown reference and a wrong
-secret get the same reply. Failures are counted per conversation and per reference
-(`storage.lookups`), and too many lock the citizen out with directions to a counter.
+secret get the same reply. Too many failures lock the conversation; a reference that keeps
+failing from many conversations is slowed, not locked (`storage.lookups`). Either way the citizen
+is told how long to wait, with directions to a counter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -26,7 +28,7 @@ from actions.references import (
 )
 from actions.slots import ClearSlotsAction, cleared
 from storage.config import CaseworkSettings
-from storage.lookups import LOCKED, VERIFIED, is_locked, look_up, status_view
+from storage.lookups import LOCKED, VERIFIED, is_locked, look_up, status_view, wait_seconds
 from storage.proofs import issue_proof, proven_reference
 
 logger = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
         if reference is None:
             dispatcher.utter_message(response="utter_invalid_reference")
             return {REFERENCE: None}
-        if await asyncio.to_thread(is_locked, tracker.sender_id):
+        if await asyncio.to_thread(is_locked, tracker.sender_id, reference):
             return {REFERENCE: reference, CODE: MASKED, OUTCOME: LOCKED}
         return {REFERENCE: reference}
 
@@ -99,6 +101,17 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
         dispatcher.utter_message(response="utter_verification_failed",
                                  attempts_left=str(result.failures_left))
         return {REFERENCE: None, CODE: None}
+
+
+async def _minutes_to_wait(tracker: Tracker) -> int:
+    """How long this conversation must wait before trying its reference again, in minutes."""
+    try:
+        seconds = await asyncio.to_thread(wait_seconds, tracker.sender_id,
+                                          tracker.get_slot(REFERENCE))
+    except SQLAlchemyError:
+        logger.exception("the look-up wait could not be read")
+        return CaseworkSettings().lockout_minutes
+    return max(math.ceil(seconds / 60), 1)
 
 
 class ActionReportStatus(Action):
@@ -130,7 +143,7 @@ class ActionReportStatus(Action):
                 return cleared(STATUS_SLOTS)
         if view is None:
             dispatcher.utter_message(response="utter_lookup_locked",
-                                     minutes=str(CaseworkSettings().lockout_minutes))
+                                     minutes=str(await _minutes_to_wait(tracker)))
         else:
             response = "utter_status_application" if view.kind == "application" \
                 else "utter_status_ticket"

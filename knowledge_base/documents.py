@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.links import safe_link
+
 LANGUAGES = ("zh", "en")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,100}$")
 
@@ -73,12 +75,17 @@ class Metadata:
         except (TypeError, ValueError) as error:
             message = f"version must be a whole number: {raw.get('version')!r}"
             raise DocumentError(message, f"版本号必须是整数：{raw.get('version')!r}") from error
+        source = str(raw.get("source") or "").strip()
+        if source and not safe_link(source):
+            raise DocumentError(
+                f"source must be an http(s), mailto or tel link, not {source[:80]!r}",
+                f"来源必须是 http(s)、mailto 或 tel 链接，而不是 {source[:80]!r}")
         return cls(
             id=doc_id,
             title=str(raw["title"]).strip(),
             language=language,
             department=str(raw["department"]).strip(),
-            source=str(raw.get("source") or "").strip(),
+            source=source,
             effective_date=_date(raw.get("effective_date"), "effective_date"),
             expires=_date(raw.get("expires"), "expires"),
             superseded_by=(str(raw["superseded_by"]).strip() or None)

@@ -82,36 +82,44 @@ def create_user(username: str, password: str, role: str, display_name: str = "",
 
 
 def authenticate(username: str, password: str, url: str | None = None) -> StaffMember:
-    """The member, or AccountError("bad_login" / "locked"). Failures are counted and audited."""
+    """The member, or AccountError("bad_login") for every failure: unknown name, wrong password,
+    locked or deactivated account. Each attempt verifies exactly one password hash (a dummy one
+    for unknown names), so neither the answer nor its timing tells which names exist. The real
+    reason is counted and audited."""
     settings = StaffSettings()
     username = username.strip().lower()[:64]
     now = utc_now()
     with sessions(url).begin() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-        if user is not None and user.locked_until and as_utc(user.locked_until) > now:
+        matches = _password_matches(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None:
+            outcome = "bad_login"
+        elif user.locked_until and as_utc(user.locked_until) > now:
             outcome = "locked"
+        elif matches and user.active:
+            outcome = "ok"
+            user.failed_logins, user.locked_until = 0, None
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
         else:
-            try:
-                _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-                ok = user is not None and user.active
-            except (VerificationError, InvalidHashError):
-                ok = False
-            outcome = "ok" if ok else "bad_login"
-            if user is not None and ok:
-                user.failed_logins, user.locked_until = 0, None
-                if _hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = _hasher.hash(password)
-            elif user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= settings.max_failed_logins:
-                    user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-                    user.failed_logins = 0
-                    outcome = "locked"
+            outcome = "bad_login" if user.active else "inactive"
+            user.failed_logins += 1
+            if user.failed_logins >= settings.max_failed_logins:
+                user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+                user.failed_logins = 0
+                outcome = "locked"
         member = member_of(user) if outcome == "ok" and user else None
     record(username or "-", "login" if member else f"login.{outcome}", username, url=url)
     if member is None:
-        raise AccountError(outcome)
+        raise AccountError("bad_login")
     return member
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def list_users(url: str | None = None) -> list[StaffMember]:

@@ -13,10 +13,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "logout": ("退出登录", "Sign out"),
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
-    "bad_login": ("用户名或密码不正确。", "Wrong username or password."),
-    "locked": ("登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员。",
-               "Too many failed sign-ins: the account is locked for a while. Try later or ask "
-               "an administrator."),
+    # One answer for every failed sign-in (unknown name, wrong password, locked, deactivated),
+    # so the page never tells which usernames exist.
+    "bad_login": ("用户名或密码不正确。连续多次失败后账号会暂时锁定，请稍后再试或联系管理员。",
+                  "Wrong username or password. After repeated failures an account is paused for "
+                  "a while: try later or ask an administrator."),
     "signed_in_as": ("当前用户", "Signed in as"),
     "role.editor": ("编辑", "Editor"),
     "role.publisher": ("发布人", "Publisher"),

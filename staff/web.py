@@ -18,6 +18,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.links import safe_link
 from staff.accounts import ROLES, AccountError, authenticate, create_user, list_users, update_user
 from staff.api import MAX_REPLY_CHARS, resume_conversation, send_staff_reply
 from staff.audit import as_csv, entries, record
@@ -35,7 +36,8 @@ STAFF = web.RequestKey("staff", SignedIn | None)
 
 def setup_templates(app: web.Application) -> None:
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES),
-                         autoescape=jinja2.select_autoescape(default=True))
+                         autoescape=jinja2.select_autoescape(default=True),
+                         filters={"safe_link": safe_link})  # href only from `bot.links`
 
 
 def render(template: str, request: web.Request, context: dict,

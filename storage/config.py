@@ -16,7 +16,7 @@ class CaseworkSettings:
         default_factory=lambda: env_path("GOV_SECRET_KEY_FILE",
                                          str(default_state_dir() / "secret.key"))
     )
-    # Failed status look-ups allowed per conversation or per reference within the window.
+    # Failed status look-ups allowed per conversation within the window before it is locked.
     max_failures: int = field(default_factory=lambda: int(env("GOV_LOOKUP_MAX_FAILURES", "3")))
     lockout_minutes: int = field(
         default_factory=lambda: int(env("GOV_LOOKUP_LOCKOUT_MINUTES", "15"))
@@ -28,6 +28,18 @@ class CaseworkSettings:
     tickets_burst: int = field(default_factory=lambda: int(env("GOV_TICKETS_BURST", "3")))
     tickets_per_hour: float = field(
         default_factory=lambda: float(env("GOV_TICKETS_PER_HOUR", "6")))
+    # Per reference, from all conversations together: failures allowed before each further
+    # attempt waits a delay that starts at `backoff_seconds` and doubles with every failure;
+    # failures count for `reference_window_hours`. Slows guessing, never locks the owner out.
+    reference_free_failures: int = field(
+        default_factory=lambda: int(env("GOV_LOOKUP_REFERENCE_FREE_FAILURES", "3"))
+    )
+    backoff_seconds: int = field(
+        default_factory=lambda: int(env("GOV_LOOKUP_BACKOFF_SECONDS", "30"))
+    )
+    reference_window_hours: int = field(
+        default_factory=lambda: int(env("GOV_LOOKUP_REFERENCE_WINDOW_HOURS", "24"))
+    )
     # Staff office hours for human handoff, e.g. "mon-fri 09:00-17:00; sat 09:00-12:00".
     office_hours: str = field(
         default_factory=lambda: env("GOV_OFFICE_HOURS", "mon-fri 09:00-17:00")

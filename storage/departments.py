@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from bot.links import safe_link
 from storage.database import sessions
 from storage.models import Department
 
@@ -34,7 +35,7 @@ def department_view(department: Department, language: str) -> DepartmentView:
         phone=department.phone, hotline=department.hotline,
         address=department.address_zh if zh else department.address_en,
         hours=department.hours_zh if zh else department.hours_en,
-        portal=department.portal, response_days=department.response_days,
+        portal=safe_link(department.portal) or "", response_days=department.response_days,
         aliases=tuple(filter(None, (department.aliases or "").split("|"))),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, select, text, update
@@ -70,28 +71,99 @@ def test_unknown_number_and_wrong_secret_look_the_same(db, applicant):
     assert unknown == mismatch == lookups.LookupResult(FAILED, failures_left=2)
 
 
-def test_three_failures_lock_the_conversation_and_the_reference(db, applicant):
+def test_three_failures_lock_the_conversation(db, applicant):
     right, wrong = applicant.phone[-4:], "XXXX"
     others = demo_applicants(12)[1]
-    results = [look_up(applicant.number, wrong, "attacker", "rest", url=db).outcome
+    results = [look_up(applicant.number, wrong, "attacker", "rest", url=db)
                for _ in range(3)]
-    assert results == [FAILED, FAILED, LOCKED]
-    # the right digits do not help now, in this conversation or any other for this number
+    assert [result.outcome for result in results] == [FAILED, FAILED, LOCKED]
+    assert results[-1].retry_after == 15 * 60
+    # the right digits do not help now in this conversation, nor does another number
     assert look_up(applicant.number, right, "attacker", "rest", url=db).outcome == LOCKED
-    assert look_up(applicant.number, right, "someone-else", "rest", url=db).outcome == LOCKED
-    # nor does another number from the locked conversation
     assert look_up(others.number, others.phone[-4:], "attacker", "rest", url=db).outcome == LOCKED
     assert is_locked("attacker", url=db)
     # an unrelated citizen is unaffected
     assert look_up(others.number, others.phone[-4:], "citizen", "rest", url=db).outcome == VERIFIED
     with Session(create_engine(db)) as session:
         outcomes = session.scalars(select(LookupAttempt.outcome)).all()
-        assert outcomes.count(FAILED) == 3 and outcomes.count(LOCKED) == 3
+        assert outcomes.count(FAILED) == 3 and outcomes.count(LOCKED) == 2
         # 15 minutes later the lock is gone
         session.execute(update(LookupAttempt).values(
             at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)))
         session.commit()
     assert look_up(applicant.number, right, "attacker", "rest", url=db).outcome == VERIFIED
+
+
+class Clock:
+    """Simulated time for the look-up rules: the back-off is asserted, never waited for."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.timezone.utc)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(lookups, "utc_now", clock)
+    return clock
+
+
+def test_strangers_cannot_lock_the_owner_out(db, applicant, clock):
+    wrong = wrong_digits(applicant)
+    for stranger in ("stranger-1", "stranger-2", "stranger-3"):
+        assert look_up(applicant.number, wrong, stranger, "rest", url=db).outcome == FAILED
+    # the reference is slowed, not locked: the owner, on a fresh channel, waits a short delay
+    owner = look_up(applicant.number, applicant.phone[-4:], "owner", "wechat", url=db)
+    assert owner == lookups.LookupResult(LOCKED, retry_after=30)
+    assert lookups.wait_seconds("owner", applicant.number, url=db) == 30
+    assert is_locked("owner", applicant.number, url=db) and not is_locked("owner", url=db)
+    clock.advance(30)
+    assert not is_locked("owner", applicant.number, url=db)
+    assert look_up(applicant.number, applicant.phone[-4:], "owner", "wechat",
+                   url=db).outcome == VERIFIED
+
+
+def test_guessing_across_many_senders_is_impractical(db, applicant, clock):
+    """A fresh conversation for every guess, each as soon as it is allowed, for a day."""
+    wrong = wrong_digits(applicant)
+    started, guesses, waits = clock.now, 0, []
+    while clock.now - started < dt.timedelta(days=1):
+        result = look_up(applicant.number, wrong, f"sender-{guesses}-{len(waits)}", "rest",
+                         url=db)
+        if result.outcome == LOCKED:
+            waits.append(result.retry_after)
+            clock.advance(result.retry_after)
+        else:
+            assert result.outcome == FAILED
+            guesses += 1
+    # after three free failures every further guess waits twice as long as the one before
+    assert waits[:5] == [30, 60, 120, 240, 480]
+    assert guesses <= 16
+    # 10,000 combinations at this rate take years, not minutes
+    assert 10_000 / guesses > 365 * 1.5
+
+
+def test_a_burst_of_guesses_cannot_slip_past_the_back_off(db, applicant, clock):
+    wrong = wrong_digits(applicant)
+    for stranger in ("stranger-1", "stranger-2", "stranger-3"):
+        look_up(applicant.number, wrong, stranger, "rest", url=db)
+    clock.advance(30)  # one more guess is due: of eight at once, only one is checked
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(
+            lambda n: look_up(applicant.number, wrong, f"burst-{n}", "rest", url=db),
+            range(8)))
+    assert [result.outcome for result in results].count(FAILED) == 1
+
+
+def wrong_digits(applicant) -> str:
+    return next(digits for digits in ("0000", "1111", "2222")
+                if digits not in (applicant.phone[-4:], applicant.id_card[-4:]))
 
 
 def test_tickets_are_masked_verified_and_followed(db):

@@ -24,7 +24,7 @@ from actions.tickets import (
 )
 from storage.database import sessions
 from storage.handoffs import list_handoffs
-from storage.lookups import VERIFIED
+from storage.lookups import LOCKED, VERIFIED, look_up
 from storage.migrate import upgrade
 from storage.models import Ticket
 from storage.proofs import issue_proof, proven_reference
@@ -180,6 +180,24 @@ def test_status_validation_checks_digits_against_the_database():
                                                 dispatcher, state, {}))
     assert slots == {"reference_number": None, "verification_code": None}
     assert dispatcher.messages[0]["response"] == "utter_verification_failed"
+
+
+def test_a_slowed_reference_tells_the_owner_how_long_to_wait():
+    """Strangers' failures slow the reference: the owner is told a short wait, not a lockout
+    of the full window, and is asked nothing further this time."""
+    person = demo_applicants(5)[2]
+    for stranger in ("stranger-1", "stranger-2", "stranger-3"):
+        look_up(person.number, "0000" if person.phone[-4:] != "0000" else "1111",
+                stranger, "rest")
+    form = ValidateStatusCheckForm()
+    state = tracker(person.number, intent="check_application_status")
+    slots = run(form.validate_reference_number(person.number, CollectingDispatcher(), state, {}))
+    assert slots["lookup_outcome"] == LOCKED
+    dispatcher = CollectingDispatcher()
+    run(ActionReportStatus().run(dispatcher, tracker(
+        "", lookup_outcome=LOCKED, reference_number=person.number), {}))
+    assert [(m["response"], m["minutes"]) for m in dispatcher.messages] == \
+        [("utter_lookup_locked", "1")]
 
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1

@@ -115,3 +115,60 @@ def test_a_topic_switch_is_answered_on_its_own(monkeypatch, sample_searcher):
                                "身份证丢了怎么补办")
     assert messages[0]["title"] == "居民身份证申领、换领和补领办理指南"
     assert slots["last_question"] == "身份证丢了怎么补办"
+
+
+# --- markup from documents --------------------------------------------------------------------
+
+HOSTILE_POLICY = (
+    "Lost bus card replacement\n\n"
+    "1. How to replace a lost senior bus card\n"
+    "Report the lost senior bus card at any service counter and pay the replacement fee of "
+    "20 yuan. [Apply online](javascript:alert(document.cookie)) "
+    "![card](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
+    "<a href=\"javascript:alert(2)\">the form</a> <img src=x onerror=alert(3)> "
+    "<javascript:alert(4)> Details: [guide](https://www.riverside.gov.example/bus-card).\n"
+)
+
+
+def test_a_published_documents_markup_never_reaches_the_answer(monkeypatch, tmp_path):
+    """A plain-text document carrying Markdown and HTML (kept verbatim by the parser): the
+    answer is plain text, with only the http(s) address left, as text."""
+    from knowledge_base.config import KnowledgeBaseSettings
+    from knowledge_base.search import Searcher
+    from knowledge_base.service import KnowledgeBase
+
+    settings = dataclasses.replace(KnowledgeBaseSettings(), home=tmp_path / "kb",
+                                   answerability="")
+    kb = KnowledgeBase(settings, knowledge.SEARCHER.embedder)
+    path = tmp_path / "bus-card.txt"
+    path.write_text(HOSTILE_POLICY, encoding="utf-8")
+    kb.add(path, {"id": "tr-lost-bus-card-en", "language": "en", "department": "transport",
+                  "title": "Lost <b>bus card</b> [replacement](javascript:alert(5))",
+                  "source": "https://www.riverside.gov.example/transport/bus-card"})
+    searcher = Searcher(settings, knowledge.SEARCHER.embedder)
+    assert "javascript:" in searcher.search("replace a lost senior bus card", 1)[0].text
+    monkeypatch.setattr(knowledge, "SEARCHER", searcher)
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(knowledge.ActionAnswerQuestion().run(
+        dispatcher, tracker("How do I replace a lost senior bus card?"), {}))
+    answer = dispatcher.messages[0]
+    assert answer["response"] == "utter_kb_answer"
+    shown = " ".join(str(answer[key]) for key in ("answer", "title", "section", "source"))
+    assert "20 yuan" in shown and "Apply online" in shown and "card" in shown
+    for forbidden in ("javascript", "data:", "<a", "<img", "<b>", "](", "onerror"):
+        assert forbidden not in shown.lower(), forbidden
+    assert answer["source"] == "https://www.riverside.gov.example/transport/bus-card"
+
+
+def test_a_source_that_is_not_a_safe_link_is_never_cited():
+    """An index built before sources were checked at ingest: the document's id is cited."""
+    from knowledge_base.documents import Metadata
+    from knowledge_base.search import Hit
+
+    for source in ("javascript:alert(1)", "data:text/html,<script>alert(1)</script>"):
+        metadata = Metadata(id="old-doc", title="Old", language="en", department="health",
+                            source=source)
+        hit = Hit("old-doc#0", "old-doc", ("Old", "Fees"), "Free of charge.", "en", 1.0, 1.0,
+                  0.0, metadata)
+        assert knowledge.citation(hit)["source"] == "old-doc"

@@ -120,6 +120,24 @@ def test_hostile_uploads_are_refused_and_change_nothing(workspace, name, data, f
     assert published_ids() == set()
 
 
+@pytest.mark.parametrize("source", ["javascript:alert(document.cookie)", " JaVaScRiPt:alert(1)",
+                                    "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)"])
+def test_a_source_that_is_not_a_web_mail_or_phone_link_is_refused(workspace, source):
+    """In the form field or in the file's front matter, in the member's language."""
+    editor = sign_in(workspace, "editor.one")
+    in_file = POLICY.format(fee="1").replace("language: zh\n", f"language: zh\nsource: {source}\n")
+    for language, words in (("zh-CN", "来源必须是 http(s)、mailto 或 tel 链接"),
+                            ("en", "source must be an http(s), mailto or tel link")):
+        editor.headers["Accept-Language"] = language
+        for response in (upload(editor, workspace, "kite.md", POLICY.format(fee="1").encode(),
+                                source=source),
+                         upload(editor, workspace, "kite.md", in_file.encode())):
+            assert response.status_code == 400 and words in response.text
+            assert 'href="javascript' not in response.text.lower()
+    assert Workflow(KnowledgeBase(KnowledgeBaseSettings())).drafts.list() == []
+    assert published_ids() == set()
+
+
 def test_document_pages_need_sign_in_and_csrf(workspace):
     import requests
 

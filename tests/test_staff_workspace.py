@@ -4,16 +4,22 @@ the handoff queue pages, the audit log and its export, and the first-admin CLI."
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 
 import pytest
 import requests
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, update
+from sqlalchemy.orm import Session
 from staff_helpers import PASSWORD, csrf_of, sign_in
 
+from staff.accounts import update_user
 from storage.handoffs import enqueue, list_handoffs
 from storage.migrate import upgrade
+from storage.models import StaffUser
 
 
 @pytest.mark.parametrize(("path", "allowed"), [
@@ -46,19 +52,55 @@ def test_sign_in_is_bilingual_and_sets_a_hardened_cookie(workspace):
     assert "Content-Security-Policy" in browser.get(f"{workspace}/").headers
 
 
+def _refused_sign_in(workspace: str, username: str, password: str) -> tuple[int, str]:
+    """Status and page of a sign-in attempt, with the fresh per-page token taken out."""
+    browser = requests.Session()
+    token = re.search(r'name="login_csrf" value="([^"]+)"',
+                      browser.get(f"{workspace}/login").text).group(1)
+    response = browser.post(f"{workspace}/login", allow_redirects=False, data={
+        "login_csrf": token, "username": username, "password": password})
+    return response.status_code, re.sub(r'name="login_csrf" value="[^"]+"', "", response.text)
+
+
 def test_wrong_passwords_lock_the_account(workspace):
     for _ in range(3):
-        page = sign_in(workspace, "editor.one", "wrong password!!").get(f"{workspace}/login")
-    assert page.status_code == 200
-    refused = requests.Session()
-    token = re.search(r'name="login_csrf" value="([^"]+)"',
-                      refused.get(f"{workspace}/login").text).group(1)
-    response = refused.post(f"{workspace}/login", data={
-        "login_csrf": token, "username": "editor.one", "password": PASSWORD})
-    assert response.status_code == 401 and "locked" in response.text
-    # an unknown user gets the same answer as a wrong password
-    unknown = sign_in(workspace, "nobody", PASSWORD).get(f"{workspace}/", allow_redirects=False)
-    assert unknown.status_code == 303
+        _refused_sign_in(workspace, "editor.one", "wrong password!!")
+    # now even the right password is refused, until the lock expires
+    status, _page = _refused_sign_in(workspace, "editor.one", PASSWORD)
+    assert status == 401
+    assert sign_in(workspace, "editor.one").get(f"{workspace}/", allow_redirects=False) \
+        .status_code == 303
+    with Session(create_engine(os.environ["GOV_DATABASE_URL"])) as session:
+        session.execute(update(StaffUser).values(locked_until=None))
+        session.commit()
+    assert sign_in(workspace, "editor.one").get(f"{workspace}/").status_code == 200
+
+
+def test_every_failed_sign_in_looks_the_same_and_costs_one_hash(workspace, monkeypatch):
+    """Unknown name, wrong password, locked account, deactivated account: the same status, the
+    same page, and one password-hash verification each, so nothing tells which names exist."""
+    for _ in range(3):
+        _refused_sign_in(workspace, "editor.one", "wrong password!!")  # editor.one is locked
+    update_user("publisher.one", "admin.one", active=False)
+    verifications = []
+    real_verify = PasswordHasher.verify
+
+    def counted(self, stored, password):
+        verifications.append(stored)
+        return real_verify(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    answers = {}
+    for case, username, password in (("unknown", "no.such.member", PASSWORD),
+                                      ("wrong password", "admin.one", "wrong password!!"),
+                                      ("locked", "editor.one", PASSWORD),
+                                      ("deactivated", "publisher.one", PASSWORD)):
+        before = len(verifications)
+        answers[case] = _refused_sign_in(workspace, username, password)
+        assert len(verifications) == before + 1, case
+    assert len(set(answers.values())) == 1, answers
+    status, page = answers["unknown"]
+    assert status == 401 and "Wrong username or password" in page
 
 
 def test_login_without_its_csrf_token_is_refused(workspace):
@@ -185,3 +227,24 @@ def test_sessions_expire_when_idle_and_are_touched_at_most_once_a_minute(databas
     seen(61)
     assert current_session(token, database_url) is None  # idle too long: signed out
     assert current_session(token, database_url) is None
+
+
+def test_odd_methods_and_oversize_forms_are_refused_and_change_nothing(workspace):
+    admin = sign_in(workspace, "admin.one")
+    for method, path in (("PUT", "/login"), ("DELETE", "/accounts"), ("PATCH", "/"),
+                         ("DELETE", "/accounts/editor.one"), ("PUT", "/handoffs")):
+        assert admin.request(method, f"{workspace}{path}").status_code == 405, (method, path)
+    # a sign-in form far beyond any real one is refused before it is read
+    browser = requests.Session()
+    token = re.search(r'name="login_csrf" value="([^"]+)"',
+                      browser.get(f"{workspace}/login").text).group(1)
+    huge = browser.post(f"{workspace}/login", allow_redirects=False, data={
+        "login_csrf": token, "username": "admin.one", "password": "x" * (30 * 1024 * 1024)})
+    assert huge.status_code == 413
+    token = csrf_of(admin.get(f"{workspace}/accounts").text)
+    created = admin.post(f"{workspace}/accounts", data={
+        "csrf_token": token, "username": "flood", "password": PASSWORD, "role": "editor",
+        "padding": "x" * (30 * 1024 * 1024)})
+    assert created.status_code == 413
+    assert "flood" not in admin.get(f"{workspace}/accounts").text
+    assert admin.get(f"{workspace}/").status_code == 200  # still serving

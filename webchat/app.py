@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +21,13 @@ VOICE_WEBHOOK_PATH = "/webhooks/voice/webhook"
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "index.html")
+    """The chat page. Its policy allows scripts, styles and images from this server only (no
+    inline code) and connections to the Rasa server's Socket.IO endpoint alone, so even markup
+    that got into an answer could run nothing."""
+    rasa_origin = _origin(request.app[RASA_URL])
+    return web.FileResponse(STATIC_DIR / "index.html", headers={
+        "Content-Security-Policy": _page_policy(request, rasa_origin, _websocket(rasa_origin)),
+    })
 
 
 async def page_config(request: web.Request) -> web.Response:
@@ -32,16 +39,22 @@ async def page_config(request: web.Request) -> web.Response:
 async def voice_page(request: web.Request) -> web.FileResponse:
     """The simplified voice page. Its policy allows scripts, styles and media from this server
     only (the answers' audio arrives as data: URLs) and requests to the voice channel alone."""
-    voice_origin = _origin(request.app[VOICE_URL])
-    policy = "; ".join([
-        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-        "media-src 'self' data: blob:", f"connect-src 'self' {voice_origin}".strip(),
-        "object-src 'none'", "base-uri 'none'", "form-action 'none'",
-        "frame-ancestors " + request.app[FRAME_ANCESTORS],
-    ])
+    policy = _page_policy(request, _origin(request.app[VOICE_URL]),
+                          media="media-src 'self' data: blob:")
     return web.FileResponse(STATIC_DIR / "voice.html", headers={
         "Content-Security-Policy": policy, "Permissions-Policy": "microphone=(self)",
     })
+
+
+def _page_policy(request: web.Request, *connect: str, media: str = "") -> str:
+    """The pages' Content-Security-Policy: everything from this server, no inline script or
+    style, requests only to this server and `connect`, framed only where configured."""
+    directives = ["default-src 'self'", "script-src 'self'", "style-src 'self'",
+                  "img-src 'self' data:", media,
+                  " ".join(["connect-src 'self'", *filter(None, connect)]),
+                  "object-src 'none'", "base-uri 'none'", "form-action 'none'",
+                  "frame-ancestors " + request.app[FRAME_ANCESTORS]]
+    return "; ".join(filter(None, directives))
 
 
 async def voice_config(request: web.Request) -> web.Response:
@@ -55,6 +68,13 @@ def _origin(url: str) -> str:
     """scheme://host[:port] of an absolute URL; "" for a relative one (same origin as the page)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _websocket(origin: str) -> str:
+    """ws(s):// form of an http(s) origin: a policy's http source does not cover WebSocket."""
+    if origin.startswith(("http://", "https://")):
+        return "ws" + origin[len("http"):]
+    return ""
 
 
 def default_voice_url(rasa_url: str) -> str:
@@ -87,13 +107,22 @@ async def healthz(request: web.Request) -> web.Response:
 @web.middleware
 async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     """The page is meant to be framed by government sites (embed.js), so no X-Frame-Options;
-    which sites may frame it is the CSP frame-ancestors list (`*` unless configured)."""
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy", "frame-ancestors " + request.app[FRAME_ANCESTORS])
+    which sites may frame it is the CSP frame-ancestors list (`*` unless configured). Refusals
+    (404, 405, 413) carry the same headers."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as refusal:
+        _protect(request, refusal.headers)
+        raise
+    _protect(request, response.headers)
     return response
+
+
+def _protect(request: web.Request, headers: MutableMapping[str, str]) -> None:
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Content-Security-Policy",
+                       "frame-ancestors " + request.app[FRAME_ANCESTORS])
 
 
 def create_app(rasa_url: str, frame_ancestors: str = "*",

@@ -23,6 +23,7 @@ from typing import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from e2e.accessibility import axe_source, violations
 from e2e.test_webchat_browser import ARGS, CHROMIUM, OUTPUT
 from webchat.app import create_app
 
@@ -315,6 +316,28 @@ def test_without_a_microphone_the_page_says_so_and_its_buttons_still_work(stack)
     assert [turn["text"] for turn in seen["turns"]] == ["/human_handoff"]
     assert seen["staff_audio"].startswith("data:audio/mpeg")
     assert seen["back"] == "Talk to a person"  # the text chat, in the same language
+    assert seen["problems"] == []
+
+
+async def voice_accessibility(web_url: str, axe: str) -> dict:
+    """axe-core on the voice page: as it opens, after the microphone is refused (its message
+    in both languages), and in English with an answer shown."""
+    seen: dict = {"violations": []}
+    async with voice_page(web_url + "/voice", "zh-CN", FAKE_DEVICES) as page:
+        seen["violations"] += await violations(page, axe)
+        await page.locator("#talk").press("Enter")
+        await page.locator("#mic-problem").wait_for(timeout=10000)
+        seen["violations"] += await violations(page, axe)
+        await page.get_by_role("button", name="English").click()
+        await next_answer(page, 0)
+        seen["violations"] += await violations(page, axe)
+        seen["problems"] = page.problems
+    return seen
+
+
+def test_voice_page_has_no_accessibility_violations(stack):
+    seen = asyncio.run(voice_accessibility(stack.settings.web_url, axe_source()))
+    assert seen["violations"] == []
     assert seen["problems"] == []
 
 

@@ -16,6 +16,7 @@ from typing import AsyncIterator
 
 import pytest
 
+from e2e.accessibility import axe_source, violations
 from stack.settings import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -104,7 +105,7 @@ async def chat_in_browser(url: str) -> dict:
         seen["links_after_reload"] = await page.locator("li.bot a[href]").count()
         seen["buttons_after_reload"] = await page.get_by_role(
             "button", name="Helpful", exact=True).count()
-        seen["live_region"] = await page.get_attribute("#messages", "aria-live")
+        seen["live_region"] = await page.get_attribute("#conversation", "aria-live")
 
         await page.get_by_role("button", name="高对比度").click()
         await page.get_by_role("button", name="大字号").click()
@@ -140,6 +141,43 @@ def test_citizen_chats_in_both_languages_in_a_real_browser(stack):
     assert contrast == large == "true"
     assert background == "rgb(0, 0, 0)" and font_size == "20px"
     assert seen["errors"] == []
+
+
+async def accessibility_and_policy(url: str, axe: str) -> dict:
+    """axe-core on the chat page as citizens see it: empty, then with an answer (its source
+    link and feedback buttons), in English with high contrast and large text. Any console
+    error (a Content-Security-Policy violation is one) is collected."""
+    seen: dict = {"violations": []}
+    async with chromium() as browser:
+        page = await browser.new_page(locale="zh-CN", viewport={"width": 420, "height": 900})
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" else None)
+        response = await page.goto(url)
+        seen["policy"] = (await response.all_headers()).get("content-security-policy", "")
+        await page.locator("#status").wait_for()
+        seen["violations"] += await violations(page, axe)
+        await ask(page, "公积金可以提取吗", "来源：《")
+        seen["violations"] += await violations(page, axe)
+        await page.get_by_role("button", name="English").click()
+        await page.get_by_role("button", name="High contrast").click()
+        await page.get_by_role("button", name="Large text").click()
+        await ask(page, "How do I register a marriage in Riverside?", "Source:")
+        seen["violations"] += await violations(page, axe)
+        seen["links"] = await page.locator("li.bot a[href]").count()
+        seen["problems"] = problems
+    return seen
+
+
+def test_chat_page_is_accessible_under_a_strict_script_policy(stack):
+    """No axe-core violation (the message log keeps its list semantics), and the page works
+    with scripts, styles and connections limited by its Content-Security-Policy."""
+    seen = asyncio.run(accessibility_and_policy(stack.settings.web_url, axe_source()))
+    assert seen["violations"] == []
+    assert "script-src 'self';" in seen["policy"] and "unsafe-inline" not in seen["policy"]
+    assert seen["links"] >= 2  # both answers' source links, under the policy
+    assert seen["problems"] == []
 
 
 async def focused(page) -> dict:
@@ -215,7 +253,7 @@ async def keyboard_only(url: str) -> dict:
         seen["switched"] = await page.evaluate(
             "[document.documentElement.lang, document.getElementById('handoff').textContent,"
             " document.getElementById('message-input').placeholder,"
-            " document.getElementById('messages').getAttribute('aria-label'),"
+            " document.getElementById('conversation').getAttribute('aria-label'),"
             " document.querySelector('li.user .who').textContent,"
             " document.querySelector('li.bot .who').textContent]")
 

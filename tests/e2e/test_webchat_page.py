@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 
 
@@ -45,8 +46,22 @@ def test_embed_script_can_be_loaded_by_any_site(stack):
 def test_page_may_be_framed_by_other_sites(stack):
     _, headers, _ = fetch_with_headers(stack.settings.web_url + "/")
     assert "X-Frame-Options" not in headers
-    assert headers["Content-Security-Policy"] == "frame-ancestors *"
+    assert headers["Content-Security-Policy"].endswith("; frame-ancestors *")
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_page_runs_only_its_own_scripts_and_talks_only_to_rasa(stack):
+    """Even markup that reached an answer could run nothing: no inline script or style is
+    allowed, and the page has none of its own."""
+    _, headers, page = fetch_with_headers(stack.settings.web_url + "/")
+    policy = dict(directive.split(" ", 1) for directive in
+                  headers["Content-Security-Policy"].split("; "))
+    assert policy["script-src"] == policy["style-src"] == policy["default-src"] == "'self'"
+    assert policy["object-src"] == policy["base-uri"] == "'none'"
+    rasa = stack.settings.rasa_url
+    assert policy["connect-src"] == f"'self' {rasa} {rasa.replace('http', 'ws', 1)}"
+    assert "<script>" not in page and "<style" not in page and " style=" not in page
+    assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
 
 
 def test_privacy_notice_handoff_and_display_options_in_both_languages(stack):
