@@ -311,6 +311,7 @@ class Searcher:
         is then also searched together with it, and that result is taken only when its
         probability of answering beats the question's own by CONTEXT_MARGIN (`choose`): a
         question about a new topic is answered on its own."""
+        query = bounded(query)  # and so are the answerability features computed from it
         language = language or (detect_language(query).language if query.strip() else None)
         alone = self._decide(query, language, limit, today)
         # Only with the classifier: the margin was measured on its probability, not on cosines.
