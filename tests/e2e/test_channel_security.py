@@ -296,6 +296,15 @@ def test_oversize_wechat_text_is_refused_while_others_are_served(stack):
         assert user_texts(stack, f"wechat:{openid}") == []
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_odd_methods_on_the_wechat_webhook_are_refused(stack, method):
+    server, openid = WeChatServer(stack.wechat_url, safe_mode=True), f"o{uuid.uuid4().hex[:27]}"
+    reply = server._request(method, server.signed_query(),
+                            text_xml(openid, "你好").encode())
+    assert reply.status == 405
+    assert user_texts(stack, f"wechat:{openid}") == []
+
+
 def test_oversize_telegram_text_is_refused_while_others_are_served(stack):
     chat = 600000 + uuid.uuid4().int % 100000
     status = during(stack, lambda: telegram.post_update(stack.telegram_url,
