@@ -7,7 +7,7 @@
   without it are refused (the stock connector only compares the bot's name);
 - every channel's limits (channels/limits.py): a message over GOV_MAX_MESSAGE_CHARS, or beyond
   the per-chat rate limit, is answered with a refusal in the citizen's language and never
-  reaches the bot; bodies over 64 KB get 413;
+  reaches the bot; bodies over 64 KB get 413, updates that are not well-formed 400;
 - the stock connector's unauthenticated `/set_webhook` (which re-registers the webhook without
   the secret, switching the check above off) is gone: the webhook is registered at start-up.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 from typing import Any, Awaitable, Callable, Dict
 
 from aiogram.bot.api import TelegramAPIServer
@@ -39,6 +40,7 @@ from sanic.request import Request
 from channels.limits import SenderRateLimit, refusal
 from channels.rest import MAX_BODY_BYTES
 
+logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -124,5 +126,12 @@ class TelegramChannel(TelegramInput):
             if not isinstance(request.json, dict):  # after the secret: parse only Telegram's
                 return response.text("malformed update", status=400)
             return None
+
+        @telegram.exception(AttributeError, KeyError, TypeError, ValueError)
+        async def malformed(request: Request, error: Exception) -> Any:
+            """The stock handler reads updates without checking their shape (an update with no
+            message, a message with no chat): a 400, not a server error."""
+            logger.warning("malformed Telegram update refused: %r", error)
+            return response.text("malformed update", status=400)
 
         return telegram

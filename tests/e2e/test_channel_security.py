@@ -353,6 +353,8 @@ def telegram_request(stack, path: str, method: str, body: bytes | None = None,
     ("webhook", "PUT", b"{}", telegram.SECRET, 405),
     ("webhook", "POST", b'["not", "an update"]', telegram.SECRET, 400),
     ("webhook", "POST", b"{not json", telegram.SECRET, 400),
+    ("webhook", "POST", b'{"update_id": 1}', telegram.SECRET, 400),  # no message
+    ("webhook", "POST", b'{"update_id": 1, "message": {"text": "hi"}}', telegram.SECRET, 400),
     ("webhook", "POST", b'{"update_id": 1, "x": "' + b"a" * 70_000 + b'"}', telegram.SECRET, 413),
     ("webhook", "POST", b'["no secret"]', None, 403),
 ])
