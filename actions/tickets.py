@@ -25,7 +25,7 @@ from actions.references import parse_verification_digits
 from actions.slots import ClearSlotsAction, cleared
 from bot.privacy import mask_personal_data
 from bot.text import normalize
-from channels.rate_limit import SenderRateLimit
+from channels.limits import SenderRateLimit
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
 from storage.departments import department_names, get_department

@@ -380,8 +380,8 @@ def voice_turn(settings: Settings, recording: dict,
     transcribed and the reply's spoken text synthesised (unless that text was timed already:
     several questions get the same "no answer" reply)."""
     language, audio = recording["language"], recording["paths"]["clean"].read_bytes()
-    body, content_type = multipart({"sender": f"bench-voice-{uuid.uuid4().hex[:12]}",
-                                    "language": language, "previous": ""}, audio)
+    # No sender: the channel issues a new conversation (and its key) to a first turn.
+    body, content_type = multipart({"language": language, "previous": ""}, audio)
     status, raw, seconds = post(f"{settings.rasa_url}/webhooks/voice/webhook", body,
                                 content_type)
     reply = json.loads(raw)

@@ -1,8 +1,9 @@
 """`python -m bot.server run …` — Rasa's own command line, with the project's additions
 installed first: the project's logs (stack/logs.py: text or JSON, personal data masked), health,
 readiness and Prometheus metrics (bot/observability.py), and an apology when the action server,
-the conversation store or the lock store is down (bot/resilience.py), and the fixes for what
-profiling found Rasa repeating on every turn (bot/speedups.py). The stack starts Rasa this way."""
+the conversation store or the lock store is down (bot/resilience.py), the fixes for what
+profiling found Rasa repeating on every turn (bot/speedups.py), and message understanding in a
+worker thread so no turn holds the event loop (bot/off_loop.py). The stack starts Rasa this way."""
 
 from __future__ import annotations
 
@@ -114,10 +115,11 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", logs.level_name())  # Rasa's own level setting
     from rasa.__main__ import main as rasa_main
 
-    from bot import observability, resilience, speedups
+    from bot import observability, off_loop, resilience, speedups
 
     install_logging()
     speedups.install()
+    off_loop.install()
     observability.install()
     resilience.install()  # after observability: its metrics see the failures it apologises for
     rasa_main()

@@ -6,8 +6,9 @@ replies, read from) another channel's conversations. The ids each channel makes:
 
     telegram   telegram:<chat id>         channels/telegram.py (PREFIX)
     wechat     wechat:<openid>            channels/wechat.py
-    voice      voice-<uuid>               the voice page (webchat/static/voice.js)
-    socketio   <uuid> or s-<base36>       the web chat page's session id (webchat/static/chat.js)
+    voice      voice:<random>             issued with its key by channels/voice.py
+    socketio   socketio:<random>          issued by the Socket.IO channel with its key
+               (older pages' <uuid> / s-<base36> ids stay reserved too)
 
 The REST channel, whose sender ids are whatever its client chooses, refuses all of these.
 No Rasa imports, so any channel can use it.

@@ -1,10 +1,15 @@
-"""Telegram, through Rasa's own connector, with three changes an operator needs:
+"""Telegram, through Rasa's own connector, with the changes an operator needs:
 
 - the Bot API address is configurable (`api_base_url`; the tests point it at a local fake);
 - conversations are keyed "telegram:<chat id>", so a Telegram user never shares a tracker with
   a user of another channel who happens to have the same id;
 - when `secret_token` is set, Telegram is asked to send it with every update and updates
-  without it are refused (the stock connector only compares the bot's name).
+  without it are refused (the stock connector only compares the bot's name);
+- every channel's limits (channels/limits.py): a message over GOV_MAX_MESSAGE_CHARS, or beyond
+  the per-chat rate limit, is answered with a refusal in the citizen's language and never
+  reaches the bot; bodies over 64 KB get 413, updates that are not well-formed 400;
+- the stock connector's unauthenticated `/set_webhook` (which re-registers the webhook without
+  the secret, switching the check above off) is gone: the webhook is registered at start-up.
 
 credentials (written by the stack from GOV_TELEGRAM_* variables, never committed):
     channels.telegram.TelegramChannel:
@@ -13,12 +18,15 @@ credentials (written by the stack from GOV_TELEGRAM_* variables, never committed
       webhook_url: https://<public host>/webhooks/telegram/webhook
       api_base_url: https://api.telegram.org
       secret_token: ...
+      burst: 20             # messages per chat (channels/limits.py)
+      per_minute: 60
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 from typing import Any, Awaitable, Callable, Dict
 
 from aiogram.bot.api import TelegramAPIServer
@@ -29,6 +37,10 @@ from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from channels.limits import SenderRateLimit, refusal
+from channels.rest import MAX_BODY_BYTES
+
+logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -54,14 +66,16 @@ class TelegramChannel(TelegramInput):
         return cls(credentials["access_token"], credentials.get("verify"),
                    credentials.get("webhook_url"),
                    api_base_url=credentials.get("api_base_url") or "https://api.telegram.org",
-                   secret_token=credentials.get("secret_token") or None)
+                   secret_token=credentials.get("secret_token") or None,
+                   limits=SenderRateLimit.from_credentials(credentials))
 
     def __init__(self, access_token: str | None, verify: str | None,
                  webhook_url: str | None, api_base_url: str = "https://api.telegram.org",
-                 secret_token: str | None = None) -> None:
+                 secret_token: str | None = None, limits: SenderRateLimit | None = None) -> None:
         super().__init__(access_token, verify, webhook_url, debug_mode=False)
         self.api_base_url = api_base_url
         self.secret_token = secret_token
+        self.limits = limits or SenderRateLimit()
 
     def get_output_channel(self) -> TelegramChannelOutput:
         channel = TelegramChannelOutput(self.access_token, self.api_base_url)
@@ -82,7 +96,13 @@ class TelegramChannel(TelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def keyed(message: UserMessage) -> Any:
-            message.sender_id = f"{PREFIX}{message.sender_id}"
+            chat_id = str(message.sender_id)
+            text = message.text if isinstance(message.text, str) else ""
+            refused = self.limits.check(chat_id, text)
+            if refused:
+                await message.output_channel.send_text_message(chat_id, refusal(refused, text))
+                return None
+            message.sender_id = f"{PREFIX}{chat_id}"
             if message.text == "/start":  # Telegram's first message: greet the citizen
                 message.text = "/greet"
             return await on_new_message(message)
@@ -91,11 +111,27 @@ class TelegramChannel(TelegramInput):
 
         @telegram.middleware("request")
         async def require_secret(request: Request) -> Any:
-            if not self.secret_token or request.method != "POST":
+            if request.path.endswith("/set_webhook"):
+                return response.text("not found", status=404)
+            if request.path.endswith("/webhook") and request.method != "POST":
+                return response.text("method not allowed", status=405)
+            if request.method != "POST":
                 return None
-            supplied = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(supplied.encode(), self.secret_token.encode()):
-                return response.text("forbidden", status=403)
+            if self.secret_token:
+                supplied = request.headers.get(SECRET_HEADER, "")
+                if not hmac.compare_digest(supplied.encode(), self.secret_token.encode()):
+                    return response.text("forbidden", status=403)
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text("body too large", status=413)
+            if not isinstance(request.json, dict):  # after the secret: parse only Telegram's
+                return response.text("malformed update", status=400)
             return None
+
+        @telegram.exception(AttributeError, KeyError, TypeError, ValueError)
+        async def malformed(request: Request, error: Exception) -> Any:
+            """The stock handler reads updates without checking their shape (an update with no
+            message, a message with no chat): a 400, not a server error."""
+            logger.warning("malformed Telegram update refused: %r", error)
+            return response.text("malformed update", status=400)
 
         return telegram

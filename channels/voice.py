@@ -3,14 +3,19 @@
 POST /webhooks/voice/webhook, multipart form:
   audio     the recording (WebM/Opus, Ogg, WAV, MP3, AMR ...), or
   text      a tapped button's payload or title, which skips recognition
-  sender    the page's conversation id; language  zh | en (the page's 普通话 / English choice)
+  sender, sender_key   the conversation id and its key, both issued by this channel in the
+            reply to the page's first turn (sent without them) and kept by the page; a sender
+            without its key, or from another channel, gets 403 and nothing else
+  language  zh | en (the page's 普通话 / English choice)
   pending   JSON the previous reply asked the page to send back: {"kind": "confirm" | "more",
             "text": ...}; previous  the text last spoken, for "再说一遍"
-Reply (JSON): heard, language, text (everything, for the screen), spoken (what the audio
-says), audio (data: URL of an MP3, or null if synthesis failed), buttons, pending, error.
+Reply (JSON): sender, sender_key, heard, language, text (everything, for the screen), spoken
+(what the audio says), audio (data: URL of an MP3, or null if synthesis failed), buttons,
+pending, error.
 Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
 Every reply also has `time` and `waiting_for_person`; while the latter is true (a handoff), the
-page polls GET /webhooks/voice/updates?sender=…&after=<time>&language=… for what staff say.
+page polls POST /webhooks/voice/updates (form: sender, sender_key, after=<time>, language) for
+what staff say. The key is in the body, never in a URL (URLs end up in logs).
 
 Recognition and synthesis happen in the speech service (speech/), called over HTTP, so the
 models are loaded once however many Rasa instances run.
@@ -27,8 +32,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.limits import MAX_MESSAGE_CHARS
 from channels import voice_turns as turns
-from channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, SenderRateLimit, clean_text
+from channels.conversation_keys import ConversationKeys
+from channels.limits import REFUSALS, SenderRateLimit, too_long
+from channels.rest import clean_text
 from channels.speech_client import SpeechClient, SpeechServiceError
 
 logger = logging.getLogger(__name__)
@@ -46,12 +54,23 @@ ERRORS = {
     "too_many": ("您说得太快了，请稍等片刻再说。", "Please wait a moment before speaking again."),
     "bad_request": ("请求格式不正确，请刷新页面再试。",
                     "The request is malformed; please reload the page and try again."),
+    "message_too_long": REFUSALS["too_large"],
+    "forbidden": ("这个对话不属于您，或已过期。请刷新页面，重新开始。",
+                  "This conversation is not yours, or has expired. Please reload the page "
+                  "and start again."),
+    "method": ("不支持这种请求方式。", "This request method is not supported here."),
     "unavailable": ("语音服务暂时不可用，请稍后再试，或拨打 12345 政务服务热线。",
                     "The voice service is unavailable right now. Please try again later, "
                     "or call the 12345 government service hotline."),
 }
-STATUS = {"too_long": 413, "too_large": 413, "too_many": 429, "bad_request": 400,
-          "unavailable": 503}
+STATUS = {"too_long": 413, "too_large": 413, "message_too_long": 413, "too_many": 429,
+          "bad_request": 400, "forbidden": 403, "method": 405, "unavailable": 503}
+# Refusals of requests the page never makes: answered in text only (synthesis costs CPU,
+# which a flood of them must not be able to spend).
+UNSPOKEN = {"forbidden", "method"}
+# Methods answered with a bilingual 405 rather than the web server's English one.
+OFFERED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+MAX_POLL_BYTES = 4096
 
 
 def _page_language(request: Request) -> str:
@@ -82,6 +101,7 @@ class VoiceInput(InputChannel):
         self.max_bytes = max_bytes
         self.limits = SenderRateLimit(burst, per_minute)
         self.polls = SenderRateLimit(5, 30)  # /updates: every few seconds while waiting
+        self.keys = ConversationKeys(self.name())
 
     async def _say(self, text: str, language: str, **fields: Any) -> dict[str, Any]:
         """A reply whose audio speaks `fields.get('spoken', text)`."""
@@ -90,10 +110,27 @@ class VoiceInput(InputChannel):
                 "audio": await self.speech.synthesize(spoken, language), "buttons": [],
                 "pending": None, "error": None, **fields}
 
-    async def _error(self, key: str, language: str) -> HTTPResponse:
+    async def _error(self, key: str, language: str, spoken: bool = True,
+                     form: dict[str, Any] | None = None) -> HTTPResponse:
+        """The refusal `key`; with the turn's `form`, also its conversation (a first turn that
+        failed still gives the page its conversation)."""
         zh, en = ERRORS[key]
-        body = await self._say(zh if language == "zh" else en, language, error=key)
+        text = zh if language == "zh" else en
+        conversation = {"sender": form["sender"], "sender_key": form["sender_key"]} \
+            if form else {}
+        if key in UNSPOKEN or not spoken:
+            return response.json({"error": key, "text": text, "language": language,
+                                  "audio": None}, status=STATUS[key])
+        body = await self._say(text, language, error=key, **conversation)
         return response.json(body, status=STATUS.get(key, 422))
+
+    def _conversation(self, fields: Any) -> tuple[str, str] | str:
+        """(sender, key) the page proved, or a new pair for a page that has none; the error
+        key "forbidden" for a sender without its key (another page's, another channel's)."""
+        sender, key = fields.get("sender") or "", fields.get("sender_key") or ""
+        if not sender and not key:
+            return self.keys.issue()
+        return (sender, key) if self.keys.holds(sender, key) else "forbidden"
 
     async def _conversation_state(self, request: Request, sender: str) -> dict[str, Any]:
         """`time` of the conversation's latest event (for /updates) and whether it is
@@ -185,7 +222,10 @@ class VoiceInput(InputChannel):
             files = request.files or {}
         except (ValueError, KeyError, UnicodeDecodeError):
             return "bad_request"
-        sender = clean_text(form.get("sender") or "")
+        conversation = self._conversation(form)
+        if isinstance(conversation, str):
+            return conversation
+        sender, sender_key = conversation
         language = form.get("language") if form.get("language") in ("zh", "en") else "zh"
         upload = files.get("audio")
         text = clean_text(form.get("text") or "").strip()
@@ -196,13 +236,15 @@ class VoiceInput(InputChannel):
         if not (isinstance(pending, dict) and pending.get("kind") in ("confirm", "more")
                 and isinstance(pending.get("text"), str)):
             pending = None
-        if not 0 < len(sender) <= MAX_SENDER_CHARS or len(text) > MAX_MESSAGE_CHARS \
-                or (upload is None and not text):
+        if too_long(text):
+            return "message_too_long"
+        if upload is None and not text:
             return "bad_request"
         if pending:
             pending = {"kind": pending["kind"], "about": pending.get("about"),
                        "text": clean_text(pending["text"])[:MAX_MESSAGE_CHARS]}
-        return {"sender": sender, "language": language, "pending": pending,
+        return {"sender": sender, "sender_key": sender_key, "language": language,
+                "pending": pending,
                 "audio": None if upload is None else (upload.body or b""),
                 "text": text, "is_payload": text.startswith("/"),
                 "previous": clean_text(form.get("previous") or "")[:MAX_MESSAGE_CHARS]}
@@ -214,34 +256,48 @@ class VoiceInput(InputChannel):
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @voice.route("/webhook", methods=["POST"])
+        @voice.route("/webhook", methods=OFFERED_METHODS)
         async def receive(request: Request) -> HTTPResponse:
+            if request.method != "POST":
+                return await self._error("method", _page_language(request))
             form = self._read_form(request)
             if isinstance(form, str):
                 return await self._error(form, _page_language(request))
             if not self.limits.allow(form["sender"]):
-                return await self._error("too_many", form["language"])
+                return await self._error("too_many", form["language"], form=form)
             try:
                 reply = await self._turn(request, on_new_message, form)
             except SpeechServiceError as error:
-                return await self._error(error.key, form["language"])
-            return response.json({**reply, **await self._conversation_state(request,
-                                                                            form["sender"])})
+                return await self._error(error.key, form["language"], form=form)
+            return response.json({**reply, "sender": form["sender"],
+                                  "sender_key": form["sender_key"],
+                                  **await self._conversation_state(request, form["sender"])})
 
-        @voice.route("/updates", methods=["GET"])
+        @voice.route("/updates", methods=OFFERED_METHODS)
         async def updates(request: Request) -> HTTPResponse:
             """What a member of staff said since `after` (a time from an earlier reply), for
-            a page waiting for a person: the page asks every few seconds while it waits."""
-            sender = clean_text(request.args.get("sender") or "")
-            language = "en" if request.args.get("language") == "en" else "zh"
+            the page that holds the conversation's key, while it waits for a person: it asks
+            every few seconds. Refusals here are text only (the page just asks again)."""
+            language = _page_language(request)
+            if request.method != "POST":
+                return await self._error("method", language)
+            if len(request.body or b"") > MAX_POLL_BYTES:
+                return await self._error("bad_request", language, spoken=False)
             try:
-                after = float(request.args.get("after") or 0)
-            except ValueError:
-                after = -1.0
-            if not 0 < len(sender) <= MAX_SENDER_CHARS or after < 0:
-                return await self._error("bad_request", language)
+                fields = request.form or {}
+                after = float(fields.get("after") or 0)
+            except (ValueError, KeyError, UnicodeDecodeError):
+                fields, after = {}, -1.0
+            if not fields.get("sender"):
+                return await self._error("bad_request", language, spoken=False)
+            conversation = self._conversation(fields)
+            if isinstance(conversation, str):
+                return await self._error(conversation, language)
+            sender = conversation[0]
+            if after < 0 or after != after:  # NaN
+                return await self._error("bad_request", language, spoken=False)
             if not self.polls.allow(sender):
-                return response.json({"error": "too_many"}, status=429)
+                return await self._error("too_many", language, spoken=False)
             tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
             said = turns.bot_texts_after(tracker.events if tracker else [], after)
             text = "\n\n".join(said)

@@ -4,8 +4,9 @@ WeChat POSTs each citizen message as signed (and in safe mode, encrypted) XML an
 most 5 seconds for a passive XML reply. The channel answers passively when the bot is quick
 enough; otherwise it replies "success" at once and sends the answer through the
 customer-service message API when it is ready. Signature, timestamp freshness, nonce replay,
-body size and hostile XML are checked before anything reaches the bot. Protocol details
-(signing, AES, XML) are wechatpy's.
+body size and hostile XML are checked before anything reaches the bot, and so are every
+channel's limits (channels/limits.py: message length, messages per user), refused with a passive
+reply in the citizen's language. Protocol details (signing, AES, XML) are wechatpy's.
 
 credentials (written by the stack from GOV_WECHAT_* variables, never committed):
     channels.wechat.WeChatInput:
@@ -15,6 +16,8 @@ credentials (written by the stack from GOV_WECHAT_* variables, never committed):
       encoding_aes_key: ... # optional: enables safe mode
       api_base_url: https://api.weixin.qq.com/cgi-bin/
       reply_seconds: 4.5
+      burst: 20             # messages per user (channels/limits.py)
+      per_minute: 60
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from bot.privacy import mask_personal_data
+from channels.limits import SenderRateLimit, refusal
 from channels.rendering import as_plain_text
 from channels.speech_client import SpeechClient, SpeechServiceError
 
@@ -132,11 +136,13 @@ class WeChatInput(InputChannel):
             api_base_url=credentials.get("api_base_url") or "https://api.weixin.qq.com/cgi-bin/",
             reply_seconds=float(credentials.get("reply_seconds") or 4.5),
             speech_url=credentials.get("speech_url") or None,
+            limits=SenderRateLimit.from_credentials(credentials),
         )
 
     def __init__(self, token: str, app_id: str, app_secret: str,
                  encoding_aes_key: str | None, api_base_url: str,
-                 reply_seconds: float = 4.5, speech_url: str | None = None) -> None:
+                 reply_seconds: float = 4.5, speech_url: str | None = None,
+                 limits: SenderRateLimit | None = None) -> None:
         self.token, self.app_id = token, app_id
         self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
         self.client = ApiClient(app_id, app_secret, api_base_url)
@@ -146,6 +152,7 @@ class WeChatInput(InputChannel):
         self.speech = SpeechClient(speech_url, timeout=60) if speech_url else None
         self.nonces = RecentlySeen(MAX_CLOCK_SKEW_SECONDS * 2)
         self.message_ids = RecentlySeen(60)
+        self.limits = limits or SenderRateLimit()
         self._pending: set = set()
 
     # --- request checks -------------------------------------------------------------------
@@ -243,6 +250,9 @@ class WeChatInput(InputChannel):
             to_recognise = text == NOT_HEARD and self.speech is not None
             if text in (UNSUPPORTED, NOT_HEARD) and not to_recognise:
                 return self._reply(message, text, request)
+            refused = self.limits.check(message.source, "" if to_recognise else text)
+            if refused:
+                return self._reply(message, refusal(refused, text), request)
             collector = CollectingOutputChannel()
             task = asyncio.ensure_future(
                 self._answer(message, None if to_recognise else text, collector, on_new_message))

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.limits import bounded
 from bot.text import detect_language
 from knowledge_base.answerability import (
     HITS_NEEDED,
@@ -276,6 +277,7 @@ class Searcher:
     def search(self, query: str, language: str | None = None, limit: int = 5,
                today: dt.date | None = None, mode: str = "hybrid") -> list[Hit]:
         loaded = self.refresh()
+        query = bounded(query)  # encoding and BM25 work grow with the text
         if loaded is None or not query.strip():
             return []
         language = language or detect_language(query).language
@@ -309,6 +311,7 @@ class Searcher:
         is then also searched together with it, and that result is taken only when its
         probability of answering beats the question's own by CONTEXT_MARGIN (`choose`): a
         question about a new topic is answered on its own."""
+        query = bounded(query)  # and so are the answerability features computed from it
         language = language or (detect_language(query).language if query.strip() else None)
         alone = self._decide(query, language, limit, today)
         # Only with the classifier: the margin was measured on its probability, not on cosines.

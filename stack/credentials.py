@@ -26,11 +26,13 @@ def channel_credentials(settings: Settings,
                         socketio_queue: dict[str, str] | None = None) -> dict[str, Any]:
     """`socketio_queue` ({"redis_url", "redis_channel"}; production mode) lets Socket.IO
     emits reach citizens connected to any Rasa instance (channels/socketio.py)."""
+    # Every text channel's rate limit per sender (channels/limits.py).
+    per_sender = {"burst": int(env("GOV_SENDER_BURST", "20")),
+                  "per_minute": float(env("GOV_SENDER_MESSAGES_PER_MINUTE", "60"))}
     credentials: dict[str, Any] = {
-        REST: {"burst": int(env("GOV_SENDER_BURST", "20")),
-               "per_minute": float(env("GOV_SENDER_MESSAGES_PER_MINUTE", "60"))},
+        REST: dict(per_sender),
         SOCKETIO: {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-                   "session_persistence": True, **(socketio_queue or {})},
+                   "session_persistence": True, **per_sender, **(socketio_queue or {})},
         VOICE: {"speech_url": settings.speech_url,
                 "max_bytes": int(env("GOV_VOICE_MAX_BYTES", str(12 * 1024 * 1024))),
                 "burst": int(env("GOV_VOICE_BURST", "10")),
@@ -45,6 +47,7 @@ def channel_credentials(settings: Settings,
             "api_base_url": env("GOV_WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/"),
             "reply_seconds": float(env("GOV_WECHAT_REPLY_SECONDS", "4.5")),
             "speech_url": settings.speech_url,
+            **per_sender,
         }
     if env("GOV_TELEGRAM_TOKEN", ""):
         credentials[TELEGRAM] = {
@@ -53,6 +56,7 @@ def channel_credentials(settings: Settings,
             "webhook_url": env("GOV_TELEGRAM_WEBHOOK_URL", ""),
             "api_base_url": env("GOV_TELEGRAM_API_BASE", "https://api.telegram.org"),
             "secret_token": env("GOV_TELEGRAM_SECRET", "") or None,
+            **per_sender,
         }
     return credentials
 

@@ -68,3 +68,10 @@ def verify_secret(secret: str, stored: str | None) -> bool:
     except ValueError:
         salt_bytes, expected, valid = b"\0" * 16, b"", False
     return hmac.compare_digest(_derive(secret, salt_bytes), expected) and valid
+
+
+def derived_key(purpose: str) -> bytes:
+    """A key for one purpose (e.g. signing conversation ids), derived from the server key so
+    that every process and machine sharing GOV_SECRET_KEY (or its file) agrees on it, and no
+    two purposes share a key."""
+    return hmac.new(_server_key(), b"gov-assistant:" + purpose.encode(), hashlib.sha256).digest()

@@ -5,7 +5,8 @@ share no features with the (mostly Simplified) training data, full-width letters
 ASCII ones, and spaces come out as tokens. This tokenizer folds the text first
 (`bot.text.normalize`, which keeps character offsets), segments it with jieba plus the
 project's dictionary of government terms (`bot.segmentation`), and drops whitespace and
-punctuation tokens.
+punctuation tokens. Text beyond the message limit (`bot.limits`) is not tokenized: jieba's
+time grows with the text, and the channels never pass longer messages anyway.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.limits import bounded
 from bot.segmentation import segmenter
 from bot.text import normalize
 
@@ -62,7 +64,7 @@ class BilingualTokenizer(Tokenizer):
         return cls(config)
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
-        text = normalize(message.get(attribute) or "")
+        text = normalize(bounded(message.get(attribute) or ""))
         pieces = [(w, s) for w, s, _ in segmenter().tokenize(text) if w.strip()]
         words = [(w, s) for w, s in pieces if _is_word(w)]
         # A message of only symbols ("👍", "？？？") keeps them: every message needs a feature.

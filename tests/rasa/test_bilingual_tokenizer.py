@@ -44,3 +44,13 @@ def test_empty_and_symbol_only_messages(tokenizer):
     assert words(tokenizer, "") == []
     assert words(tokenizer, "👍") == ["👍"]
     assert words(tokenizer, "好的👍") == ["好", "的"]
+
+
+def test_text_beyond_the_message_limit_is_not_tokenized(tokenizer):
+    """Whatever path a huge text takes, jieba only ever sees the first GOV_MAX_MESSAGE_CHARS."""
+    from bot.limits import MAX_MESSAGE_CHARS
+
+    text = "路灯坏了" * (MAX_MESSAGE_CHARS // 4) + "营业执照" * 50_000
+    tokens = tokenizer.tokenize(Message(data={TEXT: text}), TEXT)
+    assert tokens and max(token.end for token in tokens) <= MAX_MESSAGE_CHARS
+    assert "营业执照" not in {token.text for token in tokens}

@@ -54,3 +54,13 @@ def test_training_data_and_empty_messages(featurizer):
 def test_scale_must_be_positive():
     with pytest.raises(ValueError):
         SentenceEncoderFeaturizer.validate_config({"scale": 0})
+
+
+def test_only_the_first_message_limit_of_a_huge_text_is_encoded(featurizer):
+    """A text over GOV_MAX_MESSAGE_CHARS that skipped the channels is encoded as its first
+    GOV_MAX_MESSAGE_CHARS characters, not in full."""
+    from bot.limits import MAX_MESSAGE_CHARS
+
+    head = "护照过期了怎么换新的" * (MAX_MESSAGE_CHARS // 10)
+    assert np.allclose(sentence_vector(featurizer, head + "tell me a joke about cats" * 40_000),
+                       sentence_vector(featurizer, head))

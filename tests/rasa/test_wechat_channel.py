@@ -165,3 +165,25 @@ def test_wrong_signature_is_refused(channel):
     forged = server.signed_query(token="not-our-token")
     assert server.send(text_xml(user(), "你好"), query=forged).status == 403
     assert len(bot.received) == before
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("路灯坏了" * 600, "2000 字"), ("help " * 500, "2,000 characters")])
+def test_an_overlong_message_is_refused_in_its_language_before_the_bot(channel, text,
+                                                                        expected):
+    server, bot = channel
+    openid = user()
+    reply = server.send(text_xml(openid, text))
+    assert reply.status == 200 and expected in reply.content
+    assert not [said for sender, said in bot.received if sender == f"wechat:{openid}"]
+
+
+def test_a_flood_from_one_user_is_slowed_and_nobody_else_is(channel):
+    """Every text channel's per-sender limit (burst 20, then 60 a minute by default)."""
+    server, bot = channel
+    flooder, other = user(), user()
+    replies = [server.send(text_xml(flooder, f"第{i}条")).content for i in range(30)]
+    refused = [r for r in replies if r.startswith("您发送得太快了")]
+    assert len(refused) >= 5 and replies[0].startswith("echo:")
+    assert len([s for s, _ in bot.received if s == f"wechat:{flooder}"]) == 30 - len(refused)
+    assert server.send(text_xml(other, "你好")).content.startswith("echo: 你好")

@@ -1,5 +1,7 @@
 // Web chat client: Rasa's Socket.IO channel, a session kept across reloads, a zh/en interface,
 // display options (high contrast, large text) and an embedded mode for /embed.js's iframe.
+// The session id and its key are issued by the channel (session_confirm) and kept here: only a
+// page presenting both continues the conversation and receives its replies.
 // Bot and user text only ever reaches the page through textContent / text nodes (no innerHTML).
 (() => {
   "use strict";
@@ -37,7 +39,8 @@
     }
   };
   const KEYS = {
-    session: "gov-chat-session", language: "gov-chat-language", contrast: "gov-chat-high-contrast",
+    session: "gov-chat-session", sessionKey: "gov-chat-session-key", language: "gov-chat-language",
+    contrast: "gov-chat-high-contrast",
     largeText: "gov-chat-large-text", privacyHidden: "gov-chat-privacy-hidden"
   };
   const HANDOFF_PAYLOAD = "/human_handoff";
@@ -58,17 +61,31 @@
   // A choice the citizen made wins; then the embedding site's data-lang; then the browser.
   let language = store.getItem(KEYS.language) ||
     toLanguage(params.get("lang") || navigator.language || "zh");
-  const sessionId = store.getItem(KEYS.session) || newSessionId();
-  store.setItem(KEYS.session, sessionId);
-  const historyKey = "gov-chat-history-" + sessionId;
-  const history = readHistory();
+  // Until the channel confirms a session, messages wait (an id without its key is not ours).
+  let sessionId = store.getItem(KEYS.sessionKey) ? store.getItem(KEYS.session) || "" : "";
+  let sessionKey = sessionId ? store.getItem(KEYS.sessionKey) : "";
+  let confirmed = false;
+  let historyKey = "gov-chat-history-" + sessionId;
+  const history = sessionId ? readHistory() : [];
   let statusKey = "";
   let waitTimer = 0;
   const pending = [];  // messages typed while disconnected, sent in order after reconnecting
 
-  function newSessionId() {
-    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
-    return "s-" + Date.now().toString(36) + Math.random().toString(36).slice(2);
+  // The session the channel confirmed: the same one after a reload, or a new one (first visit,
+  // or a session it no longer accepts); the history on screen is kept under the new id.
+  function adoptSession(confirmation) {
+    const id = confirmation && typeof confirmation.session_id === "string" ? confirmation.session_id : "";
+    const key = confirmation && typeof confirmation.session_key === "string" ? confirmation.session_key : "";
+    if (!id || !key) { return false; }
+    if (id !== sessionId) {
+      sessionId = id;
+      historyKey = "gov-chat-history-" + sessionId;
+      store.setItem(historyKey, JSON.stringify(history.slice(-200)));
+    }
+    sessionKey = key;
+    store.setItem(KEYS.session, sessionId);
+    store.setItem(KEYS.sessionKey, sessionKey);
+    return true;
   }
 
   function readHistory() {
@@ -178,7 +195,7 @@
   const socket = io(window.GOV_CHAT_CONFIG.socketUrl, { path: "/socket.io", transports: ["websocket", "polling"] });
 
   function deliver(message) {
-    if (!socket.connected) {
+    if (!socket.connected || !confirmed) {
       pending.push(message);
       setStatus("queued", true);
       return;
@@ -198,11 +215,18 @@
 
   socket.on("connect", () => {
     setStatus("");
-    // Rasa sends replies to the session's room, so join it before sending anything queued.
-    socket.emit("session_request", { session_id: sessionId });
+    confirmed = false;
+    // Rasa sends replies to the session's room: prove the session (or get a new one) before
+    // sending anything queued.
+    socket.emit("session_request", sessionId ? { session_id: sessionId, session_key: sessionKey } : {});
+  });
+  socket.on("session_confirm", (confirmation) => {
+    if (!adoptSession(confirmation)) { return; }
+    confirmed = true;
+    if (statusKey === "queued") { setStatus(""); }
     pending.splice(0).forEach(deliver);
   });
-  socket.on("disconnect", () => setStatus("offline", true));
+  socket.on("disconnect", () => { confirmed = false; setStatus("offline", true); });
   socket.on("connect_error", () => setStatus(statusKey === "offline" ? "offline" : "unreachable", true));
   socket.on("bot_uttered", (message) => {
     const buttons = (message.quick_replies || message.buttons || []).map((b) => ({ title: b.title, payload: b.payload }));

@@ -2,7 +2,10 @@
 // Each turn is one POST of the recording (or of a tapped button's text) to the voice channel
 // (channels/voice.py), which replies with what it heard, the answer and its audio. The page keeps
 // what the next turn needs: the pending question (what to confirm, what is left to say) and the
-// last spoken text, for "再说一遍". Server text only ever reaches the page through textContent.
+// last spoken text, for "再说一遍". The conversation id and its key come from the channel's
+// reply to the first turn and are kept (localStorage): only with both does the channel go on
+// with the conversation or hand out staff replies. Server text only ever reaches the page
+// through textContent.
 (() => {
   "use strict";
 
@@ -37,7 +40,10 @@
       switchPayload: "/switch_language{\"language_name\": \"en\"}"
     }
   };
-  const KEYS = { sender: "gov-voice-sender", language: "gov-voice-language", chatLanguage: "gov-chat-language" };
+  const KEYS = {
+    sender: "gov-voice-sender", senderKey: "gov-voice-sender-key", language: "gov-voice-language",
+    chatLanguage: "gov-chat-language"
+  };
   const HANDOFF_PAYLOAD = "/human_handoff";
   const TAP_MS = 400;          // a press shorter than this starts tap-to-start / tap-to-stop
   const MAX_RECORDING_MS = 55000;  // the channel refuses recordings over a minute
@@ -61,8 +67,9 @@
   let language = store.getItem(KEYS.language) || store.getItem(KEYS.chatLanguage) ||
     toLanguage(params.get("lang") || navigator.language || "zh");
   if (!TEXT[language]) { language = "zh"; }
-  const sender = store.getItem(KEYS.sender) || "voice-" + newId();
-  store.setItem(KEYS.sender, sender);
+  // Issued by the channel with the first reply; none yet means a new conversation.
+  let sender = store.getItem(KEYS.senderKey) ? store.getItem(KEYS.sender) || "" : "";
+  let senderKey = sender ? store.getItem(KEYS.senderKey) : "";
 
   let state = "idle";       // idle | starting | recording | thinking
   let holding = false;      // a pointer or key is down on the talk button
@@ -75,9 +82,18 @@
   let previous = "";        // the last spoken text, for "再说一遍"
   let lastAudio = null;
 
-  function newId() {
-    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
-    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  // Keep the conversation the channel issued; forget one it no longer accepts (403), so the
+  // next turn starts a new one.
+  function keepConversation(reply) {
+    if (reply.error === "forbidden") {
+      sender = ""; senderKey = "";
+    } else if (typeof reply.sender === "string" && typeof reply.sender_key === "string" && reply.sender && reply.sender_key) {
+      sender = reply.sender; senderKey = reply.sender_key;
+    } else {
+      return;
+    }
+    store.setItem(KEYS.sender, sender);
+    store.setItem(KEYS.senderKey, senderKey);
   }
 
   function t(key) { return TEXT[language][key]; }
@@ -195,10 +211,14 @@
   }
 
   async function pollForStaff() {
-    const query = new URLSearchParams({ sender: sender, after: String(pollAfter), language: language });
+    const query = new FormData();  // in the body: the key never appears in a URL or a log
+    query.append("sender", sender);
+    query.append("sender_key", senderKey);
+    query.append("after", String(pollAfter));
+    query.append("language", language);
     let news = null;
     try {
-      const response = await fetch(voiceUrl.replace(/\/webhook$/, "/updates") + "?" + query, { credentials: "omit" });
+      const response = await fetch(voiceUrl.replace(/\/webhook$/, "/updates"), { method: "POST", body: query, credentials: "omit" });
       news = response.ok ? await response.json() : null;
     } catch (unreachable) {
       news = null;
@@ -269,7 +289,7 @@
     setStatus("thinking");
     if (shownHeard) { showHeard(shownHeard); }
     const form = new FormData();
-    form.append("sender", sender);
+    if (sender) { form.append("sender", sender); form.append("sender_key", senderKey); }
     form.append("language", language);
     if (fields.pending) { form.append("pending", JSON.stringify(fields.pending)); }
     if (previous) { form.append("previous", previous); }
@@ -290,6 +310,7 @@
     state = "idle";
     updateTalk();
     if (reply && typeof reply === "object") {
+      keepConversation(reply);
       showReply(reply, shownHeard);
     } else {
       showAnswer(t("offline"), language, true);
