@@ -125,8 +125,8 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if text == CHOOSE_PAYLOAD:
-            return {CANDIDATES: []}
+        if text == CHOOSE_PAYLOAD:  # validated into "offer the whole catalogue"
+            return {DEPARTMENT: CHOOSE_PAYLOAD}
         department = None if text.startswith("/") else match_department(text)
         if department:
             return {DEPARTMENT: department}
@@ -163,6 +163,10 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language = tracker.get_slot("language") or "zh"
+        if value == CHOOSE_PAYLOAD:
+            # Only a form's own slots may be extracted; the choice of the catalogue is kept by
+            # emptying the candidates here, and the department is asked for again.
+            return {DEPARTMENT: None, CANDIDATES: []}
         if not value or await asyncio.to_thread(get_department, str(value), language) is None:
             dispatcher.utter_message(response="utter_unknown_department")
             return {DEPARTMENT: None}

@@ -103,7 +103,7 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("yes", "affirm", {"request_department": "urban_management"}),
     ("对", "affirm", {"request_department": "urban_management"}),
     ("不是城管，应该是住建局", "choose_department", {"request_department": "housing_urban_rural"}),
-    ("/choose_department", "choose_department", {"routing_candidates": []}),
+    ("/choose_department", "choose_department", {"request_department": "/choose_department"}),
     ("hmm", "nlu_fallback", {}),
 ])
 def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
@@ -113,6 +113,10 @@ def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
 
 
 def test_another_department_lists_the_whole_catalogue():
+    form, state = ValidateTicketForm(), department_step("/choose_department", "choose_department")
+    assert run(form.validate_request_department("/choose_department", CollectingDispatcher(),
+                                                state, {})) == {
+        "request_department": None, "routing_candidates": []}
     ask = CollectingDispatcher()
     run(ActionAskRequestDepartment().run(ask, tracker(
         "", language="zh", request_text="路灯坏了一个月", routing_candidates=[]), {}))
