@@ -172,7 +172,7 @@ def test_vague_request_is_asked_to_describe_it_in_english(stack):
     chat = RestConversation(stack.settings.rasa_url)
     assert_reply(chat.texts("I want to make a complaint"), "utter_ask_request_text", "en")
     [proposal] = chat.texts("my employer hasn't paid my wages for three months")
-    assert "I suggest passing this to the Human Resources and Social Security Bureau" in proposal
+    assert "Shall I pass it to the Human Resources and Social Security Bureau" in proposal
     assert_reply(chat.texts("yes"), "utter_ask_contact_digits", "en")
     [created] = chat.texts("my number ends in 1357")
     assert "Human Resources and Social Security Bureau" in created
