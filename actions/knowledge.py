@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.links import plain_text, safe_link
+from bot.message_kind import classify
 from bot.privacy import mask_personal_data
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
@@ -108,6 +109,9 @@ class ActionAnswerQuestion(Action):
     ) -> list[EventType]:
         question = (tracker.latest_message.get("text") or "").strip()
         language = tracker.get_slot("language") or "zh"
+        if classify(question).is_request:
+            # A complaint or request never gets a policy passage: it goes to a department.
+            return [FollowupAction("ticket_form")]
         context = followup_context(tracker.events, SEARCHER.settings.followup_seconds)
         try:
             # Off the event loop: embedding + search is CPU work; others keep being served.

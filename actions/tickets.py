@@ -1,8 +1,13 @@
-"""Taking a complaint, report or request and passing it to the responsible department.
+"""Taking a complaint, report or request and passing it to the responsible department, the way
+a 12345 dispatcher does.
 
-The request text is routed by `routing.classifier`; when it is not confident enough the citizen
-picks from the two or three most likely departments. A ticket is created only with the last
-four digits of the citizen's phone, which they need later to see its progress.
+The request is read back in one line (what, where, since when; `actions.request_summary`) and
+routed by `routing.classifier`. The citizen always sees the proposed department with what it is
+responsible for and confirms it or picks another before anything is filed; when the router is
+not confident enough, the two or three most likely departments are offered instead. A choice
+other than the proposal is kept on the ticket (`routed_by="citizen"`) and in the audit log. A
+ticket is created only with the last four digits of the citizen's phone, which they need later
+to see its progress.
 """
 
 from __future__ import annotations
@@ -15,20 +20,22 @@ from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.formatting import format_date
 from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
+from actions.request_summary import restate
 from actions.slots import ClearSlotsAction, cleared
+from bot.message_kind import classify
 from bot.privacy import mask_personal_data
 from bot.text import normalize
 from channels.limits import SenderRateLimit
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
-from storage.departments import department_names, get_department
+from storage.departments import DepartmentView, department_names, get_department, list_departments
 from storage.tickets import create_ticket
 
 logger = logging.getLogger(__name__)
@@ -37,7 +44,11 @@ threading.Thread(target=default_router, name="routing-warm-up", daemon=True).sta
 
 TEXT, DEPARTMENT, DIGITS = "request_text", "request_department", "contact_digits"
 CONFIDENCE, CANDIDATES = "routing_confidence", "routing_candidates"
-TICKET_SLOTS = (TEXT, DEPARTMENT, DIGITS, CONFIDENCE, CANDIDATES)
+PROPOSED = "proposed_department"
+TICKET_SLOTS = (TEXT, DEPARTMENT, DIGITS, CONFIDENCE, CANDIDATES, PROPOSED)
+CHOOSE_PAYLOAD = "/choose_department"
+# Shown per department: the catalogue's responsibility items that best match the request.
+RESPONSIBILITY_ITEMS = 2
 MAX_REQUEST_CHARS = 2000
 # Words that say "I have a request" without saying what it is about.
 _FILLER = re.compile(
@@ -54,6 +65,26 @@ def is_specific(text: str) -> bool:
     rest = _FILLER.sub("", normalize(text))
     han = sum("\u4e00" <= char <= "\u9fff" for char in rest)
     return han >= 4 or len(rest) - han >= 12
+
+
+def relevant_responsibilities(department: DepartmentView, text: str,
+                              items: int = RESPONSIBILITY_ITEMS) -> str:
+    """The department's responsibility items that share most words with the request (the
+    first items when none does), so the citizen sees why it is this department."""
+    separator = "；" if "；" in department.responsibilities else "; "
+    parts = [part.strip() for part in department.responsibilities.split(separator)
+             if part.strip()]
+    folded = normalize(text)
+    bigrams = {folded[i:i + 2] for i in range(len(folded) - 1)}
+    words = set(re.findall(r"[a-z]{3,}", folded))
+
+    def overlap(part: str) -> int:
+        key = normalize(part)
+        return (sum(key[i:i + 2] in bigrams for i in range(len(key) - 1))
+                + sum(word[:5] in key for word in words))
+
+    ranked = sorted(range(len(parts)), key=lambda i: (-overlap(parts[i]), i))[:items]
+    return separator.join(parts[i] for i in sorted(ranked))
 
 
 def match_department(text: str) -> str | None:
@@ -80,8 +111,9 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         answer to "please describe it"."""
         text = (tracker.latest_message.get("text") or "").strip()
         requested = tracker.get_slot("requested_slot")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
         opening = requested is None and not tracker.get_slot(TEXT) and \
-            (tracker.latest_message.get("intent") or {}).get("name") == "make_request"
+            (intent == "make_request" or classify(text).is_request)
         if requested == TEXT or (opening and is_specific(text)):
             return {TEXT: text} if text and not text.startswith("/") else {}
         return {}
@@ -89,11 +121,20 @@ class ValidateTicketForm(OutageTolerantFormValidation):
     async def extract_request_department(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """A department named or tapped; "yes" to the proposal; "another department" (the
+        bare choose button) opens the whole catalogue."""
         if tracker.get_slot("requested_slot") != DEPARTMENT:
             return {}
-        text = tracker.latest_message.get("text") or ""
-        department = match_department(text)
-        return {DEPARTMENT: department} if department else {}
+        text = (tracker.latest_message.get("text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if text == CHOOSE_PAYLOAD:  # validated into "offer the whole catalogue"
+            return {DEPARTMENT: CHOOSE_PAYLOAD}
+        department = None if text.startswith("/") else match_department(text)
+        if department:
+            return {DEPARTMENT: department}
+        if intent == "affirm" and tracker.get_slot(CANDIDATES):
+            return {DEPARTMENT: tracker.get_slot(CANDIDATES)[0]}
+        return {}
 
     async def extract_contact_digits(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -114,15 +155,20 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         best = candidates[0]
         logger.info("routed %r to %s (%.2f)", mask_personal_data(text)[:60], best.department,
                     best.confidence)
-        if best.confidence >= CaseworkSettings().routing_min_confidence:
-            return {TEXT: text, DEPARTMENT: best.department, CONFIDENCE: best.confidence}
-        return {TEXT: text, CONFIDENCE: best.confidence,
-                CANDIDATES: [candidate.department for candidate in candidates]}
+        # Nothing is filed yet: the citizen confirms the proposal or picks another first.
+        confident = best.confidence >= CaseworkSettings().routing_min_confidence
+        offered = candidates[:2] if confident else candidates
+        return {TEXT: text, CONFIDENCE: best.confidence, PROPOSED: best.department,
+                CANDIDATES: [candidate.department for candidate in offered]}
 
     async def validate_request_department(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language = tracker.get_slot("language") or "zh"
+        if value == CHOOSE_PAYLOAD:
+            # Only a form's own slots may be extracted; the choice of the catalogue is kept by
+            # emptying the candidates here, and the department is asked for again.
+            return {DEPARTMENT: None, CANDIDATES: []}
         if not value or await asyncio.to_thread(get_department, str(value), language) is None:
             dispatcher.utter_message(response="utter_unknown_department")
             return {DEPARTMENT: None}
@@ -139,7 +185,13 @@ class ValidateTicketForm(OutageTolerantFormValidation):
 
 
 class ActionAskRequestDepartment(Action):
-    """Not sure where it belongs: offer the most likely departments as buttons."""
+    """Read the request back and propose where it goes, before anything is filed.
+
+    Confident: the proposed department with its responsibility line, a "yes" button, the
+    runner-up and "another department". Not confident: the two or three likely departments,
+    each with its responsibility line. After "another department": the whole catalogue. On
+    channels without buttons their titles are listed as replies to type (channels/rendering.py).
+    """
 
     def name(self) -> str:
         return "action_ask_request_department"
@@ -148,14 +200,35 @@ class ActionAskRequestDepartment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = tracker.get_slot("language") or "zh"
+        text = tracker.get_slot(TEXT) or ""
         candidates = tracker.get_slot(CANDIDATES) or []
-        buttons = []
-        for department_id in candidates:
-            department = await asyncio.to_thread(get_department, department_id, language)
-            if department:
-                buttons.append({"title": department.name, "payload":
-                                f'/choose_department{{"department": "{department.id}"}}'})
-        dispatcher.utter_message(response="utter_choose_department", buttons=buttons)
+        summary = restate(text).line(language)
+        if not candidates:
+            departments = await asyncio.to_thread(list_departments, language)
+            dispatcher.utter_message(response="utter_choose_any_department", summary=summary,
+                                     buttons=[_choose(d, d.name) for d in departments])
+            return []
+        views = [view for department_id in candidates
+                 if (view := await asyncio.to_thread(get_department, department_id, language))]
+        if not views:
+            return [SlotSet(CANDIDATES, [])]
+        other = {"title": "其他部门" if language == "zh" else "Another department",
+                 "payload": CHOOSE_PAYLOAD}
+        confidence = float(tracker.get_slot(CONFIDENCE) or 0.0)
+        if confidence >= CaseworkSettings().routing_min_confidence:
+            best = views[0]
+            yes = f"对，转给{best.name}" if language == "zh" else f"Yes, the {best.name}"
+            buttons = [_choose(best, yes), *(_choose(v, v.name) for v in views[1:]), other]
+            dispatcher.utter_message(
+                response="utter_confirm_department", summary=summary, department=best.name,
+                responsibility=relevant_responsibilities(best, text), buttons=buttons)
+            return []
+        options = "\n".join(f"{number}. {view.name}{'：' if language == 'zh' else ': '}"
+                            f"{relevant_responsibilities(view, text)}"
+                            for number, view in enumerate(views, 1))
+        dispatcher.utter_message(response="utter_choose_department", summary=summary,
+                                 options=options,
+                                 buttons=[*(_choose(v, v.name) for v in views), other])
         return []
 
 
@@ -165,6 +238,11 @@ def ticket_limit() -> SenderRateLimit:
     action server process: one conversation cannot fill a department's queue."""
     settings = CaseworkSettings()
     return SenderRateLimit(settings.tickets_burst, settings.tickets_per_hour / 60)
+
+
+def _choose(department: DepartmentView, title: str) -> dict[str, str]:
+    return {"title": title,
+            "payload": f'{CHOOSE_PAYLOAD}{{"department": "{department.id}"}}'}
 
 
 class ActionCreateTicket(Action):
@@ -179,13 +257,14 @@ class ActionCreateTicket(Action):
             logger.warning("ticket refused: too many from one conversation")
             dispatcher.utter_message(response="utter_ticket_rate_limited")
             return cleared(TICKET_SLOTS)
-        chosen = bool(tracker.get_slot(CANDIDATES))
+        department, proposed = tracker.get_slot(DEPARTMENT), tracker.get_slot(PROPOSED)
         try:
             receipt = await asyncio.to_thread(
-                create_ticket, tracker.get_slot(TEXT) or "", tracker.get_slot(DEPARTMENT),
+                create_ticket, tracker.get_slot(TEXT) or "", department,
                 language, tracker.get_latest_input_channel() or "unknown",
                 float(tracker.get_slot(CONFIDENCE) or 0.0),
-                "citizen" if chosen else "classifier", tracker.get_slot(DIGITS) or "",
+                "classifier" if department == proposed else "citizen",
+                tracker.get_slot(DIGITS) or "", proposed_department=proposed,
             )
         except Exception:
             logger.exception("ticket could not be created")

@@ -87,6 +87,8 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
     elif name == "bench-voice":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/voice.py"]
+    elif name == "bench-real-replies":
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/real_replies.py"]
     elif name in ("bench-stack", "bench-production", "bench-stock"):
         # 100 citizens pausing ~3 s between messages, then a no-pause saturation phase
         # (bench/stack_bench.py; README "Start-up, latency, memory").
@@ -101,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
                 "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-stock",
-                "bench-voice"]
+                "bench-voice", "bench-real-replies"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()

@@ -22,6 +22,8 @@ class DepartmentView:
     portal: str
     response_days: int
     aliases: tuple[str, ...] = ()
+    # What the department handles, as the catalogue says it ("；"/"; "-separated items).
+    responsibilities: str = ""
 
     def contact(self) -> str:
         return " · ".join(part for part in (self.phone, self.address, self.hours, self.portal)
@@ -37,6 +39,7 @@ def department_view(department: Department, language: str) -> DepartmentView:
         hours=department.hours_zh if zh else department.hours_en,
         portal=safe_link(department.portal) or "", response_days=department.response_days,
         aliases=tuple(filter(None, (department.aliases or "").split("|"))),
+        responsibilities=department.responsibilities_zh if zh else department.responsibilities_en,
     )
 
 

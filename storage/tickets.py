@@ -15,7 +15,7 @@ from bot.text import normalize
 from storage.clock import add_working_days, local, utc_now
 from storage.database import sessions
 from storage.departments import DepartmentView, department_view
-from storage.models import Department, Ticket, TicketEvent
+from storage.models import AuditEntry, Department, Ticket, TicketEvent
 from storage.secrets import hash_secret
 
 MAX_TEXT_CHARS = 4000
@@ -70,7 +70,10 @@ def _new_reference(now: dt.datetime) -> str:
 
 def create_ticket(text: str, department_id: str, language: str, channel: str,
                   confidence: float, routed_by: str, phone_last4: str,
-                  url: str | None = None) -> TicketReceipt:
+                  url: str | None = None, proposed_department: str | None = None) -> TicketReceipt:
+    """A new open ticket. `proposed_department` is the one the assistant suggested; when the
+    citizen picked another, the ticket says `routed_by="citizen"` and the audit log keeps the
+    correction (suggested and chosen department) for staff and for retraining the router."""
     now = utc_now()
     category = categorize(text)
     for _attempt in range(5):
@@ -91,6 +94,12 @@ def create_ticket(text: str, department_id: str, language: str, channel: str,
                 ticket.history.append(TicketEvent(status="open", at=now))
                 session.add(ticket)
                 session.flush()
+                if proposed_department not in (None, "", department_id):
+                    session.add(AuditEntry(
+                        actor="citizen", action="ticket.department_corrected",
+                        target=ticket.reference,
+                        detail=f"suggested={proposed_department} chosen={department_id} "
+                               f"confidence={confidence:.2f} channel={channel or 'unknown'}"))
                 return TicketReceipt(ticket.reference, category,
                                      department_view(department, language), due)
         except IntegrityError:  # reference collision: draw another

@@ -22,6 +22,7 @@ from actions.tickets import (
     match_department,
     ticket_limit,
 )
+from staff.audit import entries
 from storage.database import sessions
 from storage.handoffs import list_handoffs
 from storage.lookups import LOCKED, VERIFIED, look_up
@@ -60,21 +61,71 @@ def test_unsure_routing_offers_the_likely_departments_as_buttons(monkeypatch):
     slots = run(ValidateTicketForm().validate_request_text(text, dispatcher, tracker(text), {}))
     assert slots["request_text"] == text and "request_department" not in slots
     candidates = slots["routing_candidates"]
-    assert len(candidates) == 3
+    assert len(candidates) == 3 and slots["proposed_department"] == candidates[0]
     ask = CollectingDispatcher()
-    run(ActionAskRequestDepartment().run(ask, tracker("", routing_candidates=candidates), {}))
-    buttons = ask.messages[0]["buttons"]
+    run(ActionAskRequestDepartment().run(ask, tracker(
+        "", request_text=text, routing_candidates=candidates,
+        routing_confidence=slots["routing_confidence"]), {}))
+    [message] = ask.messages
+    assert message["response"] == "utter_choose_department"
+    assert message["summary"].startswith("the drain outside the market stinks")
+    # each likely department with what it is responsible for, then "another department"
+    assert message["options"].count("\n") == 2 and message["options"].startswith("1. ")
+    buttons = message["buttons"]
     assert [b["payload"] for b in buttons] == [
-        f'/choose_department{{"department": "{c}"}}' for c in candidates]
+        f'/choose_department{{"department": "{c}"}}' for c in candidates] + ["/choose_department"]
     assert all(b["title"].endswith(("Bureau", "Commission", "Administration", "Centre",
-                                    "Service")) for b in buttons)
+                                    "Service")) for b in buttons[:3])
 
 
-def test_confident_routing_fills_the_department(monkeypatch):
+def test_confident_routing_proposes_and_waits_for_the_citizen():
     text = "my employer hasn't paid social insurance for me since March"
     slots = run(ValidateTicketForm().validate_request_text(text, CollectingDispatcher(),
                                                            tracker(text), {}))
-    assert slots["request_department"] == "human_resources_social_security"
+    assert "request_department" not in slots  # nothing is filed before the citizen confirms
+    assert slots["proposed_department"] == "human_resources_social_security"
+    ask = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(ask, tracker("", request_text=text, **{
+        k: slots[k] for k in ("routing_candidates", "routing_confidence")}), {}))
+    [message] = ask.messages
+    assert message["response"] == "utter_confirm_department"
+    assert message["department"] == "Human Resources and Social Security Bureau"
+    assert "social insurance" in message["responsibility"]
+    assert message["buttons"][0] == {
+        "title": "Yes, the Human Resources and Social Security Bureau",
+        "payload": '/choose_department{"department": "human_resources_social_security"}'}
+    assert message["buttons"][-1]["payload"] == "/choose_department"
+
+
+def department_step(text: str, intent: str, **slots: object) -> Tracker:
+    return tracker(text, intent=intent, requested_slot="request_department", **slots)
+
+
+@pytest.mark.parametrize(("text", "intent", "expected"), [
+    ("yes", "affirm", {"request_department": "urban_management"}),
+    ("对", "affirm", {"request_department": "urban_management"}),
+    ("不是城管，应该是住建局", "choose_department", {"request_department": "housing_urban_rural"}),
+    ("/choose_department", "choose_department", {"request_department": "/choose_department"}),
+    ("hmm", "nlu_fallback", {}),
+])
+def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
+    state = department_step(text, intent, routing_candidates=["urban_management", "transport"])
+    form = ValidateTicketForm()
+    assert run(form.extract_request_department(CollectingDispatcher(), state, {})) == expected
+
+
+def test_another_department_lists_the_whole_catalogue():
+    form, state = ValidateTicketForm(), department_step("/choose_department", "choose_department")
+    assert run(form.validate_request_department("/choose_department", CollectingDispatcher(),
+                                                state, {})) == {
+        "request_department": None, "routing_candidates": []}
+    ask = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(ask, tracker(
+        "", language="zh", request_text="路灯坏了一个月", routing_candidates=[]), {}))
+    [message] = ask.messages
+    assert message["response"] == "utter_choose_any_department"
+    assert len(message["buttons"]) >= 10
+    assert "市城市管理局" in [b["title"] for b in message["buttons"]]
 
 
 def test_vague_requests_are_asked_to_say_more():
@@ -106,12 +157,31 @@ def test_ticket_is_created_and_reported(database):
     dispatcher = CollectingDispatcher()
     events = run(ActionCreateTicket().run(dispatcher, tracker(
         "", request_text="路灯坏了一个月", request_department="urban_management",
-        contact_digits="4321", routing_confidence=0.9, language="zh"), {}))
+        proposed_department="urban_management", contact_digits="4321",
+        routing_confidence=0.9, language="zh"), {}))
     message = dispatcher.messages[0]
     assert message["response"] == "utter_ticket_created"
     assert message["reference"].startswith("T-") and message["department"] == "市城市管理局"
-    assert {e["name"] for e in events} >= {"request_text", "contact_digits"}
+    assert {e["name"] for e in events} >= {"request_text", "contact_digits",
+                                           "proposed_department"}
     assert all(e["value"] is None for e in events)
+    assert entries(action="ticket.department_corrected", url=database) == []
+
+
+def test_the_citizens_correction_is_kept_on_the_ticket_and_audited(database):
+    dispatcher = CollectingDispatcher()
+    run(ActionCreateTicket().run(dispatcher, tracker(
+        "", request_text="小区电梯坏了三次，物业不修", request_department="housing_urban_rural",
+        proposed_department="urban_management", contact_digits="4321",
+        routing_confidence=0.62, language="zh"), {}))
+    reference = dispatcher.messages[0]["reference"]
+    with sessions(database)() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+        assert ticket.department_id == "housing_urban_rural" and ticket.routed_by == "citizen"
+    [entry] = entries(action="ticket.department_corrected", url=database)
+    assert entry.actor == "citizen" and entry.target == reference
+    assert "suggested=urban_management" in entry.detail
+    assert "chosen=housing_urban_rural" in entry.detail
 
 
 @pytest.mark.parametrize("forged", [

@@ -29,6 +29,22 @@ def test_search_failure_gives_an_apology(monkeypatch):
     assert events[0]["name"] == "last_answer" and events[0]["value"] is None
 
 
+def test_a_complaint_never_gets_a_passage(monkeypatch):
+    """Even if the classifier took a letter of complaint for a question, the answering action
+    passes it to the request flow instead of searching the policy documents."""
+    def searched(*_args, **_kwargs):
+        raise AssertionError("a complaint must not be searched for a passage")
+
+    monkeypatch.setattr(knowledge.SEARCHER, "answer", searched)
+    letter = ("Dear Sir or Madam, the factory next to our village has been dumping waste water "
+              "into the river for months. The water is black and smells. We have complained "
+              "many times and nothing happened. Please investigate. Thank you.")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker(letter), {}))
+    assert dispatcher.messages == []
+    assert events == [{"event": "followup", "timestamp": None, "name": "ticket_form"}]
+
+
 # --- follow-up questions ------------------------------------------------------------------
 
 NOW = 1_800_000_000.0

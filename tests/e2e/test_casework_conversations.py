@@ -18,6 +18,7 @@ from e2e.test_rest_conversation import assert_reply
 from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
 from routing.classifier import default_router
+from staff.audit import entries
 from storage.config import CaseworkSettings
 from storage.departments import get_department
 from storage.seed import demo_applicants
@@ -105,8 +106,10 @@ def test_no_number_at_hand_leads_to_help(stack):
 
 def test_complaint_becomes_a_ticket_that_can_be_followed_up(stack):
     chat = RestConversation(stack.settings.rasa_url)
-    texts = chat.texts("小区门口路灯坏了一个月，晚上黑漆漆的")
-    assert_reply(texts, "utter_ask_contact_digits", "zh")
+    [proposal] = chat.texts("小区门口路灯坏了一个月，晚上黑漆漆的")
+    assert proposal.startswith("我理解您反映的是：小区门口路灯坏了一个月")
+    assert "建议转交市城市管理局办理（负责路灯" in proposal
+    assert_reply(chat.texts("对"), "utter_ask_contact_digits", "zh")
     [created] = chat.texts("2468")
     assert "市城市管理局" in created
     reference = re.search(r"T-\d{8}-\d{6}", created).group(0)
@@ -138,14 +141,19 @@ def test_unsure_routing_lets_the_citizen_choose_with_a_button(stack, ambiguous_r
     text, departments = ambiguous_request
     chat = RestConversation(stack.settings.rasa_url)
     [question] = chat.say(text)
-    assert question["text"] in response_texts("utter_choose_department", "en")
+    assert "I'm not sure which department handles this" in question["text"]
     payloads = [button["payload"] for button in question["buttons"]]
-    assert payloads == [f'/choose_department{{"department": "{d}"}}' for d in departments]
+    assert payloads == [f'/choose_department{{"department": "{d}"}}' for d in departments] \
+        + ["/choose_department"]
     assert_reply(chat.texts(payloads[1]), "utter_ask_contact_digits", "en")
     [created] = chat.texts("9753")
-    name = get_department(departments[1], "en",
-                          url=f"sqlite:///{stack.settings.state_dir / 'gov.db'}").name
+    database = f"sqlite:///{stack.settings.state_dir / 'gov.db'}"
+    name = get_department(departments[1], "en", url=database).name
     assert f"passed to the {name}" in created
+    reference = re.search(r"T-\d{8}-\d{6}", created).group(0)
+    [entry] = [e for e in entries(action="ticket.department_corrected", url=database)
+               if e.target == reference]
+    assert f"suggested={departments[0]} chosen={departments[1]}" in entry.detail
 
 
 def test_the_status_check_can_be_restarted(stack, applicants):
@@ -163,8 +171,9 @@ def test_the_status_check_can_be_restarted(stack, applicants):
 def test_vague_request_is_asked_to_describe_it_in_english(stack):
     chat = RestConversation(stack.settings.rasa_url)
     assert_reply(chat.texts("I want to make a complaint"), "utter_ask_request_text", "en")
-    texts = chat.texts("my employer hasn't paid my wages for three months")
-    assert_reply(texts, "utter_ask_contact_digits", "en")
+    [proposal] = chat.texts("my employer hasn't paid my wages for three months")
+    assert "Shall I pass it to the Human Resources and Social Security Bureau" in proposal
+    assert_reply(chat.texts("yes"), "utter_ask_contact_digits", "en")
     [created] = chat.texts("my number ends in 1357")
     assert "Human Resources and Social Security Bureau" in created
 

@@ -151,8 +151,9 @@ def test_postgresql_restart_loses_no_conversation_and_no_ticket(production):
     settings, _, database = production
     person = demo_applicants(5)[4]
     ticket = RestConversation(settings.rasa_url)
-    assert_reply(ticket.texts("小区门口路灯坏了一个月，晚上黑漆漆的"), "utter_ask_contact_digits",
-                 "zh")
+    [proposal] = ticket.texts("小区门口路灯坏了一个月，晚上黑漆漆的")
+    assert proposal.startswith("我理解您反映的是：")  # the department is confirmed first
+    assert_reply(ticket.texts("对"), "utter_ask_contact_digits", "zh")
     reference = re.search(r"T-\d{8}-\d{6}", ticket.texts("2468")[0]).group(0)
     check = RestConversation(settings.rasa_url)
     assert_reply(check.texts("I want to check my application"), "utter_ask_reference_number",

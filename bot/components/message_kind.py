@@ -1,0 +1,86 @@
+"""Corrects the intent of real letters the classifier reads by their questions or phrases.
+
+A letter to the city ("尊敬的领导：…至今无人处理，望有关部门尽快解决") is a request for action
+even where a sentence in it sounds like a policy question or mentions "进度"; a long grievance
+without a reference and without status words is not a status look-up. `bot.message_kind` names
+the cues; this component applies them after the intent classifier and before the
+FallbackClassifier, so every channel and every rule sees the corrected intent. Short messages
+are left to the classifier, which learned them from examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.message_kind import classify
+
+REQUEST, STATUS = "make_request", "check_application_status"
+# Intents a request-like letter is taken from. Handoff, a language switch and naming a
+# department are explicit wishes and stay; a request already is one.
+KEEP = frozenset({REQUEST, "human_handoff", "switch_language", "choose_department"})
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class MessageKindCorrector(GraphComponent, IntentClassifier):
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [IntentClassifier]
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        # The confidence given to a request recognised by its cues: above the
+        # FallbackClassifier's threshold and clear of its ambiguity margin.
+        return {"request_confidence": 0.9}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self._confidence = float(config["request_confidence"])
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> MessageKindCorrector:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name = intent.get(INTENT_NAME_KEY)
+            text = message.get(TEXT) or ""
+            if not name or name in KEEP or text.startswith("/"):
+                continue
+            kind = classify(text)
+            if name == STATUS and not kind.is_long:
+                continue  # "我前天的投诉处理了没": a short follow-up is the classifier's call
+            wrong_status = name == STATUS and not kind.is_status_lookup and kind.request_cues
+            if kind.is_request or wrong_status:
+                self._prefer_request(message, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
+        return messages
+
+    def _prefer_request(self, message: Message, previous: float) -> None:
+        """make_request on top; the other intents keep their order, scaled to sum to one."""
+        confidence = max(self._confidence, previous)
+        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
+                   if entry.get(INTENT_NAME_KEY) != REQUEST]
+        rest = sum(float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0) for entry in ranking)
+        scale = (1 - confidence) / rest if rest > 0 else 0.0
+        ranking = [{**entry, PREDICTED_CONFIDENCE_KEY: float(entry.get(PREDICTED_CONFIDENCE_KEY)
+                                                             or 0) * scale}
+                   for entry in ranking]
+        top = {INTENT_NAME_KEY: REQUEST, PREDICTED_CONFIDENCE_KEY: confidence}
+        message.set(INTENT, top, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)

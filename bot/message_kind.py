@@ -1,0 +1,139 @@
+"""What kind of message a citizen wrote, from cues that hold for real letters of any length.
+
+The intent classifier learns from short written examples. Real messages to a city are often
+letters: a subject line, "尊敬的领导：", several sentences of narrative with place names, dates
+and masked phone numbers, and a closing plea ("望有关部门尽快处理"). Such a letter is a request
+for action even where one sentence in it reads like a policy question, and it is not a status
+look-up just because it says "至今没有进展". This module names the cues; the NLU component
+`bot.components.message_kind` uses them to correct the classifier, and the actions use them to
+make sure a request never gets a policy passage. Shared by both sides, so it imports nothing
+but `bot.text`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text import normalize
+
+# An application number or ticket reference, however typed (see actions/references.py).
+_REFERENCE = re.compile(
+    r"(?<![a-z0-9])(?:gov[\s\-_.]*\d{4}[\s\-_.]*\d{6}|t[\s\-_.]*20\d{6}[\s\-_.]*\d{6})(?!\d)"
+    r"|(?:申请号|受理号|工单号|办件号|业务编号|受理编号|reference|application (?:no|number)"
+    r"|ticket (?:no|number))\D{0,6}\d{4,}"
+)
+# Asking where a case stands (on normalised, Simplified, lower-cased text).
+_STATUS_WORDS = re.compile(
+    r"进度|办到哪|到哪一步|审批到|审核到|办理状态|处理状态|审批状态|结果出来|办好了没|办下来没"
+    r"|\bstatus\b|\bprogress\b|where is my (?:application|ticket|case)|has my application"
+    r"|is my application|track my"
+)
+# A plea for someone to act, a grievance, a report of something wrong, or a suggestion.
+_REQUEST_CUES_ZH = re.compile(
+    r"投诉|举报|反映|反应|曝光|维权|恳请|恳求|请求|呼吁|强烈要求|要求.{0,8}(?:退|赔|解决|处理|查处|整改|公开)"
+    r"|(?:希望|请|望|盼|求|恳请|麻烦)(?:.{0,12})(?:解决|处理|查处|整治|整改|管管|管一管|重视|落实|督促"
+    r"|介入|核实|调查|取缔|维修|修复|修好|清理|答复|回复|帮助|帮忙|关注|考虑|协调|制止|监管|公开|给个说法)"
+    r"|有关部门|相关部门|职能部门|主管部门"
+    r"|扰民|噪音|噪声|污染|异味|臭味|黑烟|偷排|乱排|乱倒|垃圾成堆|积水|漏水|停水|停电|断水"
+    r"|拖欠|欠薪|克扣|不发工资|没发工资|不交社保|不缴社保|乱收费|多收费|收费乱|强制收|强行收|私自收"
+    r"|违规|违法|违章|违建|乱搭|乱建|占道|霸占|侵占|强拆|不作为|推诿|踢皮球|敷衍"
+    r"|坏了|损坏|破损|坍塌|塌陷|堵塞|失修|年久|隐患|安全问题"
+    r"|无人管|没人管|没有人管|不管不问|置之不理|至今|迟迟|一直没|一直不|多次|屡次|反复"
+    r"|欺骗|诈骗|欺诈|虚假|假冒|被骗|骗取|辞退|开除|无故|不给办|不予办理|刁难|建议"
+    r"|私自|擅自|偷偷|拒载|拒收|拒绝|焚烧|赌博|聚赌|猖狂|敲诈|勒索|急需|亟需|治理|整顿|视而不见"
+    r"|负担不起|太贵|涨价|不合理|不公平|不公正|困难|危险|无证|没证|黑车|黑诊所|扬尘|油烟|堵路"
+    r"|希望|盼望|期望|能否|可否|能不能|应该|为什么.{0,20}(?:不|没)|怎么办|严查|严惩"
+    r"|严重|不安全|为何|管不管|屡禁不止|苦不堪言"
+    r"|请.{0,6}(?:优化|增设|增加|修建|建设|安装|开通|取消|规范|加强|尽快|早日|帮忙|帮助)"
+)
+_REQUEST_CUES_EN = re.compile(
+    r"\b(?:complain\w*|report(?:ing)?|petition|urge|demand|appeal)\b"
+    r"|\bplease\b.{0,40}\b(?:fix|repair|look into|investigate|deal with|stop|sort|check|help"
+    r"|send|handle|act|do something|intervene|clean|remove|resolve)\b"
+    r"|\b(?:broken|not working|out of order|damaged|collapsed|blocked|flooded|leaking)\b"
+    r"|\b(?:illegal(?:ly)?|unlicensed|noise|noisy|pollut\w+|dumping|smell|stink\w*|fumes)\b"
+    r"|\b(?:unpaid|owed|overcharg\w+|refus\w+|ignored|no one|nobody|still (?:no|not)"
+    r"|has not been|hasn't been|have not been|haven't been"
+    r"|for (?:a |one |two |three |four |several |many |\d+ )?(?:weeks?|months?|days?|years?)"
+    r"|dangerous|hazard\w*|unfair\w*|dismissed|fired)\b"
+    r"|\bdear (?:sir|madam|leader|leaders|officials?|mayor)\b|\bauthorities\b"
+    r"|\b(?:i|we) (?:would like|want|hope|ask|request)\b.{0,30}\b(?:to (?:fix|stop|investigate"
+    r"|deal|act|help|check|solve)|someone|the (?:city|government|department|bureau))\b"
+    r"|\bsuggest\w*\b|\b(?:refus\w+|reject\w*|gambling|burning|urgent\w*|too expensive"
+    r"|no staff|should|unsafe|dirty|rubbish|garbage|trash|potholes?)\b"
+    r"|\bwhy (?:does|do|is|are|can't|won't|hasn't|haven't|isn't|aren't)\b"
+    r"|\bplease (?:add|build|install|improve|open|cancel|regulate|strengthen|consider)\b"
+)
+# Letter form: a salutation or a closing plea.
+_SALUTATION = re.compile(
+    r"^\s*(?:尊敬的|敬爱的|各位|亲爱的)?[^\s，,：:]{0,12}(?:领导|书记|市长|县长|区长|局长|主任|同志|工作人员)"
+    r"(?:们)?\s*(?:您好|你们好|好)?\s*[:：,，!！]"
+    r"|^\s*dear\b|\bto whom it may concern\b"
+)
+# A Han character, or an English word: the length of a message as a reader feels it.
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?:\s|$)|\n")
+# Long enough to be a narrative rather than a one-line question: in Han characters and in words.
+LONG_HAN, LONG_WORDS = 40, 25
+# Shorter than this, even two cues ("怎么投诉噪音扰民") are left to the intent classifier.
+SHORT_HAN, SHORT_WORDS = 15, 10
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    """Cues found in one message; `is_request` and `is_status_lookup` are the decisions."""
+
+    han: int  # Han characters
+    words: int  # English words
+    sentences: int
+    request_cues: int
+    salutation: bool
+    reference: bool
+    status_words: bool
+
+    @property
+    def is_long(self) -> bool:
+        return self.han >= LONG_HAN or self.words >= LONG_WORDS or self.sentences >= 3
+
+    @property
+    def is_request(self) -> bool:
+        """A narrative asking someone to act: long, and a grievance, plea or letter form; or
+        shorter with two cues ("我要投诉物业乱收费，这是怎么规定的？"). A message that names a
+        reference is about that case, not a new request."""
+        if self.reference:
+            return False
+        if self.is_long:
+            return self.request_cues >= 1 or self.salutation
+        return self.request_cues >= 2 and (self.han >= SHORT_HAN or self.words >= SHORT_WORDS)
+
+    @property
+    def is_status_lookup(self) -> bool:
+        """A look-up needs a reference, or explicit status words in a message that is not
+        also a grievance ("办了三个月还没下来，请督促" is a complaint)."""
+        if self.reference:
+            return True
+        return self.status_words and self.request_cues == 0
+
+
+def _cues(folded: str) -> int:
+    return len(_REQUEST_CUES_ZH.findall(folded)) + len(_REQUEST_CUES_EN.findall(folded))
+
+
+def request_cue_count(text: str) -> int:
+    """How many grievance, plea or report cues the text has (any language, any script)."""
+    return _cues(normalize(text or ""))
+
+
+def classify(text: str) -> MessageKind:
+    folded = normalize(text or "")
+    han = len(_HAN.findall(folded))
+    words = len(_WORD.findall(folded))
+    pieces = [piece for piece in _SENTENCE_END.split(folded) if len(piece.strip()) >= 4]
+    cues = _cues(folded)
+    return MessageKind(
+        han=han, words=words, sentences=len(pieces), request_cues=cues,
+        salutation=bool(_SALUTATION.search(folded)), reference=bool(_REFERENCE.search(folded)),
+        status_words=bool(_STATUS_WORDS.search(folded)),
+    )

@@ -1,0 +1,63 @@
+"""What kind of message a citizen wrote (bot/message_kind.py) and how a request is read back
+(actions/request_summary.py), on letters written the way citizens write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.request_summary import restate
+from bot.message_kind import classify
+
+LETTER_ZH = ("尊敬的领导：您好！我是滨江市和平路八号院的住户，楼下的烧烤店每天营业到"
+             "凌晨两点，油烟和噪音让全楼的人都睡不好，已经持续三个多月了，多次打电话都"
+             "没人管。联系电话139****2207，恳请有关部门尽快处理，谢谢！")
+LETTER_EN = ("Dear Sir or Madam, I am writing about the pedestrian bridge on Renmin Road near the "
+             "Central Hospital. Its lights have been out for three weeks and two steps are "
+             "broken. Old people use it every day and it is dangerous at night. I hope the city "
+             "will repair it soon. Thank you.")
+LETTER_TRADITIONAL = ("各位領導好：我們村旁邊的工廠每天晚上偷偷排放廢水，河水發黑發臭，"
+                      "已經反映過很多次了，至今沒有人處理，懇請環保部門盡快調查。")
+
+
+@pytest.mark.parametrize("text", [
+    LETTER_ZH, LETTER_EN, LETTER_TRADITIONAL,
+    "我要投诉物业乱收费，停车费一下涨了三倍，政策是怎么规定的？",  # request + question
+    "The street light at our community gate has been broken for two weeks",
+])
+def test_letters_and_grievances_are_requests(text):
+    kind = classify(text)
+    assert kind.is_request and not kind.is_status_lookup
+
+
+@pytest.mark.parametrize("text", [
+    "办营业执照需要什么材料？",
+    "how do I renew my passport",
+    "我是外地户口，在滨江工作三年了，孩子明年上小学，请问随迁子女入学需要准备哪些材料？在哪里报名？",
+    "查一下GOV-2024-001234的进度",
+])
+def test_questions_and_look_ups_are_not_requests(text):
+    assert not classify(text).is_request
+
+
+def test_a_long_complaint_without_a_reference_is_no_status_look_up():
+    text = ("我去年十月提交的补贴申请至今没有任何进展，打了很多次电话都说在审核，"
+            "已经快一年了，这样拖下去让我们小企业怎么办？请领导督促尽快落实。")
+    assert not classify(text).is_status_lookup and classify(text).is_request
+    assert classify("我的申请 GOV-2024-001234 到哪一步了").is_status_lookup
+    assert classify("I'd like to check the status of my application").is_status_lookup
+
+
+def test_a_letter_is_read_back_in_one_short_line_of_its_own_words():
+    line = restate(LETTER_ZH).line("zh")
+    assert "\n" not in line and len(line) <= 60
+    assert "烧烤店" in line and "139" not in line and "尊敬" not in line
+    assert "和平路八号院" in line and "三个多月了" in line
+    english = restate(LETTER_EN).line("en")
+    assert english.startswith("Its lights have been out for three weeks")
+    assert "Renmin Road" in english and "Dear" not in english
+
+
+def test_a_subject_line_is_the_what():
+    text = "幸福路口井盖丢失\n幸福路和建设路交叉口的井盖上周五就不见了，晚上很危险，请尽快处理。"
+    restatement = restate(text)
+    assert restatement.what == "幸福路口井盖丢失" and restatement.when == "上周"
