@@ -25,6 +25,7 @@ from stack.credentials import write_credentials
 from stack.environments import run
 from stack.services import Service, _web_service, speech_service, started
 from stack.settings import Settings, _free_port, env
+from stack.supervisor import Dependency
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,19 @@ class ProductionSettings:
     redis_port: str = field(default_factory=lambda: env("GOV_REDIS_PORT", "6379"))
     redis_db: str = field(default_factory=lambda: env("GOV_REDIS_DB", "0"))
     redis_prefix: str = field(default_factory=lambda: env("GOV_REDIS_PREFIX", "gov"))
+    # A conversation's lock in Redis outlives the instance that took it when that instance is
+    # killed mid-turn: the citizen's next message waits until it expires (Rasa's default 60 s).
+    lock_lifetime: str = field(default_factory=lambda: env("GOV_LOCK_LIFETIME_SECONDS", "15"))
 
     def isolated(self) -> ProductionSettings:
         """Free ports for every instance (tests run beside `make run-production`)."""
         return dataclasses.replace(self, rasa_base_port=_free_block(self.rasa_instances),
                                    action_base_port=_free_block(self.action_instances))
+
+    def dependencies(self) -> list[Dependency]:
+        """The shared servers the supervisor watches (stack/supervisor.py)."""
+        return [Dependency("postgresql", self.pg_host, int(self.pg_port)),
+                Dependency("redis", self.redis_host, int(self.redis_port))]
 
     @property
     def redis_url(self) -> str:
@@ -75,6 +84,7 @@ class ProductionSettings:
             "GOV_TRACKER_PG_PASSWORD": self.pg_password,
             "GOV_REDIS_HOST": self.redis_host, "GOV_REDIS_PORT": self.redis_port,
             "GOV_REDIS_DB": self.redis_db, "GOV_REDIS_PREFIX": self.redis_prefix,
+            "TICKET_LOCK_LIFETIME": self.lock_lifetime,  # read by rasa.core.lock_store
             "GOV_DATABASE_URL": os.environ.get("GOV_DATABASE_URL") or self.database_url,
             "GOV_LOG_FORMAT": env("GOV_LOG_FORMAT", "json"),  # for log collectors
         }
@@ -125,7 +135,7 @@ def build_production_services(settings: Settings, production: ProductionSettings
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
     # Rasa logs every turn and every failed action: no access line per action call as well.
     services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
-                              "/health", ["--no-access-log"]))
+                              "/health", ["--no-access-log", "--health-path", "/health"]))
     credentials = str(write_credentials(settings, production.socketio_queue()))
     for i in range(production.rasa_instances):
         port = production.rasa_base_port + i
@@ -140,7 +150,9 @@ def build_production_services(settings: Settings, production: ProductionSettings
             health_url=f"{rasa_urls[-1]}/", log_path=settings.logs_dir / f"rasa-{i + 1}.log"))
     # The balancer also proxies Socket.IO (WebSocket, and long-polling kept on the instance
     # that holds the engine.io session); emits reach any instance's sockets through Redis.
-    services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/"))
+    # An instance is in service once its model is loaded (bot/observability.py).
+    services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/",
+                              ["--health-path", "/readyz"]))
     # The web chat page (Socket.IO) and the voice page (plain HTTP) both use the balancer.
     services.append(_web_service(settings, "web chat", "webchat", settings.web_port,
                                  ["--frame-ancestors", settings.frame_ancestors,

@@ -233,3 +233,59 @@ def test_a_session_whose_instance_died_is_refused_so_the_client_starts_again():
                     assert json.loads((await reply.text())[1:])["sid"].startswith("b")
 
     scenario(test)
+
+
+class Checked:
+    """A plain HTTP instance answering with its name, whose health check can be failed."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.healthy, self.port = name, True, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/health", lambda _: web.Response(status=200 if self.healthy
+                                                             else 503))
+        app.router.add_post("/webhook", lambda _: web.Response(text=self.name))
+        self.runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+def test_an_instance_failing_its_health_check_gets_nothing_until_it_passes_again():
+    async def run() -> None:
+        a, b = Checked("a"), Checked("b")
+        await a.start()
+        await b.start()
+        runner = web.AppRunner(create_balancer([a.url, b.url], "/health", 0.1))
+        await runner.setup()
+        url = f"http://127.0.0.1:{free_port()}"
+        await web.TCPSite(runner, "127.0.0.1", int(url.rsplit(":", 1)[1])).start()
+
+        async def names(count: int = 6) -> list[str]:
+            async with aiohttp.ClientSession() as client:
+                return [await (await client.post(url + "/webhook")).text()
+                        for _ in range(count)]
+
+        try:
+            assert sorted(await names(4)) == ["a", "a", "b", "b"]
+            a.healthy = False  # e.g. restarted, its model still loading
+            await asyncio.sleep(0.5)
+            assert await names() == ["b"] * 6
+            a.healthy = True
+            await asyncio.sleep(0.5)
+            assert sorted(await names(4)) == ["a", "a", "b", "b"]
+            await b.stop()  # killed: refused at once, and skipped from then on
+            assert await names() == ["a"] * 6
+            a.healthy = False  # nobody in service: still tried rather than refused
+            await asyncio.sleep(0.5)
+            assert await names(2) == ["a", "a"]
+        finally:
+            await runner.cleanup()
+            await a.stop()
+
+    asyncio.run(asyncio.wait_for(run(), 30))
