@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-stock bench-voice lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-stock bench-voice bench-faults lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -38,6 +38,9 @@ bench-stock:    ## bench-stack, then the same for the stock `rasa init` configur
 
 bench-voice:    ## speech recognition CER/WER (clean, noisy, telephone, slow) and voice-turn latency
 	$(PYTHON) -m stack bench-voice
+
+bench-faults:   ## production mode under load, kill -9 of a random Rasa/action-server instance every 30 s for 3 min
+	$(PYTHON) -m stack bench-faults
 
 lock:           ## re-resolve both environments from pyproject.toml and rewrite the lock files
 	$(PYTHON) -m stack lock

@@ -99,6 +99,10 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
     elif name == "bench-voice":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/voice.py"]
+    elif name == "bench-faults":
+        # `python -m stack run-production` under load, an instance killed every 30 s
+        # (bench/faults.py; README "Supervision and faults").
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/faults.py"]
     elif name in ("bench-stack", "bench-production", "bench-stock"):
         # 100 citizens pausing ~3 s between messages, then a no-pause saturation phase
         # (bench/stack_bench.py; README "Start-up, latency, memory").
@@ -113,7 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
                 "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-stock",
-                "bench-voice"]
+                "bench-voice", "bench-faults"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()
