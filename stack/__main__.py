@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from stack.data import ensure_data
-from stack.environments import ensure_all, ensure_test_browser, relock
+from stack.environments import ensure_all, ensure_test_browser, ensure_test_haproxy, relock
 from stack.services import ServiceError, running_stack
 from stack.settings import PROJECT_ROOT, Settings, SupervisionSettings
 from stack.supervisor import Dependency, Supervisor, status_server
@@ -73,6 +73,7 @@ def run_production(settings: Settings) -> None:
 def test(settings: Settings, pytest_args: list[str]) -> int:
     setup(settings)
     ensure_test_browser()
+    ensure_test_haproxy()
     env = settings.process_env()
     steps = [
         [str(settings.app_venv / "bin" / "ruff"), "check", "."],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 from stack.credentials import write_credentials
 from stack.environments import run
 from stack.services import Service, _web_service, speech_service, started
-from stack.settings import Settings, _free_port, env
+from stack.settings import PROJECT_ROOT, Settings, _free_port, env
 from stack.supervisor import Dependency
 
 
@@ -48,6 +49,8 @@ class ProductionSettings:
     # A conversation's lock in Redis outlives the instance that took it when that instance is
     # killed mid-turn: the citizen's next message waits until it expires (Rasa's default 60 s).
     lock_lifetime: str = field(default_factory=lambda: env("GOV_LOCK_LIFETIME_SECONDS", "15"))
+    # "builtin" (stack/balancer.py) or "haproxy" (deploy/haproxy/haproxy.cfg, Debian's haproxy)
+    balancer: str = field(default_factory=lambda: env("GOV_BALANCER", "builtin"))
 
     def isolated(self) -> ProductionSettings:
         """Free ports for every instance (tests run beside `make run-production`)."""
@@ -87,6 +90,19 @@ class ProductionSettings:
             "TICKET_LOCK_LIFETIME": self.lock_lifetime,  # read by rasa.core.lock_store
             "GOV_DATABASE_URL": os.environ.get("GOV_DATABASE_URL") or self.database_url,
             "GOV_LOG_FORMAT": env("GOV_LOG_FORMAT", "json"),  # for log collectors
+            **self.haproxy_addresses(settings),
+        }
+
+    def haproxy_addresses(self, settings: Settings) -> dict[str, str]:
+        """GOV_RASA_<i> / GOV_ACTION_<i>: each instance's host:port, as
+        deploy/haproxy/haproxy.cfg reads them."""
+        return {
+            **{f"GOV_RASA_{i + 1}": f"{settings.host}:{self.rasa_base_port + i}"
+               for i in range(self.rasa_instances)},
+            **{f"GOV_ACTION_{i + 1}": f"{settings.host}:{self.action_base_port + i}"
+               for i in range(self.action_instances)},
+            "GOV_HOST": settings.host, "GOV_RASA_PORT": str(settings.rasa_port),
+            "GOV_ACTION_PORT": str(settings.action_port),
         }
 
 
@@ -134,8 +150,10 @@ def build_production_services(settings: Settings, production: ProductionSettings
             health_url=f"{action_urls[-1]}/health",
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
     # Rasa logs every turn and every failed action: no access line per action call as well.
-    services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
-                              "/health", ["--no-access-log", "--health-path", "/health"]))
+    if production.balancer == "builtin":
+        services.append(_balancer(settings, "action balancer", settings.action_port,
+                                  action_urls, "/health",
+                                  ["--no-access-log", "--health-path", "/health"]))
     credentials = str(write_credentials(settings, production.socketio_queue()))
     for i in range(production.rasa_instances):
         port = production.rasa_base_port + i
@@ -151,8 +169,11 @@ def build_production_services(settings: Settings, production: ProductionSettings
     # The balancer also proxies Socket.IO (WebSocket, and long-polling kept on the instance
     # that holds the engine.io session); emits reach any instance's sockets through Redis.
     # An instance is in service once its model is loaded (bot/observability.py).
-    services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/",
-                              ["--health-path", "/readyz"]))
+    if production.balancer == "builtin":
+        services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/",
+                                  ["--health-path", "/readyz"]))
+    else:
+        services.append(_haproxy(settings, production))
     # The web chat page (Socket.IO) and the voice page (plain HTTP) both use the balancer.
     services.append(_web_service(settings, "web chat", "webchat", settings.web_port,
                                  ["--frame-ancestors", settings.frame_ancestors,
@@ -160,6 +181,25 @@ def build_production_services(settings: Settings, production: ProductionSettings
     services.append(_web_service(settings, "staff api", "staff", settings.staff_port))
     services.append(speech_service(settings))
     return services
+
+
+HAPROXY_CONFIG = PROJECT_ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+
+
+def _haproxy(settings: Settings, production: ProductionSettings) -> Service:
+    """Debian's HAProxy with the shipped configuration, in place of both balancers; it reads
+    the instances' addresses from the environment (ProductionSettings.environment)."""
+    if production.rasa_instances != 2 or production.action_instances != 2:
+        raise SystemExit("GOV_BALANCER=haproxy: deploy/haproxy/haproxy.cfg lists 2 Rasa and 2 "
+                         "action-server instances; add `server` lines there for more. / "
+                         "haproxy.cfg 中列出 2 个 Rasa 和 2 个动作服务器实例，如需更多请添加 "
+                         "`server` 行。")
+    if not shutil.which("haproxy"):
+        raise SystemExit("GOV_BALANCER=haproxy needs HAProxy: `apt-get install haproxy`. / "
+                         "GOV_BALANCER=haproxy 需要先安装 HAProxy：`apt-get install haproxy`。")
+    return Service(name="haproxy", argv=["haproxy", "-db", "-f", str(HAPROXY_CONFIG)],
+                   health_url=f"{settings.rasa_url}/healthz",
+                   log_path=settings.logs_dir / "haproxy.log")
 
 
 def _balancer(settings: Settings, name: str, port: int, upstreams: list[str],
