@@ -223,3 +223,22 @@ def running_production_stack(settings: Settings, production: ProductionSettings,
 
 
 
+
+
+def main() -> None:
+    """`python -m stack.production prepare`: what `make run-production` does before starting
+    its processes — database created, migrated and seeded, sample knowledge base, Rasa's
+    channel configuration written — for machines where systemd starts each process
+    (deploy/systemd/gov-prepare.service)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m stack.production", description=main.__doc__)
+    parser.add_argument("step", choices=["prepare"])
+    parser.parse_args()
+    settings, production = Settings(), ProductionSettings()
+    prepare(settings, production)
+    print(write_credentials(settings, production.socketio_queue()))
+
+
+if __name__ == "__main__":
+    main()
