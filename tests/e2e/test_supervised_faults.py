@@ -2,17 +2,19 @@
 `python -m stack run` as child processes (stack/launched.py), supervisor included, with
 citizens talking all along (bench/citizens.py).
 
-Production mode: a killed Rasa instance, action server or speech service comes back by itself,
-the stack keeps running, no conversation is lost and hardly a request fails (the balancers
-retry on the other instance and skip the dead one until it is ready again). `make run` (one
+Production mode, with the built-in balancers and with HAProxy: a killed Rasa instance, action
+server or speech service comes back by itself, the stack keeps running, no conversation is lost
+and hardly a request fails (the balancers retry on the other instance and skip the dead one
+until it is ready again). `make run` (one
 instance of each): a killed action server comes back, and citizens who speak meanwhile get an
 apology, never silence.
 
-Each launcher costs ~1.5–3 GB and a few minutes to start: the module starts each once.
+Each launcher costs ~1.5–4 GB and a few minutes to start: each is started once.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
@@ -25,13 +27,18 @@ from storage.provision import drop_database
 TALK_BEFORE, TALK_AFTER = 8.0, 10.0  # seconds of conversation around each fault
 
 
-@pytest.fixture(scope="module")
-def production(tmp_path_factory):
+@pytest.fixture(scope="module", params=["builtin", "haproxy"])
+def production(request, tmp_path_factory):
+    """`make run-production` with the built-in balancers, then with HAProxy in their place
+    (GOV_BALANCER=haproxy, deploy/haproxy/haproxy.cfg)."""
     if not ensure_postgres():
         pytest.skip("PostgreSQL is not installed here")
     if not ensure_redis():
         pytest.skip("Redis is not installed here")
-    launched = Launched("run-production", tmp_path_factory.mktemp("state"))
+    if request.param == "haproxy" and not shutil.which("haproxy"):
+        pytest.skip("haproxy is not installed (make test installs Debian's when root)")
+    launched = Launched("run-production", tmp_path_factory.mktemp("state"),
+                        {"GOV_BALANCER": request.param})
     try:
         launched.start()
         yield launched
