@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -99,6 +100,7 @@ def main() -> int:
         from storage.provision import drop_database
 
         drop_database(launched.database_url)
+        shutil.rmtree(state, ignore_errors=True)
 
     tally = load.tally
     share = tally.failed_requests / tally.requests if tally.requests else 1.0
