@@ -89,6 +89,20 @@ def test_production_heals_a_killed_service_and_no_conversation_is_lost(productio
     assert {s["name"]: s["restarts"] for s in status["services"]} == restarts
 
 
+def test_a_killed_balancer_comes_back_and_no_conversation_is_lost(production):
+    """One balancer per machine is not redundant: while it restarts (about a second)
+    connections are refused and citizens say it again; nobody's conversation is lost."""
+    names = {s["name"] for s in production.status()["services"]}
+    name = "rasa balancer" if "rasa balancer" in names else "haproxy"
+    load, back = kill_under_load(production, name, citizens=6, back_within=60)
+    tally = load.tally
+    assert production.running(), production.tail()
+    assert back is not None, production.tail()
+    assert not tally.lost, tally.lost
+    assert tally.silent == 0
+    assert production.status()["full_capacity"]
+
+
 def test_run_mode_brings_back_a_killed_action_server_and_apologises_meanwhile(one_of_each):
     load, back = kill_under_load(one_of_each, "action server", citizens=4, back_within=90)
     tally = load.tally
