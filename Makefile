@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-stock bench-voice bench-real-replies lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-stock bench-voice bench-real-replies bench-faults lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -41,6 +41,9 @@ bench-voice:    ## speech recognition CER/WER (clean, noisy, telephone, slow) an
 
 bench-real-replies: ## first replies to real citizens' messages (../shared/data/real): KB answer / request flow / status / decline
 	$(PYTHON) -m stack bench-real-replies
+
+bench-faults:   ## production mode under load, kill -9 of a random Rasa/action-server instance every 30 s for 3 min
+	$(PYTHON) -m stack bench-faults
 
 lock:           ## re-resolve both environments from pyproject.toml and rewrite the lock files
 	$(PYTHON) -m stack lock

@@ -5,7 +5,9 @@ silence and not a wrong answer.
   citizen would see nothing at all. A connection or server failure of an action that answers
   the citizen becomes `utter_service_unavailable` (in the conversation's language). Slot
   validation and form validation actions stay silent as before: the responses the dialogue
-  chooses next still go out, and one apology per turn is enough.
+  chooses next still go out, and one apology per turn is enough. A form whose validation fails
+  that way would lose the whole turn silently (Rasa drops the form's events): it apologises
+  instead and stays where it was, so the citizen's next try is validated as usual.
 - **Conversation store (PostgreSQL, SQLite) or lock store (Redis)**: Rasa wraps the tracker
   store in a "fail-safe" one that, when the database cannot be read, answers as if the
   conversation had just begun (the form in progress, the language, the history all forgotten)
@@ -23,11 +25,12 @@ import logging
 from typing import Any
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.actions.forms import FormAction
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, SlotSet
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
@@ -52,6 +55,7 @@ def _in_their_language(tracker: Any, domain: Any) -> Any:
 def install() -> None:
     """Install after bot.observability, so that its turn metrics still see the failures."""
     _apologise_when_actions_fail()
+    _apologise_when_forms_fail()
     _apologise_when_storage_fails()
 
 
@@ -70,13 +74,50 @@ def _apologise_when_actions_fail() -> None:
         except RasaException:
             if self.name().startswith(_SILENT_PREFIXES):
                 raise
-            logger.error("action %s failed; the citizen gets an apology", self.name())
-            message = await nlg.generate(APOLOGY, _in_their_language(tracker, domain),
-                                         output_channel.name())
-            return [BotUttered(message.get("text"), data=message)] if message else []
+            return await _apology_events(self.name(), output_channel, nlg, tracker, domain)
 
     run._apologises = True  # type: ignore[attr-defined]
     RemoteAction.run = run
+
+
+def _apologised_this_turn(tracker: Any, domain: Any) -> bool:
+    apologies = {r.get("text") for r in domain.responses.get(APOLOGY, [])}
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and event.text in apologies:
+            return True
+    return False
+
+
+async def _apology_events(action: str, output_channel: Any, nlg: Any, tracker: Any,
+                          domain: Any) -> list:
+    """The apology as the failed action's only event; none if the turn already has one."""
+    logger.error("action %s failed; the citizen gets an apology", action)
+    if _apologised_this_turn(tracker, domain):
+        return []
+    message = await nlg.generate(APOLOGY, _in_their_language(tracker, domain),
+                                 output_channel.name())
+    return [BotUttered(message.get("text"), data=message)] if message else []
+
+
+def _apologise_when_forms_fail() -> None:
+    if getattr(FormAction.run, "_apologises", False):
+        return
+    original = FormAction.run
+
+    @functools.wraps(original)
+    async def run(self: FormAction, output_channel: Any, nlg: Any, tracker: Any,
+                  domain: Any) -> list:
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise
+        except RasaException:  # its validation action could not be reached
+            return await _apology_events(self.name(), output_channel, nlg, tracker, domain)
+
+    run._apologises = True  # type: ignore[attr-defined]
+    FormAction.run = run
 
 
 def _tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:

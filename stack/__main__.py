@@ -6,12 +6,14 @@ import argparse
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from stack.data import ensure_data
-from stack.environments import ensure_all, ensure_test_browser, relock
-from stack.services import running_stack, supervise
-from stack.settings import PROJECT_ROOT, Settings
+from stack.environments import ensure_all, ensure_test_browser, ensure_test_haproxy, relock
+from stack.services import ServiceError, running_stack
+from stack.settings import PROJECT_ROOT, Settings, SupervisionSettings
+from stack.supervisor import Dependency, Supervisor, status_server
 from stack.training import ensure_model
 
 
@@ -25,19 +27,29 @@ def run(settings: Settings) -> None:
     setup(settings)
     model = ensure_model(settings)
     print(f"[run] starting with {model.name} ...", flush=True)
-    serve("run", running_stack(settings, model),
+    serve("run", settings, running_stack(settings, model),
           f"web chat on {settings.web_url}, voice page on {settings.web_url}/voice, staff "
           f"workspace on {settings.staff_url}  (Rasa {settings.rasa_url}, actions "
           f"{settings.action_url}, speech {settings.speech_url}); logs in {settings.logs_dir}")
 
 
-def serve(label: str, stack: AbstractContextManager, ready: str) -> None:
-    """Run a started stack until Ctrl-C, SIGTERM or one of its services dies."""
+def serve(label: str, settings: Settings, stack: AbstractContextManager, ready: str,
+          dependencies: Sequence[Dependency] = ()) -> None:
+    """Run a started stack until Ctrl-C or SIGTERM, restarting services that die
+    (stack/supervisor.py); a crash loop or a lost dependency stops it with a message."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with stack as services:
-            print(f"[{label}] ready: {ready}. Ctrl-C stops.", flush=True)
-            supervise(services, label)
+            supervisor = Supervisor(services, label, SupervisionSettings(), dependencies,
+                                    settings.ready_timeout, restart_command=f"make {label}")
+            with status_server(supervisor, settings.host, settings.supervisor_port) as status:
+                print(f"[{label}] ready: {ready}; readiness and metrics on {status}/readyz, "
+                      f"{status}/metrics. Ctrl-C stops.", flush=True)
+                supervisor.run()
+    except ServiceError as error:
+        raise SystemExit(f"[{label}] could not start: {error}. Fix the cause and run "
+                         f"`make {label}` again.\n[{label}] 启动失败：{error}。"
+                         f"请排除原因后重新运行 `make {label}`。") from error
     except KeyboardInterrupt:
         print(f"\n[{label}] stopping ...", flush=True)
 
@@ -52,15 +64,16 @@ def run_production(settings: Settings) -> None:
     model = ensure_model(settings)
     print(f"[run-production] starting {production.rasa_instances} Rasa and "
           f"{production.action_instances} action-server instances ...", flush=True)
-    serve("run-production", running_production_stack(settings, production, model),
+    serve("run-production", settings, running_production_stack(settings, production, model),
           f"REST, webhooks and Socket.IO on {settings.rasa_url}, web chat on {settings.web_url} "
           f"(voice page: /voice); "
-          f"logs in {settings.logs_dir}")
+          f"logs in {settings.logs_dir}", production.dependencies())
 
 
 def test(settings: Settings, pytest_args: list[str]) -> int:
     setup(settings)
     ensure_test_browser()
+    ensure_test_haproxy()
     env = settings.process_env()
     steps = [
         [str(settings.app_venv / "bin" / "ruff"), "check", "."],
@@ -89,6 +102,10 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/voice.py"]
     elif name == "bench-real-replies":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/real_replies.py"]
+    elif name == "bench-faults":
+        # `python -m stack run-production` under load, an instance killed every 30 s
+        # (bench/faults.py; README "Supervision and faults").
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/faults.py"]
     elif name in ("bench-stack", "bench-production", "bench-stock"):
         # 100 citizens pausing ~3 s between messages, then a no-pause saturation phase
         # (bench/stack_bench.py; README "Start-up, latency, memory").
@@ -103,7 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
                 "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-stock",
-                "bench-voice", "bench-real-replies"]
+                "bench-voice", "bench-real-replies",
+                "bench-faults"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")
     args = parser.parse_args()

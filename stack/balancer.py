@@ -2,6 +2,11 @@
 request whose instance is down is retried on the next one, so a citizen never notices one Rasa
 or action server going away. `python -m stack.balancer --port 5005 --upstream URL …`
 
+Health: an instance that refuses a connection, or fails its health check (`--health-path`,
+every `--health-interval` s; two failures in a row) is out of service: it gets no requests
+until a health check passes again — a restarted Rasa instance only once its model is loaded.
+If every instance is out, each is still tried in turn. One log line per change.
+
 Plain HTTP (the REST channel, messaging webhooks, the action-server webhook, Rasa's API) goes
 round robin, request by request. Socket.IO (`/socket.io/`, the web chat page) is proxied too:
 
@@ -99,15 +104,92 @@ class SessionRoutes:
         return len(self._routes)
 
 
+class Health:
+    """Which instances are in service. Out of service: refused a connection (at once), or
+    failed `fall` health checks in a row; back with one passing check. Without health checks
+    an instance is tried again `retry_after` seconds after it refused."""
+
+    def __init__(self, upstreams: list[str], path: str | None, fall: int = 2,
+                 retry_after: float = 5.0) -> None:
+        self.upstreams, self.path, self.fall, self.retry_after = upstreams, path, fall, \
+            retry_after
+        self._out: dict[str, float] = {}  # upstream → since when
+        self._failed_checks: dict[str, int] = {}
+
+    def in_service(self, upstream: str) -> bool:
+        since = self._out.get(upstream)
+        if since is not None and self.path is None \
+                and time.monotonic() - since > self.retry_after:
+            self.back(upstream)
+        return upstream not in self._out
+
+    def order(self, candidates: list[str]) -> list[str]:
+        """The candidates in service, in their order; all of them if none is."""
+        return [u for u in candidates if self.in_service(u)] or candidates
+
+    def out(self, upstream: str, reason: str) -> None:
+        if upstream not in self._out:
+            self._out[upstream] = time.monotonic()
+            logger.warning("%s out of service: %s", upstream, reason,
+                           extra={"upstream": upstream, "in_service": self.count()})
+
+    def back(self, upstream: str) -> None:
+        self._failed_checks.pop(upstream, None)
+        since = self._out.pop(upstream, None)
+        if since is not None:
+            logger.info("%s back in service after %.1f s", upstream, time.monotonic() - since,
+                        extra={"upstream": upstream, "in_service": self.count()})
+
+    def checked(self, upstream: str, passed: bool, reason: str = "") -> None:
+        if passed:
+            self.back(upstream)
+            return
+        failures = self._failed_checks[upstream] = self._failed_checks.get(upstream, 0) + 1
+        if failures >= self.fall:
+            self.out(upstream, f"health check failed ({reason})")
+
+    def count(self) -> int:
+        return sum(u not in self._out for u in self.upstreams)
+
+
+HEALTH = web.AppKey("health", Health)
+HEALTH_INTERVAL = web.AppKey("health_interval", float)
+
+
+async def _check_health(app: web.Application) -> AsyncIterator[None]:
+    """Probe every instance's health path every interval, in the background."""
+    health = app[HEALTH]
+
+    async def probe(upstream: str) -> None:
+        try:
+            async with app[CLIENT].get(upstream + health.path,
+                                       timeout=aiohttp.ClientTimeout(total=3)) as reply:
+                await reply.read()
+                health.checked(upstream, reply.status == 200, f"HTTP {reply.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            health.checked(upstream, False, type(error).__name__)
+
+    async def loop() -> None:
+        while True:
+            await asyncio.gather(*(probe(u) for u in health.upstreams))
+            await asyncio.sleep(app[HEALTH_INTERVAL])
+
+    task = asyncio.create_task(loop()) if health.path else None
+    yield
+    if task is not None:
+        task.cancel()
+
+
 SESSIONS = web.AppKey("sessions", SessionRoutes)
 SOCKETS = web.AppKey("sockets", set)  # the open client-side WebSockets, closed at shutdown
 
 
 def _in_turn(request: web.Request) -> list[str]:
-    """Every instance, starting with the next one in the round."""
+    """Every instance in service, starting with the next one in the round."""
     upstreams: list[str] = request.app[UPSTREAMS]
     start = next(request.app[TURN])
-    return [upstreams[(start + i) % len(upstreams)] for i in range(len(upstreams))]
+    return request.app[HEALTH].order(
+        [upstreams[(start + i) % len(upstreams)] for i in range(len(upstreams))])
 
 
 def _unavailable() -> web.Response:
@@ -131,7 +213,8 @@ async def _proxy(request: web.Request, candidates: list[str], *,
                 kept = {k: v for k, v in reply.headers.items() if k.lower() not in HOP_BY_HOP
                         and (keep_encoding or k.lower() != "content-encoding")}
                 return web.Response(status=reply.status, body=payload, headers=kept), upstream
-        except (aiohttp.ClientConnectionError, aiohttp.ServerDisconnectedError):
+        except (aiohttp.ClientConnectionError, aiohttp.ServerDisconnectedError) as error:
+            request.app[HEALTH].out(upstream, type(error).__name__)
             logger.warning("%s is not answering; trying the next instance", upstream)
     return _unavailable(), None
 
@@ -184,7 +267,8 @@ async def relay_websocket(request: web.Request, candidates: list[str],
                 request.app[SESSIONS].forget(sid)
             status = refused.status if refused.status >= 400 else 502
             return web.Response(status=status, text=refused.message or "refused")
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError):
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
+            request.app[HEALTH].out(upstream, type(error).__name__)
             logger.warning("%s is not answering; trying the next instance", upstream)
     if upstream_ws is None:
         if sid:
@@ -260,15 +344,20 @@ async def _close_websockets(app: web.Application) -> None:
         await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"balancer stopping")
 
 
-def create_balancer(upstreams: list[str]) -> web.Application:
+def create_balancer(upstreams: list[str], health_path: str | None = None,
+                    health_interval: float = 2.0) -> web.Application:
+    """Round robin over `upstreams`; with `health_path`, each is checked in the background."""
     if not upstreams:
         raise ValueError("the balancer needs at least one upstream")
     app = web.Application(client_max_size=MAX_BODY)
     app[UPSTREAMS] = [url.rstrip("/") for url in upstreams]
+    app[HEALTH] = Health(app[UPSTREAMS], health_path)
+    app[HEALTH_INTERVAL] = health_interval
     app[TURN] = itertools.count()
     app[SESSIONS] = SessionRoutes()
     app[SOCKETS] = set()
     app.cleanup_ctx.append(_client)
+    app.cleanup_ctx.append(_check_health)
     app.on_shutdown.append(_close_websockets)
     app.router.add_route("*", "/{tail:.*}", forward)
     return app
@@ -279,6 +368,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", action="append", required=True)
+    parser.add_argument("--health-path", help="checked on every instance; 200 = in service")
+    parser.add_argument("--health-interval", type=float, default=2.0)
     parser.add_argument("--no-access-log", action="store_true",
                         help="no line per request (the action balancer: Rasa logs every turn)")
     args = parser.parse_args()
@@ -290,7 +381,8 @@ def main() -> None:
         options["loop"] = uvloop.new_event_loop()
     except ImportError:
         pass
-    web.run_app(create_balancer(args.upstream), host=args.host, port=args.port, print=None,
+    web.run_app(create_balancer(args.upstream, args.health_path, args.health_interval),
+                host=args.host, port=args.port, print=None,
                 **options)
 
 

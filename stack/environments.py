@@ -108,6 +108,20 @@ def ensure_test_browser() -> None:
     run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], env=env)
 
 
+def ensure_test_haproxy() -> None:
+    """Debian's HAProxy, so the balancer and production fault tests also run through the load
+    balancer operators use (deploy/haproxy/haproxy.cfg)."""
+    if shutil.which("haproxy"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("[setup] haproxy missing and not root: its tests will be skipped", flush=True)
+        return
+    print("[setup] installing haproxy for the load-balancer tests ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "haproxy"], env=env)
+
+
 def run(argv: list[str], cwd: Path = PROJECT_ROOT, env: dict[str, str] | None = None) -> None:
     completed = subprocess.run(argv, cwd=cwd, env=env)
     if completed.returncode != 0:

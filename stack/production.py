@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from stack.services import (
     speech_service,
     started,
 )
-from stack.settings import Settings, _free_port, env
+from stack.settings import PROJECT_ROOT, Settings, _free_port, env
+from stack.supervisor import Dependency
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,21 @@ class ProductionSettings:
     redis_port: str = field(default_factory=lambda: env("GOV_REDIS_PORT", "6379"))
     redis_db: str = field(default_factory=lambda: env("GOV_REDIS_DB", "0"))
     redis_prefix: str = field(default_factory=lambda: env("GOV_REDIS_PREFIX", "gov"))
+    # A conversation's lock in Redis outlives the instance that took it when that instance is
+    # killed mid-turn: the citizen's next message waits until it expires (Rasa's default 60 s).
+    lock_lifetime: str = field(default_factory=lambda: env("GOV_LOCK_LIFETIME_SECONDS", "15"))
+    # "builtin" (stack/balancer.py) or "haproxy" (deploy/haproxy/haproxy.cfg, Debian's haproxy)
+    balancer: str = field(default_factory=lambda: env("GOV_BALANCER", "builtin"))
 
     def isolated(self) -> ProductionSettings:
         """Free ports for every instance (tests run beside `make run-production`)."""
         return dataclasses.replace(self, rasa_base_port=_free_block(self.rasa_instances),
                                    action_base_port=_free_block(self.action_instances))
+
+    def dependencies(self) -> list[Dependency]:
+        """The shared servers the supervisor watches (stack/supervisor.py)."""
+        return [Dependency("postgresql", self.pg_host, int(self.pg_port)),
+                Dependency("redis", self.redis_host, int(self.redis_port))]
 
     @property
     def redis_url(self) -> str:
@@ -80,8 +92,22 @@ class ProductionSettings:
             "GOV_TRACKER_PG_PASSWORD": self.pg_password,
             "GOV_REDIS_HOST": self.redis_host, "GOV_REDIS_PORT": self.redis_port,
             "GOV_REDIS_DB": self.redis_db, "GOV_REDIS_PREFIX": self.redis_prefix,
+            "TICKET_LOCK_LIFETIME": self.lock_lifetime,  # read by rasa.core.lock_store
             "GOV_DATABASE_URL": os.environ.get("GOV_DATABASE_URL") or self.database_url,
             "GOV_LOG_FORMAT": env("GOV_LOG_FORMAT", "json"),  # for log collectors
+            **self.haproxy_addresses(settings),
+        }
+
+    def haproxy_addresses(self, settings: Settings) -> dict[str, str]:
+        """GOV_RASA_<i> / GOV_ACTION_<i>: each instance's host:port, as
+        deploy/haproxy/haproxy.cfg reads them."""
+        return {
+            **{f"GOV_RASA_{i + 1}": f"{settings.host}:{self.rasa_base_port + i}"
+               for i in range(self.rasa_instances)},
+            **{f"GOV_ACTION_{i + 1}": f"{settings.host}:{self.action_base_port + i}"
+               for i in range(self.action_instances)},
+            "GOV_HOST": settings.host, "GOV_RASA_PORT": str(settings.rasa_port),
+            "GOV_ACTION_PORT": str(settings.action_port),
         }
 
 
@@ -131,8 +157,11 @@ def build_production_services(settings: Settings, production: ProductionSettings
             health_url=f"{action_urls[-1]}/health",
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
     # Rasa logs every turn and every failed action: no access line per action call as well.
-    services.append(_balancer(settings, "action balancer", settings.action_port, action_urls,
-                              "/health", ["--no-access-log"], host=settings.action_host))
+    if production.balancer == "builtin":
+        services.append(_balancer(settings, "action balancer", settings.action_port,
+                                  action_urls, "/health",
+                                  ["--no-access-log", "--health-path", "/health"],
+                                  host=settings.action_host))
     credentials = str(write_credentials(settings, production.socketio_queue()))
     for i in range(production.rasa_instances):
         port = production.rasa_base_port + i
@@ -147,7 +176,12 @@ def build_production_services(settings: Settings, production: ProductionSettings
             health_url=f"{rasa_urls[-1]}/", log_path=settings.logs_dir / f"rasa-{i + 1}.log"))
     # The balancer also proxies Socket.IO (WebSocket, and long-polling kept on the instance
     # that holds the engine.io session); emits reach any instance's sockets through Redis.
-    services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/"))
+    # An instance is in service once its model is loaded (bot/observability.py).
+    if production.balancer == "builtin":
+        services.append(_balancer(settings, "rasa balancer", settings.rasa_port, rasa_urls, "/",
+                                  ["--health-path", "/readyz"]))
+    else:
+        services.append(_haproxy(settings, production))
     # The web chat page (Socket.IO) and the voice page (plain HTTP) both use the balancer.
     services.append(_web_service(settings, "web chat", "webchat", settings.web_port,
                                  ["--frame-ancestors", settings.frame_ancestors,
@@ -155,6 +189,25 @@ def build_production_services(settings: Settings, production: ProductionSettings
     services.append(_web_service(settings, "staff api", "staff", settings.staff_port))
     services.append(speech_service(settings))
     return services
+
+
+HAPROXY_CONFIG = PROJECT_ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+
+
+def _haproxy(settings: Settings, production: ProductionSettings) -> Service:
+    """Debian's HAProxy with the shipped configuration, in place of both balancers; it reads
+    the instances' addresses from the environment (ProductionSettings.environment)."""
+    if production.rasa_instances != 2 or production.action_instances != 2:
+        raise SystemExit("GOV_BALANCER=haproxy: deploy/haproxy/haproxy.cfg lists 2 Rasa and 2 "
+                         "action-server instances; add `server` lines there for more. / "
+                         "haproxy.cfg 中列出 2 个 Rasa 和 2 个动作服务器实例，如需更多请添加 "
+                         "`server` 行。")
+    if not shutil.which("haproxy"):
+        raise SystemExit("GOV_BALANCER=haproxy needs HAProxy: `apt-get install haproxy`. / "
+                         "GOV_BALANCER=haproxy 需要先安装 HAProxy：`apt-get install haproxy`。")
+    return Service(name="haproxy", argv=["haproxy", "-db", "-f", str(HAPROXY_CONFIG)],
+                   health_url=f"{settings.rasa_url}/healthz",
+                   log_path=settings.logs_dir / "haproxy.log")
 
 
 def _balancer(settings: Settings, name: str, port: int, upstreams: list[str],
@@ -181,3 +234,22 @@ def running_production_stack(settings: Settings, production: ProductionSettings,
 
 
 
+
+
+def main() -> None:
+    """`python -m stack.production prepare`: what `make run-production` does before starting
+    its processes — database created, migrated and seeded, sample knowledge base, Rasa's
+    channel configuration written — for machines where systemd starts each process
+    (deploy/systemd/gov-prepare.service)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m stack.production", description=main.__doc__)
+    parser.add_argument("step", choices=["prepare"])
+    parser.parse_args()
+    settings, production = Settings(), ProductionSettings()
+    prepare(settings, production)
+    print(write_credentials(settings, production.socketio_queue()))
+
+
+if __name__ == "__main__":
+    main()

@@ -33,8 +33,10 @@ class Service:
     health_url: str
     log_path: Path
     process: subprocess.Popen | None = None
+    env: dict[str, str] | None = None  # what it was started with, to restart it the same way
 
     def start(self, env: dict[str, str]) -> None:
+        self.env = env
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -58,9 +60,20 @@ class Service:
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
 
+    def reap(self) -> None:
+        """After the service's main process died: kill whatever it left behind in its process
+        group (workers, children), so that a restart finds its port free."""
+        if self.process is None or self.process.poll() is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM the whole process group, then SIGKILL whatever is left after `grace` s."""
         if self.process is None or self.process.poll() is not None:
+            self.reap()
             return
         pgid = os.getpgid(self.process.pid)
         os.killpg(pgid, signal.SIGTERM)
@@ -183,11 +196,3 @@ def started(services: list[Service], env: dict[str, str], timeout: float) -> Ite
             cleanup.callback(service.stop)
         wait_until_ready(services, timeout)
         yield
-
-
-def supervise(services: list[Service], label: str) -> None:
-    """Block while every service runs; stop (SystemExit) when one of them dies."""
-    while all(service.exit_code() is None for service in services):
-        time.sleep(1)
-    dead = [s for s in services if s.exit_code() is not None]
-    raise SystemExit(f"[{label}] {dead[0].name} stopped; see {dead[0].log_path}")

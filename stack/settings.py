@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import secrets
 import socket
 import stat
@@ -32,6 +33,18 @@ def env_path(name: str, default: str) -> Path:
 
 
 def _free_port() -> int:
+    """A free port below Linux's ephemeral range (32768-60999): ports there are also handed to
+    outgoing connections, which under load take one before the service that was given it
+    binds it (seen as "address already in use" in the fault tests)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32768)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -87,6 +100,9 @@ class Settings:
     web_port: int = field(default_factory=lambda: int(env("GOV_WEB_PORT", "8080")))
     staff_port: int = field(default_factory=lambda: int(env("GOV_STAFF_PORT", "8081")))
     speech_port: int = field(default_factory=lambda: int(env("GOV_SPEECH_PORT", "8082")))
+    # The supervisor's own readiness and metrics (stack/supervisor.py).
+    supervisor_port: int = field(
+        default_factory=lambda: int(env("GOV_SUPERVISOR_PORT", "8083")))
     state_dir: Path = field(default_factory=default_state_dir)
     models_dir: Path = field(default_factory=lambda: env_path("GOV_MODELS_DIR", "models"))
     rasa_venv: Path = field(default_factory=lambda: env_path("GOV_RASA_VENV", ".venvs/rasa"))
@@ -134,6 +150,10 @@ class Settings:
         return f"http://{self.host}:{self.speech_port}"
 
     @property
+    def supervisor_url(self) -> str:
+        return f"http://{self.host}:{self.supervisor_port}"
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
 
@@ -162,7 +182,8 @@ class Settings:
         """A copy on free ports with its own state folder, to run beside `make run`."""
         return dataclasses.replace(
             self, rasa_port=_free_port(), action_port=_free_port(), web_port=_free_port(),
-            staff_port=_free_port(), speech_port=_free_port(), state_dir=state_dir,
+            staff_port=_free_port(), speech_port=_free_port(),
+            supervisor_port=_free_port(), state_dir=state_dir,
             tracker_db=state_dir / "rasa.db",
         )
 
@@ -194,3 +215,25 @@ class Settings:
             }
         )
         return env
+
+
+@dataclass(frozen=True)
+class SupervisionSettings:
+    """When the supervisor restarts a service that died, and when it gives up (README
+    "Supervision")."""
+
+    # More deaths of one service than this within the window is a crash loop: stop the stack.
+    restart_limit: int = field(default_factory=lambda: int(env("GOV_RESTART_LIMIT", "5")))
+    restart_window: float = field(
+        default_factory=lambda: float(env("GOV_RESTART_WINDOW_SECONDS", "600")))
+    # Back-off before a restart: first delay, doubled per failure in a row, up to the maximum.
+    backoff_first: float = field(
+        default_factory=lambda: float(env("GOV_RESTART_BACKOFF_SECONDS", "1")))
+    backoff_max: float = field(
+        default_factory=lambda: float(env("GOV_RESTART_BACKOFF_MAX_SECONDS", "30")))
+    # Ready this long after a restart: the next death starts the back-off from the beginning.
+    stable_after: float = field(
+        default_factory=lambda: float(env("GOV_RESTART_STABLE_SECONDS", "60")))
+    # PostgreSQL or Redis unreachable this long stops the stack (0: wait for ever).
+    dependency_timeout: float = field(
+        default_factory=lambda: float(env("GOV_DEPENDENCY_TIMEOUT_SECONDS", "600")))

@@ -1,20 +1,26 @@
-"""The balancer's Socket.IO proxying (stack/balancer.py) against two tiny aiohttp upstreams:
-WebSockets relayed both ways on one upstream each, closes passed on with their codes, failover
-when an instance refuses connections, and long-polling kept on the instance holding the
-engine.io session."""
+"""The balancer's Socket.IO proxying against two tiny aiohttp upstreams: WebSockets relayed
+both ways on one upstream each, closes passed on with their codes, failover when an instance
+refuses connections, and long-polling kept on the instance holding the engine.io session.
+Each runs against the built-in balancer (stack/balancer.py) and against HAProxy with the
+shipped deploy/haproxy/haproxy.cfg (skipped where Debian's haproxy is not installed)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from fakes.server import free_port
 from stack.balancer import create_balancer
+from stack.settings import PROJECT_ROOT
 
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 POLL_PATH = "/socket.io/?EIO=4&transport=polling"
@@ -69,6 +75,7 @@ class Upstream:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/socket.io/", self.socketio)
+        app.router.add_get("/readyz", lambda _: web.json_response({"ready": True}))
         self.runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
@@ -84,8 +91,8 @@ class Upstream:
 
 
 @asynccontextmanager
-async def balanced(*upstreams: Upstream) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_balancer([u.url for u in upstreams]))
+async def builtin(a: Upstream, b: Upstream) -> AsyncIterator[str]:
+    runner = web.AppRunner(create_balancer([a.url, b.url]))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -93,6 +100,48 @@ async def balanced(*upstreams: Upstream) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+HAPROXY_CFG = PROJECT_ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+
+
+def haproxy_environment(host: str, rasa_port: int, action_port: int, rasa: list[str],
+                        actions: list[str]) -> dict[str, str]:
+    """The variables deploy/haproxy/haproxy.cfg reads ("host:port" per instance)."""
+    return {**os.environ, "GOV_HOST": host, "GOV_RASA_PORT": str(rasa_port),
+            "GOV_ACTION_PORT": str(action_port),
+            **{f"GOV_RASA_{i + 1}": url for i, url in enumerate(rasa)},
+            **{f"GOV_ACTION_{i + 1}": url for i, url in enumerate(actions)}}
+
+
+@asynccontextmanager
+async def haproxy(a: Upstream, b: Upstream) -> AsyncIterator[str]:
+    """HAProxy with the shipped configuration, `a` and `b` as the Rasa instances."""
+    port = free_port()
+    hosts = [u.url.removeprefix("http://") for u in (a, b)]
+    process = subprocess.Popen(
+        ["haproxy", "-db", "-f", str(HAPROXY_CFG)], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=haproxy_environment("127.0.0.1", port, free_port(), hosts, hosts))
+    try:
+        async with aiohttp.ClientSession() as client:
+            for _ in range(100):
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/readyz"):
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(params=["builtin", "haproxy"])
+def balanced(request):
+    if request.param == "haproxy" and not shutil.which("haproxy"):
+        pytest.skip("haproxy is not installed (make test installs Debian's when root)")
+    return builtin if request.param == "builtin" else haproxy
 
 
 def scenario(test: Callable[[Upstream, Upstream], Awaitable[None]], *,
@@ -119,7 +168,7 @@ async def _eventually(check: Callable[[], bool], seconds: float = 5) -> bool:
     return check()
 
 
-def test_websocket_frames_go_both_ways_on_one_upstream_per_connection():
+def test_websocket_frames_go_both_ways_on_one_upstream_per_connection(balanced):
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
             names = []
@@ -140,7 +189,7 @@ def test_websocket_frames_go_both_ways_on_one_upstream_per_connection():
     scenario(test)
 
 
-def test_closes_are_passed_on_both_ways():
+def test_closes_are_passed_on_both_ways(balanced):
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
             ws = await client.ws_connect(url + WS_PATH)
@@ -158,7 +207,7 @@ def test_closes_are_passed_on_both_ways():
     scenario(test)
 
 
-def test_an_instance_that_dies_closes_its_clients_sockets():
+def test_an_instance_that_dies_closes_its_clients_sockets(balanced):
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
             sockets = [await client.ws_connect(url + WS_PATH) for _ in range(2)]
@@ -178,7 +227,7 @@ def test_an_instance_that_dies_closes_its_clients_sockets():
     scenario(test)
 
 
-def test_websocket_fails_over_when_an_instance_refuses_connections():
+def test_websocket_fails_over_when_an_instance_refuses_connections(balanced):
     async def test(a: Upstream, b: Upstream) -> None:  # b never started: connection refused
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
             for _ in range(4):
@@ -197,7 +246,7 @@ async def open_polling_sessions(client: aiohttp.ClientSession, url: str, count: 
     return sids
 
 
-def test_long_polling_stays_on_the_instance_holding_the_session():
+def test_long_polling_stays_on_the_instance_holding_the_session(balanced):
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
             sids = await open_polling_sessions(client, url, 4)
@@ -218,7 +267,7 @@ def test_long_polling_stays_on_the_instance_holding_the_session():
     scenario(test)
 
 
-def test_a_session_whose_instance_died_is_refused_so_the_client_starts_again():
+def test_a_session_whose_instance_died_is_refused_so_the_client_starts_again(balanced):
     async def test(a: Upstream, b: Upstream) -> None:
         async with balanced(a, b) as url, aiohttp.ClientSession() as client:
             sids = await open_polling_sessions(client, url, 2)
@@ -233,3 +282,59 @@ def test_a_session_whose_instance_died_is_refused_so_the_client_starts_again():
                     assert json.loads((await reply.text())[1:])["sid"].startswith("b")
 
     scenario(test)
+
+
+class Checked:
+    """A plain HTTP instance answering with its name, whose health check can be failed."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.healthy, self.port = name, True, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/health", lambda _: web.Response(status=200 if self.healthy
+                                                             else 503))
+        app.router.add_post("/webhook", lambda _: web.Response(text=self.name))
+        self.runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+def test_an_instance_failing_its_health_check_gets_nothing_until_it_passes_again():
+    async def run() -> None:
+        a, b = Checked("a"), Checked("b")
+        await a.start()
+        await b.start()
+        runner = web.AppRunner(create_balancer([a.url, b.url], "/health", 0.1))
+        await runner.setup()
+        url = f"http://127.0.0.1:{free_port()}"
+        await web.TCPSite(runner, "127.0.0.1", int(url.rsplit(":", 1)[1])).start()
+
+        async def names(count: int = 6) -> list[str]:
+            async with aiohttp.ClientSession() as client:
+                return [await (await client.post(url + "/webhook")).text()
+                        for _ in range(count)]
+
+        try:
+            assert sorted(await names(4)) == ["a", "a", "b", "b"]
+            a.healthy = False  # e.g. restarted, its model still loading
+            await asyncio.sleep(0.5)
+            assert await names() == ["b"] * 6
+            a.healthy = True
+            await asyncio.sleep(0.5)
+            assert sorted(await names(4)) == ["a", "a", "b", "b"]
+            await b.stop()  # killed: refused at once, and skipped from then on
+            assert await names() == ["a"] * 6
+            a.healthy = False  # nobody in service: still tried rather than refused
+            await asyncio.sleep(0.5)
+            assert await names(2) == ["a", "a"]
+        finally:
+            await runner.cleanup()
+            await a.stop()
+
+    asyncio.run(asyncio.wait_for(run(), 30))

@@ -125,3 +125,11 @@ def test_voice_channel_without_speech_service_apologises_in_writing(rasa_without
     assert refused.value.code == 503 and reply["error"] == "unavailable"
     assert "voice service is unavailable" in reply["text"] and "12345" in reply["text"]
     assert reply["audio"] is None  # nothing to speak it with; the page shows the text
+
+
+def test_a_form_that_cannot_reach_its_actions_apologises_once(rasa_without_actions):
+    """Starting the status look-up needs the action server twice (the language, then the
+    form's validation): one apology, not two, and not silence."""
+    assert say(rasa_without_actions, uuid.uuid4().hex, "我想查一下申请进度") == [APOLOGY["zh"]]
+    assert say(rasa_without_actions, uuid.uuid4().hex, "I want to check my application") \
+        == [APOLOGY["en"]]
