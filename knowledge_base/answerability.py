@@ -5,7 +5,8 @@ there but the encoder is unsure" (README "Knowledge base › Measured"): this en
 near-miss passages and true answers overlapping scores. A small logistic regression over a
 handful of signals from the search itself does the deciding instead:
 
-- `dense`          cosine similarity of the best passage (what the old threshold looked at);
+- `dense`          cosine similarity of the best passage, or of its document's closest own
+                   question when that is higher (`Hit.match`; what the old threshold looked at);
 - `margin`         how far the best passage is ahead of the best passage of another topic
                    (the other-language half of a zh/en document pair does not count as
                    another topic);
@@ -67,14 +68,14 @@ def features(query: str, language: str | None, hits: list[Hit]) -> dict[str, flo
     if not hits:
         return dict.fromkeys(FEATURES, 0.0)
     best = hits[0]
-    others = [h.dense for h in hits[1:HITS_NEEDED]]
-    other_topics = [h.dense for h in hits[1:] if topic_of(h.doc_id) != topic_of(best.doc_id)]
+    others = [h.match for h in hits[1:HITS_NEEDED]]
+    other_topics = [h.match for h in hits[1:] if topic_of(h.doc_id) != topic_of(best.doc_id)]
     terms = set(tokenize(query))
     passage = set(tokenize(" ".join(best.headings) + " " + best.text))
     return {
-        "dense": best.dense,
-        "margin": best.dense - (max(other_topics) if other_topics else 0.0),
-        "spread": best.dense - (float(np.mean(others)) if others else 0.0),
+        "dense": best.match,
+        "margin": best.match - (max(other_topics) if other_topics else 0.0),
+        "spread": best.match - (float(np.mean(others)) if others else 0.0),
         "same_language": 1.0 if language is None or best.language == language else 0.0,
         "coverage": len(terms & passage) / len(terms) if terms else 0.0,
         "lexical": best.lexical,
