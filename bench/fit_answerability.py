@@ -20,7 +20,8 @@ near-duplicates of evaluation questions (same normalised text, character-bigram 
 embedding cosine above NEAR_DUPLICATE_COSINE).
 
 Choices, all by repeated stratified 5-fold cross-validation on the training questions:
-- feature set: nested sets from the cosine alone to all FEATURES;
+- feature set: nested sets from the cosine alone to all FEATURES (real long messages weighted
+  LONG_WEIGHT each; average precision measured on the project's questions);
 - L2 strength C of the logistic regression (features standardised);
 - label: "the question is answerable" or "the top passage is from the right document";
   these three by the average precision of declining (unanswerable questions ranked by lowest
@@ -29,8 +30,7 @@ Choices, all by repeated stratified 5-fold cross-validation on the training ques
 - threshold: on the pooled out-of-fold probabilities, the higher of (a) the one that declines
   the same share of the project's unanswerable questions as the old cosine threshold
   (GOV_KB_MIN_SCORE) does, so the classifier is judged like for like, and (b) the lowest that
-  answers at most LONG_ANSWERED_TARGET of the real long messages (the issue's target for real
-  long messages answered off topic).
+  answers at most LONG_ANSWERED_TARGET of the real long messages.
   Measured on the training questions, no threshold reaches the issue's TARGET_PRECISION at a
   useful recall (it declines ~15 % of unanswerable questions there, for every configuration);
   that operating point is printed for information.
@@ -74,7 +74,14 @@ AP_TOLERANCE = 0.005
 NEAR_DUPLICATE_COSINE = 0.9
 NEAR_DUPLICATE_BIGRAMS = 0.6
 LONG_MESSAGES, LONG_SEED = 300, 16
-LONG_ANSWERED_TARGET = 0.03
+# At most this share of the real long letters may be answered (out of fold). The issue's
+# target is "answered off topic <= 3%"; a few letters do ask what a document answers, and a cap
+# of 3% on all answers declined 46% of the answerable written evaluation questions (README).
+LONG_ANSWERED_TARGET = 0.10
+# Each real long message counts this much in the fit (a project question: 1): enough to teach
+# that a long letter is not a question, not so much that it decides how short questions are
+# told apart. Model choices are by the project questions' average precision.
+LONG_WEIGHT = 0.25
 FEATURE_SETS = {
     "dense": ("dense",),
     "dense+gaps": ("dense", "margin", "spread"),
@@ -156,7 +163,8 @@ def operating_point(prob: np.ndarray, unanswerable: np.ndarray) -> tuple[float, 
     return best
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, c: float, repeat: int) -> np.ndarray:
+def out_of_fold(x: np.ndarray, y: np.ndarray, c: float, repeat: int,
+                weight: np.ndarray) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
@@ -166,7 +174,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, c: float, repeat: int) -> np.ndarr
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED + repeat)
     for train, test in folds.split(x, y):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=1000))
-        model.fit(x[train], y[train])
+        model.fit(x[train], y[train], logisticregression__sample_weight=weight[train])
         prob[test] = model.predict_proba(x[test])[:, 1]
     return prob
 
@@ -229,6 +237,7 @@ def main() -> None:
         x_all, labels = measure(Searcher(settings, embedder), mixture)
     project = np.arange(len(mixture)) < len(train)
     long_rows = ~project
+    weight = np.where(long_rows, LONG_WEIGHT, 1.0)
     print(f"mixture: {len(train)} project questions + {len(long_messages)} real long messages "
           f"(negatives)")
     unanswerable = 1 - labels["answerable"]
@@ -252,9 +261,11 @@ def main() -> None:
             columns = [FEATURES.index(n) for n in names]
             x = x_all[:, columns]
             for c in C_VALUES:
-                probs = [out_of_fold(x, y, c, r) for r in range(REPEATS)]
-                ap = float(np.mean([average_precision_score(unanswerable, -p) for p in probs]))
-                recall = float(np.mean([operating_point(p, unanswerable)[2] for p in probs]))
+                probs = [out_of_fold(x, y, c, r, weight) for r in range(REPEATS)]
+                ap = float(np.mean([average_precision_score(unanswerable[project], -p[project])
+                                    for p in probs]))
+                recall = float(np.mean([operating_point(p[project], unanswerable[project])[2]
+                                        for p in probs]))
                 eps = 1e-9
                 loss = float(np.mean([-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
                                       for p in probs]))
@@ -288,7 +299,8 @@ def main() -> None:
     names = FEATURE_SETS[name]
     x = x_all[:, [FEATURES.index(n) for n in names]]
     scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=c, max_iter=1000).fit(scaler.transform(x), labels[label])
+    model = LogisticRegression(C=c, max_iter=1000).fit(scaler.transform(x), labels[label],
+                                                       sample_weight=weight)
     fitted = model.predict_proba(scaler.transform(x))[:, 1]
     print(f"refitted on the whole mixture (in-sample, optimistic), project questions: "
           f"{summary(fitted[project], threshold, unanswerable[project], correct[project])}")
