@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run run-production test setup train bench-nlu bench-kb bench-routing bench-stack bench-production bench-stock bench-voice bench-real-replies bench-faults lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-kb-real bench-routing bench-stack bench-production bench-stock bench-voice bench-real-replies bench-faults lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -23,6 +23,9 @@ bench-nlu:      ## intent accuracy / macro-F1 / out-of-scope fallback on the hel
 
 bench-kb:       ## knowledge-base Recall@k / MRR / no-answer precision, query latency at 1k and 50k chunks
 	$(PYTHON) -m stack bench-kb
+
+bench-kb-real:  ## knowledge base on real data (../shared/data/real): real FAQs, real long messages, ~2,000 FAQ documents
+	$(PYTHON) -m stack bench-kb-real
 
 bench-routing:  ## department routing accuracy / macro-F1 / confusions on the held-out requests
 	$(PYTHON) -m stack bench-routing

@@ -1,4 +1,4 @@
-"""Staff CLI: `kb add|update|remove|list|show|reindex|unanswered|seed` (see README)."""
+"""Staff CLI: `kb add|update|import-faq|remove|list|show|reindex|unanswered|seed` (README)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=f"{name} a document (md, txt, html, pdf, docx)")
         sub.add_argument("file")
         sub.add_argument("--meta", help="YAML metadata file (else front matter / <file>.meta.yml)")
+    faq = commands.add_parser("import-faq", help="add or update one document per FAQ entry "
+                              "(csv, jsonl, xml: id, question, answer, department, keywords, date)")
+    faq.add_argument("file")
+    faq.add_argument("--format", choices=["csv", "jsonl", "xml"], default=None,
+                     help="default: from the file name's suffix")
     commands.add_parser("remove", help="remove a document").add_argument("id")
     commands.add_parser("list", help="list documents")
     commands.add_parser("show", help="show a document's metadata and sections").add_argument("id")
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("add", "update"):
             method = kb.add if args.command == "add" else kb.update
             _report(method(Path(args.file), _metadata(args.meta)), text)
+        elif args.command == "import-faq":
+            _report(kb.import_faq(Path(args.file), args.format), text)
         elif args.command == "remove":
             _report(kb.remove(args.id), text)
         elif args.command == "list":

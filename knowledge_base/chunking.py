@@ -4,6 +4,10 @@ A chunk never crosses a section (so its citation is exact) and breaks only at se
 。！？； in Chinese, . ! ? ; in English — unless a single sentence is longer than the limit.
 Consecutive chunks share `overlap` sentences so an answer split across a boundary is still
 found whole in one of them.
+
+A document's questions (`Metadata.questions`) become chunks of kind "question": embedded alone
+(USE-m was trained to match a question with its paraphrase), they are never quoted; a hit on one
+counts for its document, whose best passage for the citizen's question is the answer.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from bot.text import detect_language
 from knowledge_base.documents import Document
+
+PASSAGE, QUESTION = "passage", "question"
 
 _END_MARKS = "[。！？；!?;]"  # a full stop ends an English sentence only before a space or the end
 _SENTENCE_END = re.compile(rf"(?<={_END_MARKS})|(?<=\.)(?=\s)|\n")  # where to split
@@ -30,16 +37,22 @@ class Chunk:
     position: int
     text: str
     language: str
+    kind: str = PASSAGE
 
     @property
     def content_hash(self) -> str:
         """Identifies what gets embedded: a changed heading or text means a new vector."""
+        if self.kind == QUESTION:
+            return hashlib.sha256(f"{QUESTION}\u241f{self.text}".encode()).hexdigest()[:24]
         payload = "\u241f".join((*self.headings, self.text))
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
     @property
     def embedding_text(self) -> str:
-        """The title and headings ("护照办理指南 / 所需材料") carry what the sentences lack."""
+        """The title and headings ("护照办理指南 / 所需材料") carry what the sentences lack;
+        a question is matched as the question it is."""
+        if self.kind == QUESTION:
+            return self.text
         return " / ".join(self.headings) + "\n" + self.text
 
 
@@ -119,4 +132,10 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
             if end >= len(sentences):
                 break
             start = max(end - overlap, start + 1)
+    for question in document.metadata.questions:
+        chunks.append(Chunk(
+            id=chunk_id(document.id, len(chunks)), doc_id=document.id,
+            headings=(document.metadata.title,), position=len(chunks), text=question,
+            language=detect_language(question).language or document.metadata.language,
+            kind=QUESTION))
     return chunks

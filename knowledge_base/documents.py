@@ -10,6 +10,9 @@ from bot.links import safe_link
 
 LANGUAGES = ("zh", "en")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,100}$")
+# The questions a document answers (citizens' questions are matched against them as well as
+# against its passages): at most this many, each at most this long.
+MAX_QUESTIONS, MAX_QUESTION_CHARS = 200, 1000
 
 
 class DocumentError(ValueError):
@@ -42,6 +45,7 @@ class Metadata:
     expires: dt.date | None = None
     superseded_by: str | None = None
     version: int = 1
+    questions: tuple[str, ...] = ()
 
     def is_current(self, today: dt.date | None = None) -> bool:
         """Expired or superseded policy must never be given as current."""
@@ -91,6 +95,7 @@ class Metadata:
             superseded_by=(str(raw["superseded_by"]).strip() or None)
             if raw.get("superseded_by") else None,
             version=version,
+            questions=questions_of(raw.get("questions")),
         )
 
     def to_mapping(self) -> dict:
@@ -100,7 +105,32 @@ class Metadata:
             "effective_date": self.effective_date.isoformat() if self.effective_date else None,
             "expires": self.expires.isoformat() if self.expires else None,
             "superseded_by": self.superseded_by, "version": self.version,
+            "questions": list(self.questions),
         }
+
+
+def questions_of(value: object) -> tuple[str, ...]:
+    """The `questions` field: a list (front matter, sidecar) or one question per line (the
+    staff form); blanks and repeats dropped, order kept."""
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(q, str) for q in value):
+        raise DocumentError("questions must be a list of texts",
+                            "questions（常见问题）必须是文字列表")
+    found: list[str] = []
+    for question in (" ".join(q.split()) for q in value):
+        if question and question not in found:
+            found.append(question)
+    if len(found) > MAX_QUESTIONS:
+        raise DocumentError(f"at most {MAX_QUESTIONS} questions per document, not {len(found)}",
+                            f"每个文件最多 {MAX_QUESTIONS} 个问题，现有 {len(found)} 个")
+    long = next((q for q in found if len(q) > MAX_QUESTION_CHARS), None)
+    if long:
+        raise DocumentError(f"a question is longer than {MAX_QUESTION_CHARS} characters: "
+                            f"{long[:40]}…", f"有问题超过 {MAX_QUESTION_CHARS} 字：{long[:40]}…")
+    return tuple(found)
 
 
 def _date(value: object, name: str) -> dt.date | None:

@@ -26,7 +26,7 @@ from knowledge_base.embedding import Embedder
 HNSW_THRESHOLD = 20_000
 # Bumped whenever the layout of a version folder, or what parsing and chunking produce,
 # changes; versions of an older format are rebuilt by setup (`kb seed`).
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 KEEP_VERSIONS = 5
 
 

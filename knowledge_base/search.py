@@ -23,6 +23,12 @@ ranks of dense retrieval and the same-language gains. (A bonus for every passage
 question's language cost cross-lingual top-1 answers on the evaluation set and was removed:
 the pair rule above only ever swaps the two halves of one document.) Expired and superseded
 documents are never returned.
+
+Questions as content: a document's own questions (`Metadata.questions`, FAQ imports, questions
+staff linked) are indexed beside its passages. A citizen's question close to one of them lifts
+the document: every passage of it is ranked by the better of its own cosine and that
+question's (`Hit.match`), and of those the passage closest to the citizen's question is the
+answer (for a one-answer FAQ, the answer).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from knowledge_base.answerability import (
     features,
     topic_of,
 )
+from knowledge_base.chunking import QUESTION
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
@@ -61,8 +68,9 @@ LEXICAL_MARGIN = 0.08
 # How much more likely to answer (answerability probability) the search for "previous question +
 # follow-up" must be than the follow-up's own search to be used: chosen on half of
 # bench/data/kb_followups.yml, reported on the other (README "Knowledge base", follow-ups).
-# 0.0 cost topic switches there; 0.10–0.20 kept them all and answered the follow-ups.
-CONTEXT_MARGIN = 0.15
+# Re-chosen with the length-independent classifier: 0.00–0.05 kept every topic switch there and
+# answered the most follow-ups (0.15 had been chosen with the earlier classifier).
+CONTEXT_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,18 @@ class Hit:
     dense: float
     lexical: float
     metadata: Metadata
+    question: float = 0.0  # cosine of the document's closest own question (0: none)
+
+    @property
+    def match(self) -> float:
+        """How well the question matches: the passage, or one of its document's questions."""
+        return max(self.dense, self.question)
 
     @property
     def confidence(self) -> float:
-        """The passage's meaning match alone (keyword bonuses also reward passages that merely
-        share words with the question). Whether to answer at all is `Searcher.answer`'s call."""
-        return self.dense
+        """The meaning match alone (keyword bonuses also reward passages that merely share
+        words with the question). Whether to answer at all is `Searcher.answer`'s call."""
+        return self.match
 
     @property
     def section(self) -> str:
@@ -127,6 +141,10 @@ class LoadedIndex:
             doc_id: Metadata.from_mapping(raw) for doc_id, raw in self.manifest["documents"].items()
         }
         self.ranges = {lang: tuple(r) for lang, r in self.manifest["language_ranges"].items()}
+        self.passages_of: dict[str, list[int]] = defaultdict(list)
+        for position, chunk in enumerate(self.chunks):
+            if chunk.get("kind") != QUESTION:
+                self.passages_of[chunk["doc_id"]].append(position)
 
     def _dense_candidates(self, vector: np.ndarray, k: int) -> dict[int, float]:
         import faiss
@@ -157,6 +175,20 @@ class LoadedIndex:
                     candidates[int(i)] = 0.0 if mode == "lexical" else float(
                         np.dot(self.index.reconstruct(int(i)), vector.ravel())
                     )
+        # A document's own questions: their best cosine and BM25 score count for its passages.
+        questions: dict[str, float] = {}
+        question_terms: dict[str, float] = defaultdict(float)
+        for i, dense in list(candidates.items()):
+            if self.chunks[i].get("kind") == QUESTION:
+                del candidates[i]
+                doc_id = self.chunks[i]["doc_id"]
+                question_terms[doc_id] = max(question_terms[doc_id], float(lexical[i]))
+                if mode != "lexical":
+                    questions[doc_id] = max(questions.get(doc_id, dense), dense)
+        for doc_id in {*questions, *question_terms}:  # found by a question: all its passages
+            for i in self.passages_of.get(doc_id, ()):
+                if i not in candidates:
+                    candidates[i] = float(np.dot(self.index.reconstruct(i), vector.ravel()))
         passages = []
         for i, dense in candidates.items():
             chunk = self.chunks[i]
@@ -165,8 +197,9 @@ class LoadedIndex:
                 continue
             passages.append(Hit(chunk["id"], chunk["doc_id"], tuple(chunk["headings"]),
                                 chunk["text"], chunk["language"], dense, dense,
-                                float(lexical[i]) / top_lexical if top_lexical else 0.0,
-                                metadata))
+                                max(float(lexical[i]), question_terms.get(chunk["doc_id"], 0.0))
+                                / top_lexical if top_lexical else 0.0,
+                                metadata, questions.get(chunk["doc_id"], 0.0)))
         return rank_documents(passages, language, mode)[:limit]
 
 
@@ -178,21 +211,21 @@ def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybri
     if mode == "lexical":
         return _best_per_document([replace(p, score=p.lexical) for p in passages])
     if mode == "dense":
-        return _best_per_document([replace(p, score=p.dense) for p in passages])
+        return _best_per_document([replace(p, score=p.match) for p in passages])
     best_dense: dict[str, float] = {}
     for p in passages:
-        best_dense[p.language] = max(best_dense.get(p.language, p.dense), p.dense)
+        best_dense[p.language] = max(best_dense.get(p.language, p.match), p.match)
     scored = []
     for p in passages:
         rewarded = ((language is None or p.language == language)
-                    and p.dense >= best_dense[p.language] - LEXICAL_MARGIN)
-        scored.append(replace(p, score=p.dense + (LEXICAL_WEIGHT * p.lexical if rewarded else 0.0)))
+                    and p.match >= best_dense[p.language] - LEXICAL_MARGIN)
+        scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.lexical if rewarded else 0.0)))
     ranked = _best_per_document(scored)
     # Between languages by meaning: each language's documents, in their fused order, take that
     # language's cosines (each document's best passage) in descending order.
     document_dense: dict[str, float] = {}
     for p in passages:
-        document_dense[p.doc_id] = max(document_dense.get(p.doc_id, p.dense), p.dense)
+        document_dense[p.doc_id] = max(document_dense.get(p.doc_id, p.match), p.match)
     by_language: dict[str, list[Hit]] = defaultdict(list)
     for hit in ranked:
         by_language[hit.language].append(hit)
@@ -205,9 +238,13 @@ def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybri
 
 
 def _best_per_document(passages: list[Hit]) -> list[Hit]:
+    """Each document's best passage; between passages a question of theirs lifts equally, the
+    one closest to the citizen's question."""
     best: dict[str, Hit] = {}
     for hit in passages:
-        if hit.doc_id not in best or hit.score > best[hit.doc_id].score:
+        if hit.doc_id not in best or ((hit.score, hit.dense + hit.lexical)
+                                      > (best[hit.doc_id].score,
+                                         best[hit.doc_id].dense + best[hit.doc_id].lexical)):
             best[hit.doc_id] = hit
     return sorted(best.values(), key=lambda h: -h.score)
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from knowledge_base.config import SAMPLE_DIR, KnowledgeBaseSettings
 from knowledge_base.documents import Document
 from knowledge_base.embedding import Embedder, load_embedder
+from knowledge_base.faq import read_faq
 from knowledge_base.index import BuildReport, build_version, is_servable
-from knowledge_base.parsers import SUPPORTED_SUFFIXES, read_file
+from knowledge_base.parsers import SUPPORTED_SUFFIXES, parse_bytes, read_file
 from knowledge_base.store import DocumentStore, StoredDocument
 
 
@@ -45,6 +46,18 @@ class KnowledgeBase:
         """The store parses before it writes, so a broken file changes nothing."""
         data, metadata = read_file(path, metadata, self.settings.max_file_bytes)
         return self.store.put(path.name, data, metadata, replace=replace)
+
+    def import_faq(self, path: Path, file_format: str | None = None) -> BuildReport:
+        """Every entry of an FAQ file (knowledge_base/faq.py) as a document, added or updated,
+        then one new index version. Every entry is checked first: a bad file changes nothing."""
+        limit = self.settings.max_file_bytes
+        documents = [(f"{entry.doc_id}.txt", entry.text(), entry.metadata())
+                     for entry in read_faq(Path(path), limit, file_format)]
+        for name, data, metadata in documents:
+            parse_bytes(name, data, metadata, limit)  # raises before anything is stored
+        for name, data, metadata in documents:
+            self.store.put(name, data, metadata, replace=None)
+        return self.reindex()
 
     def remove(self, doc_id: str) -> BuildReport:
         self.store.remove(doc_id)

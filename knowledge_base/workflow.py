@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from knowledge_base.chunking import Chunk, chunk_document
+from knowledge_base.chunking import PASSAGE, Chunk, chunk_document
 from knowledge_base.documents import Document, DocumentError
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import DocumentStore, StoredDocument
@@ -68,6 +68,21 @@ class Workflow:
     def draft(self, doc_id: str) -> StoredDocument:
         return self.drafts.require(doc_id)
 
+    def set_questions(self, doc_id: str, questions: list[str]) -> Document:
+        """Replace the questions a draft answers (one per line on the staff page)."""
+        draft = self.draft(doc_id)
+        metadata = {**draft.metadata.to_mapping(), "questions": questions}
+        return self.save_draft(draft.path.name, draft.path.read_bytes(), metadata)
+
+    def add_questions(self, doc_id: str, questions: list[str]) -> Document:
+        """Citizens' questions staff linked to a document become its questions: added to its
+        draft (made from the published document when there is none), live once published,
+        and so versioned like any other change."""
+        if self.drafts.get(doc_id) is None:
+            self.draft_from_published(doc_id)
+        draft = self.draft(doc_id)
+        return self.set_questions(doc_id, [*draft.metadata.questions, *questions])
+
     def discard_draft(self, doc_id: str) -> None:
         self.drafts.remove(doc_id)
 
@@ -81,7 +96,7 @@ class Workflow:
         scored against the question beside the live index (other documents only)."""
         embedder = self.kb._embedder()
         query = embedder.encode([question])[0]
-        chunks = self.preview_chunks(doc_id)
+        chunks = [c for c in self.preview_chunks(doc_id) if c.kind == PASSAGE]
         vectors = embedder.encode([chunk.embedding_text for chunk in chunks])
         title = chunks[0].headings[0] if chunks and chunks[0].headings else doc_id
         hits = [TrialHit(doc_id, title, " > ".join(chunk.headings[1:]) or title, chunk.text,

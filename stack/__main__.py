@@ -96,6 +96,8 @@ def bench(settings: Settings, name: str) -> int:
                 "--model", str(ensure_model(settings))]
     elif name == "bench-kb":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_eval.py"]
+    elif name == "bench-kb-real":
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_real_eval.py"]
     elif name == "bench-routing":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
     elif name == "bench-voice":
@@ -119,7 +121,8 @@ def bench(settings: Settings, name: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
-                "bench-kb", "bench-routing", "bench-stack", "bench-production", "bench-stock",
+                "bench-kb", "bench-kb-real", "bench-routing", "bench-stack", "bench-production",
+                "bench-stock",
                 "bench-voice", "bench-real-replies",
                 "bench-faults"]
     parser.add_argument("command", choices=commands)

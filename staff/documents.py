@@ -16,7 +16,7 @@ from knowledge_base.service import KnowledgeBase
 from knowledge_base.workflow import Workflow
 from staff.audit import record
 from staff.i18n import language_of
-from staff.insights import analytics, mark_handled, unanswered_groups
+from staff.insights import analytics, mark_handled, question_texts, unanswered_groups
 from staff.web import STAFF, message_page, render, requires
 from storage.seed import load_yaml
 
@@ -122,6 +122,22 @@ async def draft_page(request: web.Request) -> web.Response:
 
 
 @requires("draft")
+async def edit_draft_questions(request: web.Request) -> web.StreamResponse:
+    """Save the questions the draft answers (one per line)."""
+    workflow, doc_id = request.app[WORKFLOW], request.match_info["doc_id"]
+    form = await request.post()
+    questions = str(form.get("questions", "")).replace("\r\n", "\n").splitlines()
+    try:
+        await asyncio.to_thread(workflow.set_questions, doc_id, questions)
+    except DocumentError as refusal:
+        return render("message.html", request, {
+            "key": "conflict", "detail": refusal.message(language_of(request))}, status=400)
+    await asyncio.to_thread(record, request[STAFF].member.username, "document.questions",
+                            doc_id, f"{len([q for q in questions if q.strip()])} questions")
+    raise web.HTTPSeeOther(f"/documents/drafts/{doc_id}")
+
+
+@requires("draft")
 async def edit_draft_text(request: web.Request) -> web.StreamResponse:
     """Save the text edited in the page as the draft's new content (Markdown / plain text)."""
     workflow, doc_id = request.app[WORKFLOW], request.match_info["doc_id"]
@@ -221,10 +237,11 @@ async def document_page(request: web.Request) -> web.Response:
 
 @requires("view")
 async def unanswered(request: web.Request, notice: str | None = None,
-                     error: str | None = None, status: int = 200) -> web.Response:
+                     error: str | None = None, status: int = 200,
+                     draft: str | None = None) -> web.Response:
     groups = await asyncio.to_thread(unanswered_groups)
-    return render("unanswered.html", request,
-                  {"groups": groups, "notice": notice, "error": error}, status=status)
+    return render("unanswered.html", request, {"groups": groups, "notice": notice,
+                                               "error": error, "draft": draft}, status=status)
 
 
 @requires("draft")
@@ -234,10 +251,18 @@ async def mark_unanswered_handled(request: web.Request) -> web.Response:
     ids = [part.strip() for part in str(form.get("ids", "")).split(",") if part.strip()]
     if not ids or await asyncio.to_thread(request.app[WORKFLOW].kb.store.get, doc_id) is None:
         return await unanswered.__wrapped__(request, error="unanswered.no_document", status=400)
+    # The linked questions become the document's own questions, in a draft to publish.
+    texts = await asyncio.to_thread(question_texts, ids)
+    try:
+        async with request.app[CHANGES]:
+            await asyncio.to_thread(request.app[WORKFLOW].add_questions, doc_id, texts)
+    except DocumentError as refusal:
+        return await unanswered.__wrapped__(request, error=refusal.message(language_of(request)),
+                                            status=400)
     count = await asyncio.to_thread(mark_handled, ids, doc_id)
     await asyncio.to_thread(record, request[STAFF].member.username, "unanswered.handled",
-                            doc_id, f"{count} questions")
-    return await unanswered.__wrapped__(request, notice="unanswered.marked")
+                            doc_id, f"{count} questions; {len(texts)} added to the draft")
+    return await unanswered.__wrapped__(request, notice="unanswered.marked", draft=doc_id)
 
 
 @requires("view")
@@ -261,6 +286,7 @@ def add_document_routes(app: web.Application) -> None:
     app.router.add_post("/documents/drafts/{doc_id}/publish", publish_draft)
     app.router.add_post("/documents/drafts/{doc_id}/discard", discard_draft)
     app.router.add_post("/documents/drafts/{doc_id}/text", edit_draft_text)
+    app.router.add_post("/documents/drafts/{doc_id}/questions", edit_draft_questions)
     app.router.add_get("/documents/{doc_id}", document_page)
     app.router.add_post("/documents/{doc_id}/edit", edit_published)
     app.router.add_post("/documents/{doc_id}/rollback", roll_back)

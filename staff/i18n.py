@@ -131,7 +131,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "unanswered.examples": ("例子", "Examples"),
     "unanswered.link": ("关联到文件（编号）并标记已处理", "Link to document (id) and mark handled"),
     "unanswered.none": ("目前没有未解答的问题。", "No unanswered questions right now."),
-    "unanswered.marked": ("已标记为已处理。", "Marked as handled."),
+    "unanswered.marked": ("已标记为已处理。这些问题已加入该文件的草稿，作为它回答的问题；"
+                          "发布草稿后助手即按此回答。",
+                          "Marked as handled. The questions were added to the document's draft "
+                          "as questions it answers; once the draft is published the assistant "
+                          "answers them from it."),
+    "docs.questions": ("这个文件回答的问题（每行一个；市民的提问会与这些问题比对）",
+                       "Questions this document answers (one per line; citizens' questions are "
+                       "matched against them)"),
     "unanswered.no_document": ("没有这个已发布的文件。",
                                "There is no published document with that id."),
     "analytics.last_days": ("最近 {days} 天", "Last {days} days"),

@@ -90,13 +90,29 @@ def unanswered_groups(limit: int = 2000, url: str | None = None) -> list[Questio
     return sorted(groups, key=lambda group: -group.count)
 
 
-def mark_handled(keys: list[str], doc_id: str, url: str | None = None) -> int:
-    """Link a group's questions to the document that now answers them."""
+def _by_kind(keys: list[str]) -> dict[str, list[int]]:
     by_kind: dict[str, list[int]] = {UNANSWERED: [], POORLY_RATED: []}
     for key in keys:
         kind, _, number = key.partition(":")
         if kind in by_kind and number.isdigit():
             by_kind[kind].append(int(number))
+    return by_kind
+
+
+def question_texts(keys: list[str], url: str | None = None) -> list[str]:
+    """The (masked) texts of open questions, for making them a document's questions."""
+    by_kind = _by_kind(keys)
+    with sessions(url)() as session:
+        texts = list(session.scalars(select(UnansweredQuestion.text).where(
+            UnansweredQuestion.id.in_(by_kind[UNANSWERED]))))
+        texts += session.scalars(select(AnswerFeedback.question).where(
+            AnswerFeedback.id.in_(by_kind[POORLY_RATED])))
+    return list(dict.fromkeys(text.strip() for text in texts if text and text.strip()))
+
+
+def mark_handled(keys: list[str], doc_id: str, url: str | None = None) -> int:
+    """Link a group's questions to the document that now answers them."""
+    by_kind = _by_kind(keys)
     changed = 0
     with sessions(url).begin() as session:
         for kind, table in ((UNANSWERED, UnansweredQuestion), (POORLY_RATED, AnswerFeedback)):

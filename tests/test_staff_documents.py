@@ -204,3 +204,63 @@ def test_documents_can_be_written_and_edited_in_the_page(workspace):
     assert broken.status_code == 400
     assert "The permit costs 10 yuan." in editor.get(
         f"{workspace}/documents/drafts/ar-bee-keeping-en").text
+
+
+def test_a_linked_question_becomes_the_documents_question_and_is_answered_once_published(
+        workspace):
+    """The loop: a question the assistant could not answer, linked by staff to a document,
+    is added to that document's draft; after publishing, the assistant answers it from there."""
+    from knowledge_base.records import record_unanswered
+    from staff.audit import entries
+
+    editor, publisher = sign_in(workspace, "editor.one"), sign_in(workspace, "publisher.one")
+    upload(editor, workspace, "kite.md", POLICY.format(fee="三十五").encode())
+    token = csrf_of(publisher.get(f"{workspace}/documents/drafts/um-kite-festival-zh").text)
+    publisher.post(f"{workspace}/documents/drafts/um-kite-festival-zh/publish",
+                   data={"csrf_token": token})
+    # Nothing in the document's words says so; staff know the festival is the answer.
+    question = "这个春天周末带孩子去哪里玩比较热闹"
+    searcher = Searcher(KnowledgeBaseSettings())
+    before = searcher.answer(question, "zh")
+    assert not (before.answered and before.best.doc_id == "um-kite-festival-zh")
+    record_unanswered(question, "zh", "rest", before.confidence, None)
+
+    page = editor.get(f"{workspace}/unanswered")
+    ids = re.search(r'name="ids" value="([^"]+)"', page.text).group(1)
+    done = editor.post(f"{workspace}/unanswered/handled", data={
+        "csrf_token": csrf_of(page.text), "ids": ids, "doc_id": "um-kite-festival-zh"})
+    assert done.status_code == 200 and "/documents/drafts/um-kite-festival-zh" in done.text
+    draft = editor.get(f"{workspace}/documents/drafts/um-kite-festival-zh")
+    assert question in draft.text  # in the draft's questions, editable on its page
+    searcher.refresh(force=True)
+    assert searcher.answer(question, "zh").confidence == pytest.approx(before.confidence)
+
+    token = csrf_of(publisher.get(f"{workspace}/documents/drafts/um-kite-festival-zh").text)
+    published = publisher.post(f"{workspace}/documents/drafts/um-kite-festival-zh/publish",
+                               data={"csrf_token": token})
+    assert published.status_code == 200
+    workflow = Workflow(KnowledgeBase(KnowledgeBaseSettings()))
+    assert [v.number for v in workflow.versions("um-kite-festival-zh")] == [1, 2]
+    assert workflow.kb.show("um-kite-festival-zh").metadata.questions == (question,)
+    searcher.refresh(force=True)
+    after = searcher.answer(question, "zh")
+    assert after.answered and after.best.doc_id == "um-kite-festival-zh"
+    # a passage of the document is quoted, never the linked question itself
+    assert after.best.text != question and after.best.headings[-1] in ("收费", "申请时间")
+    assert [e.action for e in entries(actor="editor.one")
+            if e.target == "um-kite-festival-zh"].count("unanswered.handled") == 1
+
+
+def test_staff_edit_a_drafts_questions(workspace):
+    editor = sign_in(workspace, "editor.one")
+    upload(editor, workspace, "kite.md", POLICY.format(fee="三十五").encode())
+    page = editor.get(f"{workspace}/documents/drafts/um-kite-festival-zh")
+    saved = editor.post(f"{workspace}/documents/drafts/um-kite-festival-zh/questions", data={
+        "csrf_token": csrf_of(page.text), "questions": "风筝节摊位费多少\r\n\r\nkite stall fee"})
+    assert saved.status_code == 200 and "kite stall fee" in saved.text
+    drafts = Workflow(KnowledgeBase(KnowledgeBaseSettings())).drafts
+    assert drafts.require("um-kite-festival-zh").metadata.questions == ("风筝节摊位费多少",
+                                                                          "kite stall fee")
+    too_long = editor.post(f"{workspace}/documents/drafts/um-kite-festival-zh/questions", data={
+        "csrf_token": csrf_of(page.text), "questions": "长" * 2000})
+    assert too_long.status_code == 400 and ("1000" in too_long.text)

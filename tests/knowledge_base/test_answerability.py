@@ -130,3 +130,31 @@ def test_the_action_declines_and_records_when_the_classifier_says_no(monkeypatch
     asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker, {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_kb_no_answer"]
     assert recorded and recorded[0][3] == 0.2 and recorded[0][4] == "kite-stall-zh"
+
+
+# Written for this test (not from any real data): a letter to the city about a topic the
+# knowledge base does not cover, in the style citizens write to a message board.
+LONG_COMPLAINT = (
+    "尊敬的领导您好！我是城南花园小区的业主，想反映一个困扰我们很久的问题。小区东门外的那条"
+    "路自从去年挖开铺管道以后就一直没有恢复，路面坑坑洼洼，下雨天全是积水，晚上也没有路灯，"
+    "老人和孩子出门非常不方便，上个月还有一位老人在这里摔倒骨折。我们多次打电话给施工单位和"
+    "街道，都说会尽快处理，可是到现在已经快一年了还是老样子。恳请相关部门高度重视，督促施工"
+    "单位尽快把路修好，给居民一个安全的出行环境。谢谢！"
+)
+
+
+def test_features_do_not_grow_with_the_length_of_the_message():
+    passage = [hit("kite-zh", 0.5, text="临时摊位许可每个摊位收费三十五元", headings=("风筝节",)),
+               hit("b-zh", 0.3), hit("c-zh", 0.28)]
+    short = features("风筝节摊位收费", "zh", passage)
+    padded = features("风筝节摊位收费" + "，我们小区门口的路一直没有修好" * 20, "zh", passage)
+    assert all(padded[name] <= short[name] for name in FEATURES)
+
+
+def test_a_long_complaint_nothing_answers_is_declined(kb_settings, use_embedder):
+    knowledge = KnowledgeBase(kb_settings, use_embedder)
+    knowledge.seed_sample()
+    searcher = Searcher(kb_settings, use_embedder)
+    assert not searcher.answer(LONG_COMPLAINT, "zh").answered
+    # ... while a short question the sample answers still is
+    assert searcher.answer("居住证怎么办理", "zh").answered
