@@ -50,14 +50,16 @@ warm_up()
 
 def citation(hit: Hit) -> dict[str, str]:
     """The variables of `utter_kb_answer`: plain text, whatever markup the document had, and
-    a source that is an http(s)/mailto/tel link or else the document's id (`bot.links`)."""
+    a source that is an http(s)/mailto/tel link or else the document's department and id
+    (`bot.links`): an imported FAQ entry without a link still says which office answered."""
     metadata = hit.metadata
     return {
         "answer": plain_text(hit.text),
         "title": plain_text(metadata.title),
         "section": plain_text(hit.section),
         "effective_date": metadata.effective_date.isoformat() if metadata.effective_date else "-",
-        "source": safe_link(metadata.source) or hit.doc_id,
+        "source": safe_link(metadata.source) or " · ".join(
+            part for part in (plain_text(metadata.department), hit.doc_id) if part),
     }
 
 

@@ -21,8 +21,10 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.links import safe_link
 from bot.text import detect_language
 from knowledge_base.documents import DocumentError, Metadata
+from knowledge_base.parsers import read_limited
 
 FORMATS = ("csv", "jsonl", "xml")
 # Accepted spellings of each field (a portal's export names them its own way).
@@ -55,10 +57,12 @@ class FaqEntry:
         return "faq-" + _SLUG.sub("-", self.id.lower()).strip("-")[:90]
 
     def metadata(self) -> dict:
-        """Validated document metadata; the department is named in the citation's source."""
+        """Validated document metadata. Its source is the entry's link when it is a safe one
+        (bot.links); without one, the citation names the department and the entry's document
+        id instead (actions/knowledge.py citation)."""
         language = detect_language(self.question + self.answer).language or "zh"
         date = self.date[:10] if re.match(r"\d{4}-\d{2}-\d{2}", self.date) else None
-        source = " · ".join(part for part in (self.department, self.source or self.id) if part)
+        source = self.source if safe_link(self.source) else ""
         raw = {"id": self.doc_id, "title": self.question, "language": language,
                "department": self.department, "source": source, "effective_date": date,
                "questions": [self.question]}
@@ -86,14 +90,7 @@ def format_of(path: Path, chosen: str | None = None) -> str:
 def read_faq(path: Path, max_bytes: int, chosen_format: str | None = None) -> list[FaqEntry]:
     """Every entry of an FAQ file, checked; DocumentError (bilingual) for the first problem."""
     path = Path(path)
-    if not path.is_file():
-        raise DocumentError(f"no such file: {path.name}", f"找不到文件：{path.name}")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(
-            f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB",
-            f"{path.name} 有 {size / 1048576:.1f} MB，超过上限 {max_bytes / 1048576:.0f} MB")
-    return parse_faq(path.read_bytes(), format_of(path, chosen_format))
+    return parse_faq(read_limited(path, max_bytes), format_of(path, chosen_format))
 
 
 def parse_faq(data: bytes, kind: str) -> list[FaqEntry]:

@@ -187,4 +187,4 @@ def test_a_source_that_is_not_a_safe_link_is_never_cited():
                             source=source)
         hit = Hit("old-doc#0", "old-doc", ("Old", "Fees"), "Free of charge.", "en", 1.0, 1.0,
                   0.0, metadata)
-        assert knowledge.citation(hit)["source"] == "old-doc"
+        assert knowledge.citation(hit)["source"] == "health · old-doc"
