@@ -40,6 +40,15 @@ def read_file(
 ) -> tuple[bytes, dict | None]:
     """A file's bytes and its sidecar metadata (`<file>.meta.yml`) unless metadata is given."""
     path = Path(path)
+    data = read_limited(path, max_bytes)
+    sidecar = path.with_name(path.name + ".meta.yml")
+    if metadata is None and sidecar.is_file():
+        metadata = _load_yaml(sidecar.read_text(encoding="utf-8"), sidecar.name)
+    return data, metadata
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes, or a bilingual DocumentError if it is missing or over `max_bytes`."""
     if not path.is_file():
         raise DocumentError(f"no such file: {path.name}", f"找不到文件：{path.name}")
     size = path.stat().st_size
@@ -48,10 +57,7 @@ def read_file(
             f"{path.name} is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB",
             f"{path.name} 有 {size / 1048576:.1f} MB，超过上限 {max_bytes / 1048576:.0f} MB",
         )
-    sidecar = path.with_name(path.name + ".meta.yml")
-    if metadata is None and sidecar.is_file():
-        metadata = _load_yaml(sidecar.read_text(encoding="utf-8"), sidecar.name)
-    return path.read_bytes(), metadata
+    return path.read_bytes()
 
 
 def parse_bytes(
