@@ -97,29 +97,30 @@ def ensure_test_browser() -> None:
 
     Playwright's own browser download cannot work offline; its library drives this one.
     """
-    if shutil.which("chromium") and Path("/usr/share/fonts/opentype/noto").is_dir():
-        return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("[setup] chromium missing and not root: the browser test will be skipped", flush=True)
-        return
-    print("[setup] installing chromium and CJK fonts for the browser tests ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], env=env)
+    present = shutil.which("chromium") and Path("/usr/share/fonts/opentype/noto").is_dir()
+    _ensure_debian_packages(bool(present), ["chromium", "fonts-noto-cjk"],
+                            "chromium and CJK fonts for the browser tests")
 
 
 def ensure_test_haproxy() -> None:
     """Debian's HAProxy, so the balancer and production fault tests also run through the load
     balancer operators use (deploy/haproxy/haproxy.cfg)."""
-    if shutil.which("haproxy"):
+    _ensure_debian_packages(bool(shutil.which("haproxy")), ["haproxy"],
+                            "haproxy for the load-balancer tests")
+
+
+def _ensure_debian_packages(present: bool, packages: list[str], purpose: str) -> None:
+    """apt-get install `packages` when they are not `present` and we may (root with apt-get);
+    otherwise the tests needing them skip, and we say so."""
+    if present:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("[setup] haproxy missing and not root: its tests will be skipped", flush=True)
+        print(f"[setup] {purpose}: missing and not root, those tests will be skipped", flush=True)
         return
-    print("[setup] installing haproxy for the load-balancer tests ...", flush=True)
+    print(f"[setup] installing {purpose} ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "haproxy"], env=env)
+    run(["apt-get", "install", "-y", "-qq", *packages], env=env)
 
 
 def run(argv: list[str], cwd: Path = PROJECT_ROOT, env: dict[str, str] | None = None) -> None:
