@@ -60,24 +60,35 @@ def install() -> None:
 
 
 def _apologise_when_actions_fail() -> None:
-    if getattr(RemoteAction.run, "_apologises", False):
+    # Actions whose names start with _SILENT_PREFIXES fail as before (their callers handle it).
+    _apologise_when_failing(RemoteAction, lambda action: action.name().startswith(_SILENT_PREFIXES))
+
+
+def _apologise_when_forms_fail() -> None:
+    # A form's failure: its validation action could not be reached.
+    _apologise_when_failing(FormAction, lambda action: False)
+
+
+def _apologise_when_failing(action_class: type, stays_silent: Any) -> None:
+    """Wrap `action_class.run` once: a RasaException (the action server unreachable) becomes
+    the apology, unless `stays_silent(action)`; a rejection still goes to the next policy."""
+    if getattr(action_class.run, "_apologises", False):
         return
-    original = RemoteAction.run
+    original = action_class.run
 
     @functools.wraps(original)
-    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any,
-                  domain: Any) -> list:
+    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list:
         try:
             return await original(self, output_channel, nlg, tracker, domain)
         except ActionExecutionRejection:
             raise
         except RasaException:
-            if self.name().startswith(_SILENT_PREFIXES):
+            if stays_silent(self):
                 raise
             return await _apology_events(self.name(), output_channel, nlg, tracker, domain)
 
     run._apologises = True  # type: ignore[attr-defined]
-    RemoteAction.run = run
+    action_class.run = run
 
 
 def _apologised_this_turn(tracker: Any, domain: Any) -> bool:
@@ -101,23 +112,6 @@ async def _apology_events(action: str, output_channel: Any, nlg: Any, tracker: A
     return [BotUttered(message.get("text"), data=message)] if message else []
 
 
-def _apologise_when_forms_fail() -> None:
-    if getattr(FormAction.run, "_apologises", False):
-        return
-    original = FormAction.run
-
-    @functools.wraps(original)
-    async def run(self: FormAction, output_channel: Any, nlg: Any, tracker: Any,
-                  domain: Any) -> list:
-        try:
-            return await original(self, output_channel, nlg, tracker, domain)
-        except ActionExecutionRejection:
-            raise
-        except RasaException:  # its validation action could not be reached
-            return await _apology_events(self.name(), output_channel, nlg, tracker, domain)
-
-    run._apologises = True  # type: ignore[attr-defined]
-    FormAction.run = run
 
 
 def _tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
