@@ -49,9 +49,17 @@ ERRORS = {
     "unavailable": ("语音服务暂时不可用，请稍后再试，或拨打 12345 政务服务热线。",
                     "The voice service is unavailable right now. Please try again later, "
                     "or call the 12345 government service hotline."),
+    "unclear": ("没有听清楚您说的话。请靠近话筒，慢一点再说一遍；"
+                "也可以点“找人工”，请工作人员帮您。",
+                "Sorry, I couldn't make out what you said. Please say it again, a little more "
+                "slowly and closer to the microphone, or tap “Talk to a person” for a member of "
+                "staff."),
+    "busy": ("很多人正在使用语音服务，请稍等几秒钟再说一遍。",
+             "Many people are using the voice service right now. Please wait a few seconds and "
+             "say it again."),
 }
 STATUS = {"too_long": 413, "too_large": 413, "too_many": 429, "bad_request": 400,
-          "unavailable": 503}
+          "unavailable": 503, "busy": 503}
 
 
 def _page_language(request: Request) -> str:
@@ -141,11 +149,36 @@ class VoiceInput(InputChannel):
         sender, language, pending = form["sender"], form["language"], form["pending"]
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         asking_for = tracker.get_slot("requested_slot") if tracker else None
-        heard, expect = form["text"], None
+        heard, expect, quality, switched = form["text"], None, "ok", None
         if form["audio"] is not None:
             # a number is expected, unless the citizen is answering "did I hear you right?"
             expect = "number" if asking_for in turns.NUMBER_SLOTS and not pending else None
-            heard, language = await self.speech.transcribe(form["audio"], language, expect)
+            recognised = await self.speech.hear(form["audio"], language, expect)
+            heard, quality = recognised.text, recognised.quality
+            if recognised.language != language:  # answered in the language spoken
+                switched = language = recognised.language
+                await self._follow_spoken_language(request, on_new_message, sender, language)
+        reply = await self._respond(request, on_new_message, form, heard, language, expect,
+                                    quality, tracker)
+        return {**reply, "switch_language": switched}
+
+    async def _follow_spoken_language(self, request: Request, on_new_message: Callable,
+                                      sender: str, language: str) -> None:
+        """A citizen who chose the other language on the page but speaks this one: the
+        conversation's explicit choice follows what they speak (Rasa keeps it in a slot)."""
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        if tracker is None or tracker.is_paused() \
+                or tracker.get_slot("preferred_language") in (None, language):
+            return
+        payload = "/switch_language" + json.dumps({"language_name": language})
+        await on_new_message(UserMessage(payload, CollectingOutputChannel(), sender,
+                                         input_channel=self.name(),
+                                         metadata={"voice": True, "language": language}))
+
+    async def _respond(self, request: Request, on_new_message: Callable, form: dict,
+                       heard: str, language: str, expect: str | None, quality: str,
+                       tracker: Any) -> dict:
+        sender, pending = form["sender"], form["pending"]
         answer = turns.classify_answer(heard) if not form["is_payload"] else None
         if answer == "repeat" and form["previous"]:  # the question asked still stands
             return await self._say(form["previous"], language, heard=heard, pending=pending)
@@ -165,6 +198,10 @@ class VoiceInput(InputChannel):
             return await self._say(turns.confirmation(heard, None, language), language,
                                    heard=heard, pending={"kind": "confirm", "text": heard,
                                                          "about": "number"})
+        if quality != "ok":  # the recogniser is unsure: nothing is done until the citizen says
+            return await self._say(turns.confirmation(heard, None, language), language,
+                                   heard=heard, pending={"kind": "confirm", "text": heard,
+                                                         "about": "heard"})
         if not form["is_payload"]:
             form_running = bool(tracker and tracker.active_loop_name)
             intent = await self._needs_confirmation(request, form_running, heard)
@@ -224,7 +261,7 @@ class VoiceInput(InputChannel):
             try:
                 reply = await self._turn(request, on_new_message, form)
             except SpeechServiceError as error:
-                return await self._error(error.key, form["language"])
+                return await self._error(error.key, error.language or form["language"])
             return response.json({**reply, **await self._conversation_state(request,
                                                                             form["sender"])})
 
