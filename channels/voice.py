@@ -194,7 +194,14 @@ class VoiceInput(InputChannel):
                 return await self._say(turns.phrase("anything_else", language), language,
                                        heard=heard)
             return await self._spoken_reply(pending["text"], [], language, heard)
+        if pending and pending["kind"] == "confirm" and pending.get("about") == "number":
+            corrected = turns.corrected_number(pending["text"], heard)  # "第三组是三三六"
+            if corrected:
+                return await self._read_number_back(corrected, language, heard)
         if expect == "number":  # a misheard digit would cost a verification attempt
+            number = turns.number_heard(heard)
+            if number:
+                return await self._read_number_back(number, language, heard)
             return await self._say(turns.confirmation(heard, None, language), language,
                                    heard=heard, pending={"kind": "confirm", "text": heard,
                                                          "about": "number"})
@@ -212,6 +219,13 @@ class VoiceInput(InputChannel):
         shown, buttons, language = await self._ask_bot(request, on_new_message, sender, heard,
                                                        language)
         return await self._spoken_reply(shown, buttons, language, heard)
+
+    async def _read_number_back(self, number: str, language: str, heard: str) -> dict:
+        """A number in short groups, digit by digit, to confirm or correct one group."""
+        return await self._say(turns.number_readback(number, language), language,
+                               spoken=turns.number_readback(number, language, spoken=True),
+                               heard=heard, pending={"kind": "confirm", "text": number,
+                                                     "about": "number"})
 
     def _read_form(self, request: Request) -> dict[str, Any] | str:
         """The request's fields, checked; an error key if they are unusable."""
