@@ -152,7 +152,8 @@ class VoiceInput(InputChannel):
         heard, expect, quality, switched = form["text"], None, "ok", None
         if form["audio"] is not None:
             # a number is expected, unless the citizen is answering "did I hear you right?"
-            expect = "number" if asking_for in turns.NUMBER_SLOTS and not pending else None
+            expect = "answer" if pending else \
+                "number" if asking_for in turns.NUMBER_SLOTS else None
             recognised = await self.speech.hear(form["audio"], language, expect)
             heard, quality = recognised.text, recognised.quality
             if recognised.language != language:  # answered in the language spoken
@@ -182,6 +183,9 @@ class VoiceInput(InputChannel):
         answer = turns.classify_answer(heard) if not form["is_payload"] else None
         if answer == "repeat" and form["previous"]:  # the question asked still stands
             return await self._say(form["previous"], language, heard=heard, pending=pending)
+        if pending and answer in ("yes", "no") and quality != "ok":  # never a guessed yes
+            return await self._say(turns.phrase("yes_no_again", language), language,
+                                   heard=heard, pending=pending)
         if pending and pending["kind"] == "confirm" and answer in ("yes", "no"):
             if answer == "no":
                 again = "number_again" if pending.get("about") == "number" else "say_again"

@@ -27,6 +27,8 @@ NUMBER_SLOTS = {"reference_number", "verification_code"}
 PHRASES = {
     "heard": ("我听到的是：“{}”。", "I heard: “{}”."),
     "say_yes_no": ("请说“是”或“不是”。", "Please say yes or no."),
+    "yes_no_again": ("没有听清楚。请再说一遍“是”或“不是”，也可以点屏幕上的按钮。",
+                     "Sorry, I didn't catch that. Please say yes or no again, or tap a button."),
     "more": ("要继续听吗？", "Would you like to hear more?"),
     "say_again": ("好的，请再说一遍您要办的事。", "All right, please say again what you need."),
     "number_again": ("好的，请再说一遍号码，一位一位慢慢说。",

@@ -34,7 +34,11 @@ _PROMPTS = {"zh": "以下是普通话的句子。", "en": None}
 # words a citizen would say (speech.trust ignores digits and letters when looking for a leak).
 _NUMBER_PROMPTS = {"zh": "号码：二零二四，零零一二三四。五六七八。",
                    "en": "Number: G O V, 2 0 2 4, 0 0 1 2 3 4. 5 6 7 8."}
-EXPECTATIONS = (None, "number")
+# While the citizen answers "did I hear you right?": one-word answers, which Whisper otherwise
+# hears as homophones (是的 → 施等). A leak of these words is caught by the channel, which
+# takes a yes or no only when it was heard with confidence.
+_ANSWER_PROMPTS = {"zh": "好的。是的。不是。", "en": None}
+EXPECTATIONS = (None, "number", "answer")
 # Whisper decodes at most 30 s per window; speech runs at under ~8 tokens a second.
 _WINDOW_SECONDS = 30.0
 
@@ -59,6 +63,9 @@ class Decoding:
     beam_size: int = 1
     tokens_per_second: float = 8.0
     switch_probability: float = 0.7
+    # Shorter recordings keep the page's language: a word or two is too little to tell
+    # ("好的" is taken for English), and a yes or no is no reason to switch.
+    min_switch_seconds: float = 1.5
     confirm_below: float = 0.5
     unusable_below: float = 0.2
 
@@ -67,7 +74,8 @@ class Recognizer(Protocol):
     def transcribe(self, samples: np.ndarray, language: str | None,
                    expect: str | None = None) -> Transcript:
         """Text of 16 kHz mono `samples`; `language` the page's "zh"/"en" (a hint) or None;
-        `expect` "number" when the citizen is answering a question about a number."""
+        `expect` "number" when the citizen is answering a question about a number, "answer"
+        when a yes or no is expected."""
 
 
 def choose_language(probabilities: dict[str, float], page: str | None,
@@ -103,6 +111,8 @@ class WhisperRecognizer:
         self._to_simplified = opencc.OpenCC("t2s")
 
     def _language(self, samples: np.ndarray, page: str | None) -> tuple[str, float]:
+        if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
+            return page, 1.0
         _, _, probabilities = self._model.detect_language(samples[: int(_WINDOW_SECONDS
                                                                           * SAMPLE_RATE)])
         scores = dict(probabilities)
@@ -127,6 +137,8 @@ class WhisperRecognizer:
         prompts, beam = _PROMPTS, self._decoding.beam_size
         if expect == "number":  # short answers: a wider beam is cheap and avoids digit loops
             prompts, beam = _NUMBER_PROMPTS, max(beam, 5)
+        elif expect == "answer":
+            prompts, beam = _ANSWER_PROMPTS, max(beam, 5)
         language, probability = self._language(samples, page)
         # Voice-activity filtering drops silence Whisper would fill with invented words,
         # but can drop a whole short answer too ("Yes." on a phone line): then without.

@@ -29,6 +29,8 @@ class SpeechSettings:
     # The other language replaces the page's when its share of the two is at least this.
     asr_switch_probability: float = field(
         default_factory=lambda: float(env("GOV_ASR_SWITCH_PROBABILITY", "0.7")))
+    asr_switch_min_seconds: float = field(
+        default_factory=lambda: float(env("GOV_ASR_SWITCH_MIN_SECONDS", "1.5")))
     # Confidence (exp of the mean token log-probability) under which what was heard is read
     # back before acting, and under which it is not used at all.
     asr_confirm_below: float = field(

@@ -37,9 +37,12 @@ ADMISSION = web.AppKey("admission", Admission)
 
 def load_engines(settings: SpeechSettings) -> Engines:
     model_dir = settings.asr_model_dir or whisper_base(settings.cache_dir)
-    decoding = Decoding(settings.asr_beam_size, settings.asr_tokens_per_second,
-                        settings.asr_switch_probability, settings.asr_confirm_below,
-                        settings.asr_unusable_below)
+    decoding = Decoding(beam_size=settings.asr_beam_size,
+                        tokens_per_second=settings.asr_tokens_per_second,
+                        switch_probability=settings.asr_switch_probability,
+                        min_switch_seconds=settings.asr_switch_min_seconds,
+                        confirm_below=settings.asr_confirm_below,
+                        unusable_below=settings.asr_unusable_below)
     return Engines(WhisperRecognizer(model_dir, settings.asr_threads, settings.asr_workers,
                                      decoding), load_voices(settings))
 
@@ -55,7 +58,7 @@ async def transcribe(request: web.Request) -> web.Response:
         return _error(400, "bad_language", "language must be zh, en or auto")
     expect = request.query.get("expect") or None
     if expect not in EXPECTATIONS:
-        return _error(400, "bad_request", "expect must be number or absent")
+        return _error(400, "bad_request", "expect must be number, answer or absent")
     try:
         data = await request.read()  # the whole body; client_max_size refuses more
     except web.HTTPRequestEntityTooLarge:
