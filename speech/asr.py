@@ -21,6 +21,7 @@ import numpy as np
 import opencc
 
 from speech.audio import SAMPLE_RATE, duration_seconds
+from speech.domain_words import restore_domain_words
 from speech.spoken_text import from_speech
 from speech.trust import SegmentSignals, judge
 
@@ -152,6 +153,7 @@ class WhisperRecognizer:
                                        s.no_speech_prob, s.compression_ratio) for s in segments]
         verdict = judge(segments, language, prompts[language], self._decoding.confirm_below,
                         self._decoding.unusable_below)
-        return Transcript(from_speech(verdict.text), language, duration_seconds(samples),
+        text = restore_domain_words(verdict.text) if language == "zh" else verdict.text
+        return Transcript(from_speech(text), language, duration_seconds(samples),
                           time.perf_counter() - started, verdict.quality, verdict.confidence,
                           verdict.flags, page, round(probability, 3))
