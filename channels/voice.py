@@ -7,7 +7,9 @@ POST /webhooks/voice/webhook, multipart form:
   pending   JSON the previous reply asked the page to send back: {"kind": "confirm" | "more",
             "text": ...}; previous  the text last spoken, for "再说一遍"
 Reply (JSON): heard, language, text (everything, for the screen), spoken (what the audio
-says), audio (data: URL of an MP3, or null if synthesis failed), buttons, pending, error.
+says), audio (data: URL of an MP3, or null if synthesis failed), buttons, pending, error,
+switch_language (the language spoken when it is not the page's: the reply is in it, and the
+page switches). What the recogniser is unsure of is read back before anything is done.
 Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
 Every reply also has `time` and `waiting_for_person`; while the latter is true (a handoff), the
 page polls GET /webhooks/voice/updates?sender=…&after=<time>&language=… for what staff say.
