@@ -19,6 +19,7 @@ never leave ../shared: only aggregates are printed and written (var/bench/voice_
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures
 import io
 import json
@@ -253,6 +254,10 @@ def measure(speech_url: str, fairness: bool = True) -> dict:
 def main() -> None:
     from bench.voice import memory_mb, prepare_speech_cache, speech_service, start
 
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-fairness", action="store_true", help="skip the two-caller test")
+    args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     state = Path(tempfile.mkdtemp(prefix="gov-bench-voice-trust-"))
     settings = Settings().isolated(state)
@@ -262,7 +267,7 @@ def main() -> None:
     try:
         with ExitStack() as cleanup:
             start([service], env, settings.ready_timeout, cleanup)
-            report = measure(settings.speech_url)
+            report = measure(settings.speech_url, fairness=not args.no_fairness)
             report["speech_rss_mb"] = round(memory_mb(service)[0])
     finally:
         shutil.rmtree(state, ignore_errors=True)
