@@ -205,7 +205,7 @@ class VoiceInput(InputChannel):
             if corrected:
                 return await self._read_number_back(corrected, language, heard)
         if expect == "number":  # a misheard digit would cost a verification attempt
-            number = turns.number_heard(heard)
+            number = turns.number_heard(heard, tracker.get_slot("requested_slot"))
             if number:
                 return await self._read_number_back(number, language, heard)
             return await self._say(turns.confirmation(heard, None, language), language,

@@ -151,9 +151,12 @@ _WHICH_GROUP = re.compile(
     r"|\b(?:group|part)\s+(one|two|three|four|five|six|[1-6])\b", re.IGNORECASE)
 
 
-def number_heard(text: str) -> str | None:
-    """The reference or four digits in `text`, written canonically ("GOV-2025-335003")."""
-    return parse_reference(text) or parse_verification_digits(text)
+def number_heard(text: str, slot: str | None = None) -> str | None:
+    """What the form asked for, found in `text` and written canonically: a reference
+    ("GOV-2025-335003") for `reference_number`, four digits for `verification_code`."""
+    if slot == "verification_code":
+        return parse_verification_digits(text)
+    return parse_reference(text)
 
 
 def number_groups(number: str) -> list[str]:

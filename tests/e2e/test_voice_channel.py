@@ -254,3 +254,32 @@ def test_subtitle_phrases_are_never_acted_on(request, conversation, said, reply_
     status, reply = talk.send(synthesize(talk.speech_url, said, conversation))
     assert (status, reply["error"]) == (422, "unclear"), reply
     assert reply_words in reply["text"] and reply["audio"]
+
+
+@pytest.mark.parametrize(("conversation", "said", "fix", "shown"), [
+    ("zh", "申请号是GOV-2024-001234", "第三组是九九九", "我听到的号码是：GOV，"),
+    ("en", "It is GOV-2024-001234", "The third group is nine nine nine.",
+     "I heard the number: GOV, "),
+])
+def test_a_number_is_read_back_in_groups_and_one_group_corrected(
+        request, conversation, said, fix, shown):
+    from channels.voice_turns import corrected_number, number_groups
+
+    talk: VoiceConversation = request.getfixturevalue(conversation)
+    status, asked = talk.send(text="/check_application_status")  # the page's button
+    assert status == 200 and asked["pending"] is None
+    for rate in (0.8, 0.6):  # a citizen not heard right the first time says it more slowly
+        reply = talk.say(said, rate=rate)
+        number = reply["pending"]["text"]
+        assert reply["pending"]["about"] == "number"
+        if number.startswith("GOV-2024-"):
+            break
+        assert talk.say("不是" if conversation == "zh" else "No.")["pending"] is None
+    assert number.startswith("GOV-2024-"), reply["heard"]
+    assert reply["text"].startswith(shown + ("，" if conversation == "zh" else ", ").join(
+        number_groups(number)[1:]))
+    assert "2024" not in reply["spoken"]  # digit by digit, not "two thousand and twenty-four"
+    fixed = talk.say(fix, rate=0.8)
+    assert fixed["pending"] == {"kind": "confirm", "about": "number",
+                                "text": corrected_number(number, "第三组是999")}
+    assert "999" in fixed["text"] and "GOV-2024-" in fixed["pending"]["text"]

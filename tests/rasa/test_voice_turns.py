@@ -61,7 +61,9 @@ def test_confirmation_quotes_what_was_heard():
 def test_reference_numbers_said_aloud_in_either_language(heard):
     from speech.spoken_text import from_speech
 
-    assert number_heard(from_speech(heard)) == "GOV-2025-335003"
+    assert number_heard(from_speech(heard), "reference_number") == "GOV-2025-335003"
+    assert number_heard(from_speech("尾号五六七八"), "verification_code") == "5678"
+    assert number_heard("申请号是2024", "reference_number") is None  # not a whole reference
 
 
 def test_words_that_are_not_numbers_stay_words():
