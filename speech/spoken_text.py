@@ -66,7 +66,7 @@ _SPOKEN_DIGIT = {**{char: str(i) for i, char in enumerate(_ZH_DIGITS)}, "〇": "
 _SPOKEN_RUN = re.compile(f"[{''.join(_SPOKEN_DIGIT)}]{{3,}}")
 # Three single letters in a row ("G O V", "g.o.v."), as recognisers write a spelled word.
 # Recognisers group spoken digits at random ("2025-91905-0"); said aloud, a number has none.
-_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-,，、.]+(?=\d)")
+_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-,，、.]+(?=\d)|(?<=\d{3})\s*[:：]\s*(?=\d{3})")
 # Recognisers write spelled letters in capitals; "a", "I" and "It's" are words.
 _SPACED_LETTERS = re.compile(
     r"(?<![A-Za-z'’])([A-Z])[ .]+([A-Z])[ .]+([A-Z])(?![A-Za-z])\.?")

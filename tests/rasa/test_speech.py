@@ -147,6 +147,8 @@ def test_heard_numbers_become_digits_the_parsers_read():
     assert from_speech("申请号是，2025-91905-0") == "申请号是，2025919050"
     assert from_speech("尾号幺三五七") == "尾号1357"
     assert from_speech("我要两个") == "我要两个"  # a lone numeral word stays a word
+    assert from_speech("申请号：2024：001234。") == "申请号：2024001234。"
+    assert from_speech("上午9:30开门") == "上午9:30开门"  # a time is not a number to join
 
 
 def test_joined_model_is_verified(tmp_path, monkeypatch):
