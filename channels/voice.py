@@ -204,6 +204,10 @@ class VoiceInput(InputChannel):
             corrected = turns.corrected_number(pending["text"], heard)  # "第三组是三三六"
             if corrected:
                 return await self._read_number_back(corrected, language, heard)
+            named = turns.group_named(pending["text"], heard)
+            if named:  # a group named, but its digits did not fit: that group again
+                return await self._say(turns.group_again(*named, language), language,
+                                       heard=heard, pending=pending)
         if expect == "number":  # a misheard digit would cost a verification attempt
             number = turns.number_heard(heard, tracker.get_slot("requested_slot"))
             if number:

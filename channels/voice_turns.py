@@ -40,6 +40,8 @@ PHRASES = {
                   "staff; please wait."),
     "or": ("，或者", ", or "),
     "heard_number": ("我听到的号码是：{}。", "I heard the number: {}."),
+    "group_again": ("第{}组是{}位数字，请一位一位再说一遍，例如“第{}组是三三五”。",
+                    "Group {} has {} digits: please say it again, one digit at a time."),
     "fix_group": ("如果只有一组不对，可以说“第几组是……”。",
                   "If just one group is wrong, say for example “the second group is 3 3 5”."),
 }
@@ -197,6 +199,25 @@ def number_readback(number: str, language: str, spoken: bool = False) -> str:
     if len(groups) > 1:
         parts.append(phrase("fix_group", language))
     return joiner.join(parts)
+
+
+def group_named(number: str, said: str) -> tuple[int, int] | None:
+    """(1-based group, its digit count) if `said` names a digit group of `number`."""
+    which = _WHICH_GROUP.search(said)
+    if not which:
+        return None
+    index = _ORDINALS[next(group for group in which.groups() if group).lower()]
+    groups = number_groups(number)
+    if not 0 < index <= len(groups) or not groups[index - 1].isdigit():
+        return None
+    return index, len(groups[index - 1])
+
+
+def group_again(index: int, digits: int, language: str) -> str:
+    """Asked again for one group whose digits did not fit."""
+    ordinal = "零一二三四五六七八九"[index] if language == "zh" else index
+    return phrase("group_again", language).format(*((ordinal, digits, ordinal)
+                                                     if language == "zh" else (index, digits)))
 
 
 def corrected_number(number: str, said: str) -> str | None:

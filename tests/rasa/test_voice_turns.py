@@ -95,3 +95,13 @@ def test_numbers_are_read_back_in_short_groups_digit_by_digit():
 ])
 def test_one_group_can_be_corrected(said, number):
     assert corrected_number("GOV-2025-335003", said) == number
+
+
+def test_a_group_named_with_the_wrong_number_of_digits_is_asked_for_again():
+    from channels.voice_turns import group_again, group_named
+
+    assert group_named("GOV-2025-335003", "第三组是9999") == (3, 3)
+    assert group_named("GOV-2025-335003", "第一组是123") is None  # GOV has no digits
+    assert group_named("GOV-2025-335003", "是的") is None
+    assert group_again(3, 3, "zh") == "第三组是3位数字，请一位一位再说一遍，例如“第三组是三三五”。"
+    assert group_again(2, 4, "en").startswith("Group 2 has 4 digits")
