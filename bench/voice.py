@@ -15,7 +15,10 @@ Starts every service on free ports with its own state folder, as `make bench-sta
    in the JSON reply) for ~3 s and ~8 s questions in each language, one at a time, each from a
    new sender, with the ASR part (the service's processing_seconds for the same recording) and
    the TTS part (the reply's spoken text synthesised directly) beside it;
-4. reports the speech service's time to healthy and its resident memory.
+4. reports the speech service's time to healthy and its resident memory;
+5. bench/voice_trust.py: the real human recordings (../shared/data/real/speech/) and a few of
+   the own voices' questions on each page language, hallucinated or prompt-like transcripts,
+   read-backs, and the two-caller fairness figure.
 
 Prints tables and writes everything, every transcript included, to var/bench/voice.json.
 """
@@ -47,6 +50,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import voice_trust
 from speech.config import SpeechSettings
 from speech.scoring import error_rate
 from speech.spoken_text import for_speaking, from_speech
@@ -626,6 +630,8 @@ def main() -> None:
         phases["asr"] = time.monotonic() - began - sum(phases.values())
         turns = measure_turns(settings, recordings, args.turns)
         phases["turns"] = time.monotonic() - began - sum(phases.values())
+        trust = voice_trust.measure(settings.speech_url)
+        phases["trust"] = time.monotonic() - began - sum(phases.values())
         rss_after, peak = memory_mb(speech)
 
     report = {
@@ -647,10 +653,11 @@ def main() -> None:
         "loadavg_end": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
         "cores": os.cpu_count(), "runtime_seconds": round(time.monotonic() - began, 1),
         "phase_seconds": {name: round(seconds, 1) for name, seconds in phases.items()},
-        "tree": tree_state(),
+        "tree": tree_state(), "trust": trust,
         "transcripts": asr, "turn_details": turns,
     }
     print_report(report)
+    voice_trust.print_trust(trust)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"written: {OUTPUT.relative_to(PROJECT_ROOT)}")

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import dataclass
 
 import aiohttp
 
 logger = logging.getLogger(__name__)
 # What the service may say about a recording; anything else counts as "not audio".
-AUDIO_ERRORS = {"empty", "silence", "not_audio", "too_long", "too_large"}
+AUDIO_ERRORS = {"empty", "silence", "not_audio", "too_long", "too_large", "unclear", "busy"}
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A recognised recording: `quality` "ok" (act on it) or "check" (read it back first);
+    `language` is the one spoken, which may differ from the page's."""
+
+    text: str
+    language: str
+    quality: str = "ok"
+    flags: tuple[str, ...] = ()
 
 
 class SpeechServiceError(RuntimeError):
     """The recording could not be turned into text; `key` says why (AUDIO_ERRORS or
     "unavailable")."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, language: str | None = None) -> None:
         super().__init__(key)
         self.key = key
+        self.language = language  # the language spoken, when the service could tell
 
 
 class SpeechClient:
@@ -38,6 +51,12 @@ class SpeechClient:
     async def transcribe(self, audio: bytes, language: str | None,
                          expect: str | None = None) -> tuple[str, str]:
         """(text, language) of a recording; `language` None lets the recogniser decide."""
+        heard = await self.hear(audio, language, expect)
+        return heard.text, heard.language
+
+    async def hear(self, audio: bytes, language: str | None,
+                   expect: str | None = None) -> Heard:
+        """What a recording says and how far to trust it; `language` is the page's (a hint)."""
         params = {"language": language or "auto", **({"expect": expect} if expect else {})}
         try:
             async with self._client().post(f"{self.base_url}/v1/transcribe",
@@ -47,9 +66,14 @@ class SpeechClient:
             logger.warning("speech service unreachable for transcription: %s", error)
             raise SpeechServiceError("unavailable") from error
         if reply.status != 200:
-            key = payload.get("error") if isinstance(payload, dict) else None
-            raise SpeechServiceError(key if key in AUDIO_ERRORS else "not_audio")
-        return payload["text"], payload["language"]
+            payload = payload if isinstance(payload, dict) else {}
+            key, spoken = payload.get("error"), payload.get("language")
+            raise SpeechServiceError(key if key in AUDIO_ERRORS else "not_audio",
+                                     spoken if spoken in ("zh", "en") else None)
+        quality = payload.get("quality")
+        return Heard(payload["text"], payload["language"],
+                     quality if quality in ("ok", "check") else "check",
+                     tuple(str(flag) for flag in payload.get("flags") or ()))
 
     async def synthesize(self, text: str, language: str) -> str | None:
         """A data: URL of the spoken text, or None (the page still shows the text)."""

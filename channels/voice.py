@@ -11,7 +11,9 @@ POST /webhooks/voice/webhook, multipart form:
             "text": ...}; previous  the text last spoken, for "再说一遍"
 Reply (JSON): sender, sender_key, heard, language, text (everything, for the screen), spoken
 (what the audio says), audio (data: URL of an MP3, or null if synthesis failed), buttons,
-pending, error.
+pending, error, switch_language (the language spoken when it is not the page's: the reply is in
+it, and the page switches). What the recogniser is unsure of is read back before anything is
+done.
 Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
 Every reply also has `time` and `waiting_for_person`; while the latter is true (a handoff), the
 page polls POST /webhooks/voice/updates (form: sender, sender_key, after=<time>, language) for
@@ -62,9 +64,17 @@ ERRORS = {
     "unavailable": ("语音服务暂时不可用，请稍后再试，或拨打 12345 政务服务热线。",
                     "The voice service is unavailable right now. Please try again later, "
                     "or call the 12345 government service hotline."),
+    "unclear": ("没有听清楚您说的话。请靠近话筒，慢一点再说一遍；"
+                "也可以点“找人工”，请工作人员帮您。",
+                "Sorry, I couldn't make out what you said. Please say it again, a little more "
+                "slowly and closer to the microphone, or tap “Talk to a person” for a member of "
+                "staff."),
+    "busy": ("很多人正在使用语音服务，请稍等几秒钟再说一遍。",
+             "Many people are using the voice service right now. Please wait a few seconds and "
+             "say it again."),
 }
 STATUS = {"too_long": 413, "too_large": 413, "message_too_long": 413, "too_many": 429,
-          "bad_request": 400, "forbidden": 403, "method": 405, "unavailable": 503}
+          "bad_request": 400, "forbidden": 403, "method": 405, "unavailable": 503, "busy": 503}
 # Refusals of requests the page never makes: answered in text only (synthesis costs CPU,
 # which a flood of them must not be able to spend).
 UNSPOKEN = {"forbidden", "method"}
@@ -178,14 +188,43 @@ class VoiceInput(InputChannel):
         sender, language, pending = form["sender"], form["language"], form["pending"]
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         asking_for = tracker.get_slot("requested_slot") if tracker else None
-        heard, expect = form["text"], None
+        heard, expect, quality, switched = form["text"], None, "ok", None
         if form["audio"] is not None:
             # a number is expected, unless the citizen is answering "did I hear you right?"
-            expect = "number" if asking_for in turns.NUMBER_SLOTS and not pending else None
-            heard, language = await self.speech.transcribe(form["audio"], language, expect)
+            expect = "answer" if pending else \
+                "number" if asking_for in turns.NUMBER_SLOTS else None
+            recognised = await self.speech.hear(form["audio"], language, expect)
+            heard, quality = recognised.text, recognised.quality
+            if recognised.language != language:  # answered in the language spoken
+                switched = language = recognised.language
+                await self._follow_spoken_language(request, on_new_message, sender, language)
+        reply = await self._respond(request, on_new_message, form, heard, language, expect,
+                                    quality, tracker)
+        return {**reply, "switch_language": switched}
+
+    async def _follow_spoken_language(self, request: Request, on_new_message: Callable,
+                                      sender: str, language: str) -> None:
+        """A citizen who chose the other language on the page but speaks this one: the
+        conversation's explicit choice follows what they speak (Rasa keeps it in a slot)."""
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        if tracker is None or tracker.is_paused() \
+                or tracker.get_slot("preferred_language") in (None, language):
+            return
+        payload = "/switch_language" + json.dumps({"language_name": language})
+        await on_new_message(UserMessage(payload, CollectingOutputChannel(), sender,
+                                         input_channel=self.name(),
+                                         metadata={"voice": True, "language": language}))
+
+    async def _respond(self, request: Request, on_new_message: Callable, form: dict,
+                       heard: str, language: str, expect: str | None, quality: str,
+                       tracker: Any) -> dict:
+        sender, pending = form["sender"], form["pending"]
         answer = turns.classify_answer(heard) if not form["is_payload"] else None
         if answer == "repeat" and form["previous"]:  # the question asked still stands
             return await self._say(form["previous"], language, heard=heard, pending=pending)
+        if pending and answer in ("yes", "no") and quality != "ok":  # never a guessed yes
+            return await self._say(turns.phrase("yes_no_again", language), language,
+                                   heard=heard, pending=pending)
         if pending and pending["kind"] == "confirm" and answer in ("yes", "no"):
             if answer == "no":
                 again = "number_again" if pending.get("about") == "number" else "say_again"
@@ -198,10 +237,25 @@ class VoiceInput(InputChannel):
                 return await self._say(turns.phrase("anything_else", language), language,
                                        heard=heard)
             return await self._spoken_reply(pending["text"], [], language, heard)
+        if pending and pending["kind"] == "confirm" and pending.get("about") == "number":
+            corrected = turns.corrected_number(pending["text"], heard)  # "第三组是三三六"
+            if corrected:
+                return await self._read_number_back(corrected, language, heard)
+            named = turns.group_named(pending["text"], heard)
+            if named:  # a group named, but its digits did not fit: that group again
+                return await self._say(turns.group_again(*named, language), language,
+                                       heard=heard, pending=pending)
         if expect == "number":  # a misheard digit would cost a verification attempt
+            number = turns.number_heard(heard, tracker.get_slot("requested_slot"))
+            if number:
+                return await self._read_number_back(number, language, heard)
             return await self._say(turns.confirmation(heard, None, language), language,
                                    heard=heard, pending={"kind": "confirm", "text": heard,
                                                          "about": "number"})
+        if quality != "ok":  # the recogniser is unsure: nothing is done until the citizen says
+            return await self._say(turns.confirmation(heard, None, language), language,
+                                   heard=heard, pending={"kind": "confirm", "text": heard,
+                                                         "about": "heard"})
         if not form["is_payload"]:
             form_running = bool(tracker and tracker.active_loop_name)
             intent = await self._needs_confirmation(request, form_running, heard)
@@ -212,6 +266,13 @@ class VoiceInput(InputChannel):
         shown, buttons, language = await self._ask_bot(request, on_new_message, sender, heard,
                                                        language)
         return await self._spoken_reply(shown, buttons, language, heard)
+
+    async def _read_number_back(self, number: str, language: str, heard: str) -> dict:
+        """A number in short groups, digit by digit, to confirm or correct one group."""
+        return await self._say(turns.number_readback(number, language), language,
+                               spoken=turns.number_readback(number, language, spoken=True),
+                               heard=heard, pending={"kind": "confirm", "text": number,
+                                                     "about": "number"})
 
     def _read_form(self, request: Request) -> dict[str, Any] | str:
         """The request's fields, checked; an error key if they are unusable."""
@@ -268,7 +329,8 @@ class VoiceInput(InputChannel):
             try:
                 reply = await self._turn(request, on_new_message, form)
             except SpeechServiceError as error:
-                return await self._error(error.key, form["language"], form=form)
+                return await self._error(error.key, error.language or form["language"],
+                                         form=form)
             return response.json({**reply, "sender": form["sender"],
                                   "sender_key": form["sender_key"],
                                   **await self._conversation_state(request, form["sender"])})

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from actions.references import parse_reference, parse_verification_digits
 from channels.rendering import as_plain_text
 
 # Intents that make the assistant do something for the citizen: confirm them first.
@@ -26,6 +27,8 @@ NUMBER_SLOTS = {"reference_number", "verification_code"}
 PHRASES = {
     "heard": ("我听到的是：“{}”。", "I heard: “{}”."),
     "say_yes_no": ("请说“是”或“不是”。", "Please say yes or no."),
+    "yes_no_again": ("没有听清楚。请再说一遍“是”或“不是”，也可以点屏幕上的按钮。",
+                     "Sorry, I didn't catch that. Please say yes or no again, or tap a button."),
     "more": ("要继续听吗？", "Would you like to hear more?"),
     "say_again": ("好的，请再说一遍您要办的事。", "All right, please say again what you need."),
     "number_again": ("好的，请再说一遍号码，一位一位慢慢说。",
@@ -36,6 +39,11 @@ PHRASES = {
     "passed_on": ("您的话已经转给工作人员，请稍候。", "Your message has been passed to a member of "
                   "staff; please wait."),
     "or": ("，或者", ", or "),
+    "heard_number": ("我听到的号码是：{}。", "I heard the number: {}."),
+    "group_again": ("第{}组是{}位数字，请一位一位再说一遍，例如“第{}组是三三五”。",
+                    "Group {} has {} digits: please say it again, one digit at a time."),
+    "fix_group": ("如果只有一组不对，可以说“第几组是……”。",
+                  "If just one group is wrong, say for example “the second group is 3 3 5”."),
 }
 _YES = {"是", "是的", "对", "对的", "好", "好的", "嗯", "可以", "要", "行", "没错", "对啊", "是啊",
         "好啊", "要的", "对呀", "是呀", "好吧", "嗯嗯", "是的是的", "继续", "接着说", "还有呢",
@@ -131,6 +139,106 @@ def confirmation(heard: str, intent: str | None, language: str) -> str:
         else phrase("is_that_right", language)
     return joiner.join([phrase("heard", language).format(quoted), question,
                         phrase("say_yes_no", language)])
+
+
+# A reference read back in groups short enough to check by ear: "GOV, 2025, 335, 003".
+GROUP_DIGITS = 3
+_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "1": 1, "2": 2, "3": 3,
+             "4": 4, "5": 5, "6": 6, "first": 1, "second": 2, "third": 3, "fourth": 4,
+             "fifth": 5, "sixth": 6, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+             "six": 6}
+_WHICH_GROUP = re.compile(
+    r"第\s*([一二两三四五六1-6])\s*组"
+    r"|\b(first|second|third|fourth|fifth|sixth)\s+(?:group|part|one)\b"
+    r"|\b(?:group|part)\s+(one|two|three|four|five|six|[1-6])\b", re.IGNORECASE)
+
+
+def number_heard(text: str, slot: str | None = None) -> str | None:
+    """What the form asked for, found in `text` and written canonically: a reference
+    ("GOV-2025-335003") for `reference_number`, four digits for `verification_code`."""
+    if slot == "verification_code":
+        return parse_verification_digits(text)
+    return parse_reference(text)
+
+
+def number_groups(number: str) -> list[str]:
+    """"GOV-2025-335003" → ["GOV", "2025", "335", "003"]: the prefix, the year, then the rest
+    in threes (four digits stay one group)."""
+    groups: list[str] = []
+    for part in number.split("-"):
+        size = 4 if len(part) % 4 == 0 else GROUP_DIGITS  # a date: 2025, 0611
+        if part.isdigit() and len(part) > 4:
+            groups += [part[i:i + size] for i in range(0, len(part), size)]
+        else:
+            groups.append(part)
+    return groups
+
+
+_ZH_DIGITS = "零一二三四五六七八九"
+_EN_DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+def _spelled(group: str, language: str) -> str:
+    """A group as a voice must say it: digit by digit ("2025" is not 两千零二十五)."""
+    if not group.isdigit():
+        return " ".join(group) if language == "en" else group
+    if language == "zh":
+        return "".join(_ZH_DIGITS[int(digit)] for digit in group)
+    return " ".join(_EN_DIGITS[int(digit)] for digit in group)
+
+
+def number_readback(number: str, language: str, spoken: bool = False) -> str:
+    """The number in groups, "is that right?", and how to fix one group; `spoken`: with every
+    digit spelled out, for the voice."""
+    separator = "，" if language == "zh" else ", "
+    joiner = "" if language == "zh" else " "
+    groups = number_groups(number)
+    said = separator.join(_spelled(group, language) if spoken else group for group in groups)
+    parts = [phrase("heard_number", language).format(said), phrase("is_that_right", language),
+             phrase("say_yes_no", language)]
+    if len(groups) > 1:
+        parts.append(phrase("fix_group", language))
+    return joiner.join(parts)
+
+
+def group_named(number: str, said: str) -> tuple[int, int] | None:
+    """(1-based group, its digit count) if `said` names a digit group of `number`."""
+    which = _WHICH_GROUP.search(said)
+    if not which:
+        return None
+    index = _ORDINALS[next(group for group in which.groups() if group).lower()]
+    groups = number_groups(number)
+    if not 0 < index <= len(groups) or not groups[index - 1].isdigit():
+        return None
+    return index, len(groups[index - 1])
+
+
+def group_again(index: int, digits: int, language: str) -> str:
+    """Asked again for one group whose digits did not fit."""
+    ordinal = "零一二三四五六七八九"[index] if language == "zh" else index
+    return phrase("group_again", language).format(*((ordinal, digits, ordinal)
+                                                     if language == "zh" else (index, digits)))
+
+
+def corrected_number(number: str, said: str) -> str | None:
+    """`number` with one group replaced, if `said` names a group and gives as many digits as
+    it has ("第三组是三三六", "the third group is 3 3 6"); None otherwise."""
+    which = _WHICH_GROUP.search(said)
+    if not which:
+        return None
+    index = _ORDINALS[next(group for group in which.groups() if group).lower()] - 1
+    digits = re.sub(r"\D", "", said[which.end():])
+    groups = number_groups(number)
+    if not 0 <= index < len(groups) or not groups[index].isdigit() \
+            or len(digits) != len(groups[index]):
+        return None
+    groups[index] = digits
+    rebuilt, position = [], 0
+    for part in number.split("-"):  # the groups back into the number's own parts
+        taken = len(number_groups(part))
+        rebuilt.append("".join(groups[position:position + taken]))
+        position += taken
+    return "-".join(rebuilt)
 
 
 def bot_texts_after(events: Any, after: float) -> list[str]:

@@ -1,38 +1,48 @@
-"""Speech recognition behind one small interface, so a bigger model can be dropped in."""
+"""Speech recognition behind one small interface, so a bigger model can be dropped in.
+
+Three rules keep the recogniser honest and quick:
+- the spoken language is detected (Mandarin or English) and the page's language only breaks a
+  near tie: told the wrong language, Whisper *translates* or loops, slowly;
+- the decoder gets no context a citizen might say, and whatever it returns is judged segment
+  by segment (speech.trust) before anyone acts on it;
+- decoding is bounded: one temperature (no fallback loops) and a token budget in proportion to
+  the audio's length.
+"""
 
 from __future__ import annotations
 
-import threading
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import opencc
 
-from speech.audio import duration_seconds
+from speech.audio import SAMPLE_RATE, duration_seconds
+from speech.domain_words import restore_domain_words
 from speech.spoken_text import from_speech
+from speech.trust import SegmentSignals, judge
 
 LANGUAGES = ("zh", "en")
-# Whisper writes Chinese in either script, and mishears public-service words (营业执照 as
-# 营业职账) and one-word answers, unless its context is a Simplified-Chinese service
-# conversation: the prompt is that context in whole sentences (a list of terms invites Whisper
-# to continue the list after the citizen has stopped speaking).
-_PROMPTS = {
-    "zh": "以下是普通话的政务服务对话。您好，请问有什么可以帮您？我想问一下营业执照和身份证怎么"
-          "办理。社保、医保和公积金的问题也可以问我。好的。是的。不是。",
-    "en": None,
-}
-# While a form asks for a reference or four digits: digits said one by one, written as words
-# (which spoken_text turns into digits) rather than grouped at random.
-_NUMBER_PROMPTS = {
-    "zh": "以下是普通话的对话。请说出号码，一位一位地读。申请号是二零二四，零零一二三四。"
-          "工单号是T，二零二六一一二三，零零四二一一。手机尾号是五六七八。",
-    "en": "Please say the number digit by digit. My application number is G O V, 2 0 2 4, "
-          "0 0 1 2 3 4. The last four digits are 5 6 7 8.",
-}
-EXPECTATIONS = (None, "number")
+# Without a Chinese context Whisper writes Traditional characters half the time; a neutral
+# sentence no citizen would say steers it to Simplified, and speech.trust drops any segment
+# that repeats it. (A context of service phrases leaked into transcripts, and a citizen may say
+# those phrases, so they could not be told apart.)
+_PROMPTS = {"zh": "以下是普通话的句子。", "en": None}
+# While a form asks for a number: digits written as numerals, one by one. The examples hold no
+# words a citizen would say (speech.trust ignores digits and letters when looking for a leak).
+_NUMBER_PROMPTS = {"zh": "号码：二零二四，零零一二三四。五六七八。",
+                   "en": "Number: G O V, 2 0 2 4, 0 0 1 2 3 4. 5 6 7 8."}
+# While the citizen answers "did I hear you right?": one-word answers, which Whisper otherwise
+# hears as homophones (是的 → 施等). A leak of these words is caught by the channel, which
+# takes a yes or no only when it was heard with confidence.
+_ANSWER_PROMPTS = {"zh": "好的。是的。不是。", "en": None}
+EXPECTATIONS = (None, "number", "answer")
+# Whisper decodes at most 30 s per window; speech runs at under ~8 tokens a second.
+_WINDOW_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -40,52 +50,110 @@ class Transcript:
     language: str
     audio_seconds: float
     processing_seconds: float
+    quality: str = "ok"  # speech.trust: "ok" | "check" | "unusable"
+    confidence: float = 1.0
+    flags: tuple[str, ...] = field(default=())
+    page_language: str | None = None
+    language_probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Bounds and thresholds (speech.config.SpeechSettings)."""
+
+    beam_size: int = 1
+    tokens_per_second: float = 8.0
+    switch_probability: float = 0.7
+    # Shorter recordings keep the page's language: a word or two is too little to tell
+    # ("好的" is taken for English), and a yes or no is no reason to switch.
+    min_switch_seconds: float = 1.5
+    confirm_below: float = 0.5
+    unusable_below: float = 0.2
 
 
 class Recognizer(Protocol):
     def transcribe(self, samples: np.ndarray, language: str | None,
                    expect: str | None = None) -> Transcript:
-        """Text of 16 kHz mono `samples`; `language` "zh"/"en", or None to detect it;
-        `expect` "number" when the citizen is answering a question about a number."""
+        """Text of 16 kHz mono `samples`; `language` the page's "zh"/"en" (a hint) or None;
+        `expect` "number" when the citizen is answering a question about a number, "answer"
+        when a yes or no is expected."""
+
+
+def choose_language(probabilities: dict[str, float], page: str | None,
+                    switch_probability: float) -> str:
+    """Mandarin or English: the page's language unless the other is clearly what was spoken
+    (its probability among the two at least `switch_probability`)."""
+    total = sum(probabilities.get(language, 0.0) for language in LANGUAGES) or 1.0
+    shares = {language: probabilities.get(language, 0.0) / total for language in LANGUAGES}
+    best = max(LANGUAGES, key=shares.__getitem__)
+    if page not in LANGUAGES or best == page:
+        return best
+    return best if shares[best] >= switch_probability else page
+
+
+def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
+    """New tokens allowed per 30-s window: enough for fast speech, far too few for a loop."""
+    return math.ceil(min(audio_seconds, _WINDOW_SECONDS) * tokens_per_second) + 12
 
 
 class WhisperRecognizer:
-    """faster-whisper (CTranslate2, int8 on CPU). The model is loaded once; calls are
-    serialised because one call already uses every configured thread."""
+    """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
+    same time (each on `threads // workers` threads), so one long recording does not hold up
+    every other caller; the service queues the rest."""
 
-    def __init__(self, model_dir: Path, threads: int = 2, beam_size: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 2, workers: int = 1,
+                 decoding: Decoding | None = None) -> None:
         from faster_whisper import WhisperModel
 
         self._model = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
-                                   cpu_threads=threads)
-        self._beam_size = beam_size
-        self._lock = threading.Lock()
+                                   cpu_threads=max(1, threads // max(1, workers)),
+                                   num_workers=max(1, workers))
+        self._decoding = decoding or Decoding()
         self._to_simplified = opencc.OpenCC("t2s")
 
-    def _detect(self, samples: np.ndarray) -> str:
-        _, _, probabilities = self._model.detect_language(samples)
+    def _language(self, samples: np.ndarray, page: str | None) -> tuple[str, float]:
+        if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
+            return page, 1.0
+        _, _, probabilities = self._model.detect_language(samples[: int(_WINDOW_SECONDS
+                                                                          * SAMPLE_RATE)])
         scores = dict(probabilities)
-        return max(LANGUAGES, key=lambda language: scores.get(language, 0.0))
+        chosen = choose_language(scores, page, self._decoding.switch_probability)
+        total = sum(scores.get(language, 0.0) for language in LANGUAGES) or 1.0
+        return chosen, scores.get(chosen, 0.0) / total
+
+    def _decode(self, samples: np.ndarray, language: str, prompt: str | None, beam: int,
+                vad: bool) -> list[SegmentSignals]:
+        segments, _ = self._model.transcribe(
+            samples, language=language, task="transcribe", beam_size=beam, vad_filter=vad,
+            condition_on_previous_text=False, initial_prompt=prompt, temperature=0.0,
+            max_new_tokens=token_budget(duration_seconds(samples),
+                                        self._decoding.tokens_per_second))
+        return [SegmentSignals(segment.text, segment.avg_logprob, segment.no_speech_prob,
+                               segment.compression_ratio) for segment in segments]
 
     def transcribe(self, samples: np.ndarray, language: str | None,
                    expect: str | None = None) -> Transcript:
         started = time.perf_counter()
-        prompts, beam = _PROMPTS, self._beam_size
+        page = language if language in LANGUAGES else None
+        prompts, beam = _PROMPTS, self._decoding.beam_size
         if expect == "number":  # short answers: a wider beam is cheap and avoids digit loops
             prompts, beam = _NUMBER_PROMPTS, max(beam, 5)
-        with self._lock:
-            language = language if language in LANGUAGES else self._detect(samples)
-            text = ""
-            # Voice-activity filtering drops silence Whisper would fill with invented words,
-            # but can drop a whole short answer too ("Yes." on a phone line): then without.
-            for vad in (True, False):
-                segments, _ = self._model.transcribe(
-                    samples, language=language, beam_size=beam, vad_filter=vad,
-                    condition_on_previous_text=False, initial_prompt=prompts[language])
-                text = "".join(segment.text for segment in segments).strip()
-                if text:
-                    break
+        elif expect == "answer":
+            prompts, beam = _ANSWER_PROMPTS, max(beam, 5)
+        language, probability = self._language(samples, page)
+        # Voice-activity filtering drops silence Whisper would fill with invented words,
+        # but can drop a whole short answer too ("Yes." on a phone line): then without.
+        segments: list[SegmentSignals] = []
+        for vad in (True, False):
+            segments = self._decode(samples, language, prompts[language], beam, vad)
+            if any(segment.text.strip() for segment in segments):
+                break
         if language == "zh":
-            text = self._to_simplified.convert(text)
+            segments = [SegmentSignals(self._to_simplified.convert(s.text), s.avg_logprob,
+                                       s.no_speech_prob, s.compression_ratio) for s in segments]
+        verdict = judge(segments, language, prompts[language], self._decoding.confirm_below,
+                        self._decoding.unusable_below)
+        text = restore_domain_words(verdict.text) if language == "zh" else verdict.text
         return Transcript(from_speech(text), language, duration_seconds(samples),
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, verdict.quality, verdict.confidence,
+                          verdict.flags, page, round(probability, 3))

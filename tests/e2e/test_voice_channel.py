@@ -214,3 +214,80 @@ def test_speech_service_refuses_bad_requests_clearly(stack, path, body, headers,
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == status
     assert json.loads(refused.value.read())["error"] == error
+
+
+def test_english_on_the_chinese_page_is_answered_in_english(stack, zh):
+    """Never translated, never forced into the page's language: the reply is in the language
+    spoken, and the page is told to switch."""
+    status, reply = zh.send(synthesize(stack.settings.speech_url,
+                                       "How do I apply for the disability subsidy?", "en"))
+    assert status == 200, reply
+    assert "disability" in reply["heard"].lower()
+    assert reply["language"] == "en" and reply["switch_language"] == "en"
+    assert "subsid" in reply["text"].lower() and not re.search("[\u4e00-\u9fff]", reply["spoken"])
+
+
+def test_mandarin_on_the_english_page_is_answered_in_mandarin(stack, en):
+    en.send(text='/switch_language{"language_name": "en"}')  # the citizen tapped "English"
+    status, reply = en.send(synthesize(stack.settings.speech_url, "我想查询我的申请进度", "zh"))
+    assert status == 200, reply
+    assert reply["language"] == "zh" and reply["switch_language"] == "zh"
+    assert "您是想查询申请进度吗" in reply["text"]  # the usual confirmation, in Mandarin
+
+
+@pytest.mark.parametrize(("conversation", "loop", "heard_once", "question"), [
+    ("zh", "让你解释，让你解释，让你解释，让你解释。", "让你解释", "对吗"),
+    ("en", "I want to, I want to, I want to, I want to.", "i want to", "Is that right?"),
+])
+def test_a_loop_is_read_back_and_nothing_is_done_until_the_citizen_says_yes(
+        request, conversation, loop, heard_once, question):
+    talk: VoiceConversation = request.getfixturevalue(conversation)
+    reply = talk.say(loop)
+    assert reply["pending"]["about"] == "heard" and question in reply["text"]
+    assert heard_once in reply["heard"].lower().replace(",", "")
+    assert reply["buttons"] == [] and reply["waiting_for_person"] is False
+    no = talk.say("不是" if conversation == "zh" else "No.")
+    again = {"zh": "好的，请再说一遍您要办的事。",
+             "en": "All right, please say again what you need."}
+    assert no["pending"] is None and no["text"] == again[conversation]
+
+
+@pytest.mark.parametrize(("conversation", "said", "reply_words"), [
+    ("zh", "谢谢观看。", "找人工"),
+    ("en", "Thanks for watching!", "Talk to a person"),
+])
+def test_subtitle_phrases_are_never_acted_on(request, conversation, said, reply_words):
+    """What Whisper invents from noise is refused as unclear, with a person offered."""
+    talk: VoiceConversation = request.getfixturevalue(conversation)
+    status, reply = talk.send(synthesize(talk.speech_url, said, conversation))
+    assert (status, reply["error"]) == (422, "unclear"), reply
+    assert reply_words in reply["text"] and reply["audio"]
+
+
+@pytest.mark.parametrize(("conversation", "said", "fix", "shown"), [
+    ("zh", "申请号是GOV-2024-001234", "第三组是五六七", "我听到的号码是：GOV，"),
+    ("en", "It is GOV-2024-001234", "The third group is five six seven.",
+     "I heard the number: GOV, "),
+])
+def test_a_number_is_read_back_in_groups_and_one_group_corrected(
+        request, conversation, said, fix, shown):
+    from channels.voice_turns import corrected_number, number_groups
+
+    talk: VoiceConversation = request.getfixturevalue(conversation)
+    status, asked = talk.send(text="/check_application_status")  # the page's button
+    assert status == 200 and asked["pending"] is None
+    for rate in (0.8, 0.6):  # a citizen not heard right the first time says it more slowly
+        reply = talk.say(said, rate=rate)
+        number = reply["pending"]["text"]
+        assert reply["pending"]["about"] == "number"
+        if number.startswith("GOV-2024-"):
+            break
+        assert talk.say("不是" if conversation == "zh" else "No.")["pending"] is None
+    assert number.startswith("GOV-2024-"), reply["heard"]
+    assert reply["text"].startswith(shown + ("，" if conversation == "zh" else ", ").join(
+        number_groups(number)[1:]))
+    assert "2024" not in reply["spoken"]  # digit by digit, not "two thousand and twenty-four"
+    fixed = talk.say(fix, rate=0.8)
+    assert fixed["pending"] == {"kind": "confirm", "about": "number",
+                                "text": corrected_number(number, "第三组是567")}
+    assert "567" in fixed["text"] and "GOV-2024-" in fixed["pending"]["text"]

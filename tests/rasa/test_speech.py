@@ -147,6 +147,8 @@ def test_heard_numbers_become_digits_the_parsers_read():
     assert from_speech("申请号是，2025-91905-0") == "申请号是，2025919050"
     assert from_speech("尾号幺三五七") == "尾号1357"
     assert from_speech("我要两个") == "我要两个"  # a lone numeral word stays a word
+    assert from_speech("申请号：2024：001234。") == "申请号：2024001234。"
+    assert from_speech("上午9:30开门") == "上午9:30开门"  # a time is not a number to join
 
 
 def test_joined_model_is_verified(tmp_path, monkeypatch):
@@ -212,3 +214,40 @@ def test_spoken_tickets_and_spelled_letters():
         "The ticket number is T-20250611000394."
     assert from_speech("It's G O V, 2024 001234") == "It's GOV, 2024001234"
     assert from_speech("a G O V") == "a GOV"
+
+
+@pytest.mark.parametrize(("spoken", "sentence", "page", "limit"), [
+    ("en", "How do I apply for the elderly care subsidy?", "zh", 0.2),
+    ("zh", "我想查询我的申请进度。", "en", 0.25),
+])
+def test_speech_on_the_other_language_page_is_heard_in_the_language_spoken(
+        engines, spoken, sentence, page, limit):
+    """Never translated, never forced into the page's language."""
+    voice = engines.voices[spoken]
+    audio = _resampled(voice.synthesize(for_speaking(sentence, spoken), 0.8), voice.sample_rate)
+    transcript = engines.recognizer.transcribe(audio, page)
+    assert (transcript.language, transcript.page_language) == (spoken, page)
+    assert transcript.quality == "ok", transcript
+    assert error_rate(sentence, transcript.text, spoken) <= limit, transcript.text
+
+
+@pytest.mark.parametrize(("language", "sentence"), [
+    ("zh", "你好。"), ("zh", "怎么办理居住证？"), ("en", "Hello."),
+])
+def test_short_greetings_never_come_back_as_the_decoders_context(engines, language, sentence):
+    from speech.trust import is_stock_phrase, prompt_overlap
+
+    voice = engines.voices[language]
+    audio = _resampled(voice.synthesize(sentence, 0.8), voice.sample_rate)
+    for page in ("zh", "en"):
+        transcript = engines.recognizer.transcribe(audio, page)
+        assert not is_stock_phrase(transcript.text), transcript
+        assert not prompt_overlap(transcript.text, "以下是普通话的句子。请问有什么可以帮您", "zh")
+
+
+def test_noise_is_not_taken_for_words(engines):
+    """Babble-like noise at speech level: nothing to act on (refused, or read back first)."""
+    rng = np.random.default_rng(7)
+    noise = np.convolve(rng.normal(0, 0.1, SAMPLE_RATE * 3), np.ones(8) / 8, "same")
+    transcript = engines.recognizer.transcribe(noise.astype(np.float32), "zh")
+    assert transcript.text == "" or transcript.quality != "ok", transcript

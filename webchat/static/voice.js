@@ -180,6 +180,13 @@
   }
 
   function showReply(reply, shownHeard) {
+    // The citizen spoke the other language: the assistant answered in it, and the page follows.
+    const spoken = reply.switch_language;
+    if (typeof spoken === "string" && TEXT[spoken] && spoken !== language) {
+      language = spoken;
+      store.setItem(KEYS.language, language);
+      applyLanguage();
+    }
     showHeard(shownHeard || (typeof reply.heard === "string" ? reply.heard : ""));
     showAnswer(typeof reply.text === "string" ? reply.text : "", reply.language, reply.error);
     if (typeof reply.spoken === "string" && reply.spoken) { previous = reply.spoken; }

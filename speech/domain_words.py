@@ -1,0 +1,67 @@
+"""Public-service words Whisper base mishears as homophones (公积金 → 公鸡金, 营业执照 →
+营业职账), put back by sound. The vocabulary is the one the bot's Chinese tokenizer uses
+(bot/jieba_dict.txt), so it stays in one place; nothing is given to the decoder, so nothing can
+leak into a transcript.
+
+A run of the transcript is replaced when it sounds like a term (toneless pinyin): exactly for
+three-character terms, with one syllable different for longer ones. Two-character terms are
+left alone: too many everyday words share their sound (一包 / 医保).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+VOCABULARY = Path(__file__).resolve().parent.parent / "bot" / "jieba_dict.txt"
+# What citizens ask the voice service to do, and documents they name, beyond the tokenizer's
+# terms (查循申请进度 was heard for 查询申请进度).
+SPOKEN_TERMS = ("查询申请进度", "申请进度", "办理进度", "居住证", "转人工", "人工服务",
+                "工作人员", "社保卡", "医保卡", "残疾证", "驾驶证", "户口本", "出生证明",
+                "老年卡", "最低生活保障", "养老保险", "医疗保险", "高龄补贴")
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _syllables(text: str) -> tuple[str, ...]:
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(lazy_pinyin(text, style=Style.NORMAL))
+
+
+@lru_cache(maxsize=1)
+def _terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    lines = VOCABULARY.read_text(encoding="utf-8").splitlines() if VOCABULARY.is_file() else []
+    words = {line.split()[0] for line in lines
+             if line.strip() and _HAN.fullmatch(line.split()[0])} | set(SPOKEN_TERMS)
+    longest_first = sorted((word for word in words if len(word) >= 3), key=len, reverse=True)
+    return tuple((word, _syllables(word)) for word in longest_first)
+
+
+def _sounds_like(heard: tuple[str, ...], term: tuple[str, ...], tolerance: int) -> bool:
+    different = sum(a != b for a, b in zip(heard, term, strict=True))
+    return different == 0 or (len(term) >= 4 and different <= tolerance)
+
+
+def _restore_run(run: str) -> str:
+    chars, syllables = list(run), list(_syllables(run))
+    if len(syllables) != len(chars):  # pypinyin kept something as one piece: leave it
+        return run
+    known = {term for term, _ in _terms()}
+    for tolerance, (term, sound) in ((t, term) for t in (0, 1) for term in _terms()):
+        size, start = len(term), 0  # same-sounding terms first, then one syllable off
+        while start + size <= len(chars):
+            window = "".join(chars[start:start + size])
+            if window not in known \
+                    and _sounds_like(tuple(syllables[start:start + size]), sound, tolerance) \
+                    and sum(a == b for a, b in zip(window, term, strict=True)) >= size // 2:
+                chars[start:start + size] = list(term)
+                start += size
+            else:
+                start += 1
+    return "".join(chars)
+
+
+def restore_domain_words(text: str) -> str:
+    """`text` (Simplified Chinese) with misheard public-service terms put back."""
+    return _HAN.sub(lambda match: _restore_run(match.group(0)), text)
