@@ -25,7 +25,6 @@ from actions.slots import ClearSlotsAction, cleared
 from bot.privacy import mask_personal_data
 from bot.text import normalize
 from routing.classifier import default_router
-from storage.config import CaseworkSettings
 from storage.departments import department_names, get_department
 from storage.tickets import create_ticket
 
@@ -108,11 +107,11 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         if not is_specific(text):
             dispatcher.utter_message(response="utter_request_too_vague")
             return {TEXT: None}
-        candidates = await asyncio.to_thread(default_router().rank, text, 3)
-        best = candidates[0]
+        decision = await asyncio.to_thread(default_router().decide, text, 3)
+        candidates, best = decision.candidates, decision.candidates[0]
         logger.info("routed %r to %s (%.2f)", mask_personal_data(text)[:60], best.department,
                     best.confidence)
-        if best.confidence >= CaseworkSettings().routing_min_confidence:
+        if not decision.ask:
             return {TEXT: text, DEPARTMENT: best.department, CONFIDENCE: best.confidence}
         return {TEXT: text, CONFIDENCE: best.confidence,
                 CANDIDATES: [candidate.department for candidate in candidates]}
