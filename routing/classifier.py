@@ -15,6 +15,9 @@ the routings made without asking are right at least `target_precision` of the ti
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,8 @@ from knowledge_base.embedding import Embedder, load_embedder
 from routing.config import RoutingSettings
 from routing.text import for_ngrams, segments
 
+logger = logging.getLogger(__name__)
+
 DATA = Path(__file__).resolve().parent / "data"
 TRAINING_DATA = DATA / "training.yml"
 # Letter-style examples (long, narrative, with salutations), written like real messages.
@@ -40,7 +45,7 @@ LETTERS_DATA = DATA / "letters.yml"
 # training data, not on an evaluation set).
 EMBEDDING_WEIGHT = 2.0
 REGULARISATION_C = 30.0
-CALIBRATION_FOLDS = 5
+CALIBRATION_FOLDS = 3
 # The subject line, when there is one, counts as this many sentences in the pooled embedding.
 SUBJECT_WEIGHT = 2.0
 _TEMPERATURES = np.geomspace(0.25, 8.0, 121)
@@ -116,7 +121,7 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
     confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     total = 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in itertools.pairwise(edges):
         inside = (confidence > low) & (confidence <= high)
         if inside.any():
             total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
@@ -240,11 +245,16 @@ class DepartmentRouter:
     def predict(self, texts: list[str]) -> list[Candidate]:
         return [ranking[0] for ranking in self.rank_many(texts, 1)]
 
+    @property
+    def threshold(self) -> float:
+        """The confidence below which the citizen is asked: GOV_ROUTING_MIN_CONFIDENCE when
+        set, else the calibrated one."""
+        setting = RoutingSettings().min_confidence
+        return self.ask_below if setting is None else setting
+
     def should_ask(self, candidates: list[Candidate]) -> bool:
         """Ask the citizen to pick (or confirm) when the best department is not likely enough."""
-        floor = RoutingSettings().min_confidence
-        threshold = self.ask_below if floor is None else floor
-        return not candidates or candidates[0].confidence < threshold
+        return not candidates or candidates[0].confidence < self.threshold
 
     def decide(self, text: str, top: int = 3) -> Decision:
         candidates = self.rank(text, top)
@@ -293,12 +303,36 @@ _shipped: DepartmentRouter | None = None
 
 
 def shipped_router() -> DepartmentRouter:
-    """Trained once per process from the project's own examples (callers wait for it)."""
+    """Trained from the project's own examples (callers wait for it), once per process; the
+    fitted parameters are cached in the state folder under a hash of the examples and the
+    code, so a restart with unchanged data does not train again."""
     global _shipped
     with _lock:
         if _shipped is None:
-            _shipped = DepartmentRouter().fit(load_examples())
+            _shipped = _cached_or_trained()
         return _shipped
+
+
+def _cached_or_trained() -> DepartmentRouter:
+    from routing.models import load_model, write_model
+
+    embedder = load_embedder(DEFAULT_MODEL)
+    digest = hashlib.sha256(embedder.name.encode())
+    for path in (TRAINING_DATA, LETTERS_DATA, Path(__file__),
+                 Path(__file__).with_name("text.py")):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    cache = RoutingSettings().model_file.parent / f"shipped-{digest.hexdigest()[:16]}.npz"
+    if cache.exists():
+        try:
+            return load_model(cache, embedder)
+        except Exception:  # a damaged cache is rebuilt
+            logger.warning("routing cache %s unreadable; training again", cache)
+    router = DepartmentRouter(embedder).fit(load_examples())
+    try:
+        write_model(router, cache)
+    except OSError:
+        logger.warning("routing cache %s could not be written", cache)
+    return router
 
 
 def default_router() -> DepartmentRouter:

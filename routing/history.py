@@ -45,13 +45,15 @@ class ImportRefused(ValueError):
 class HistoricalRequest:
     text: str  # masked
     category: str
+    id: str = ""
 
 
 def read_history(path: Path, text_columns: list[str] | None = None,
-                 category_column: str | None = None,
-                 settings: RoutingSettings | None = None) -> list[HistoricalRequest]:
+                 category_column: str | None = None, settings: RoutingSettings | None = None,
+                 require_category: bool = True) -> list[HistoricalRequest]:
     """The requests in a CSV, JSONL or XLSX file: the text columns joined by a new line (a
-    subject column first, when found), and the category."""
+    subject column first, when found), and the category (unless not required: messages to
+    route). An `id` column is kept when there is one."""
     settings = settings or RoutingSettings()
     rows = _read_rows(path, settings)
     if not rows:
@@ -64,8 +66,10 @@ def read_history(path: Path, text_columns: list[str] | None = None,
             f"（GOV_ROUTING_MAX_IMPORT_ROWS）")
     columns = list(rows[0])
     texts = text_columns or _default_text_columns(columns)
-    category = category_column or _find(columns, CATEGORY_COLUMNS)
-    missing = [name for name in [*texts, category] if not name or name not in columns]
+    category = (category_column or _find(columns, CATEGORY_COLUMNS)) if require_category else ""
+    identifier = _find(columns, ("id", "编号", "留言编号"))
+    wanted_columns = [*texts, category] if require_category else texts
+    missing = [name for name in wanted_columns if not name or name not in columns]
     if not texts or missing:
         wanted = ", ".join(n for n in missing if n) or "text / category"
         raise ImportRefused(
@@ -76,9 +80,10 @@ def read_history(path: Path, text_columns: list[str] | None = None,
     requests = []
     for row in rows:
         text = "\n".join(str(row.get(name) or "").strip() for name in texts).strip()
-        label = str(row.get(category) or "").strip()
-        if text and label:
-            requests.append(HistoricalRequest(mask_personal_data(text)[:MAX_TEXT_CHARS], label))
+        label = str(row.get(category) or "").strip() if require_category else ""
+        if text and (label or not require_category):
+            requests.append(HistoricalRequest(mask_personal_data(text)[:MAX_TEXT_CHARS], label,
+                                              str(row.get(identifier) or "") if identifier else ""))
     if not requests:
         raise ImportRefused(f"{path.name}: no row has both a text and a category",
                             f"{path.name}：没有同时包含文本和类别的记录")

@@ -28,23 +28,30 @@ _lock = threading.Lock()
 _loaded: tuple[tuple[str, int, int], DepartmentRouter] | None = None
 
 
-def save_model(router: DepartmentRouter, report: dict, path: Path | None = None) -> Path:
-    """Write the model (and its report beside it, as JSON) and make it the active one."""
-    path = path or RoutingSettings().model_file
+def write_model(router: DepartmentRouter, path: Path) -> Path:
+    """The router's parameters to `path`, atomically: readers see the old file or the new
+    one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".model-", suffix=".npz")
     try:
         with os.fdopen(handle, "wb") as output:
             np.savez(output, **router.parameters())
-        report_path = path.with_suffix(".json")
-        report_path.with_suffix(".json.tmp").write_text(
-            json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(report_path.with_suffix(".json.tmp"), report_path)
-        os.replace(temporary, path)  # readers see the old file or the new one, never half
+        os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return path
+
+
+def save_model(router: DepartmentRouter, report: dict, path: Path | None = None) -> Path:
+    """Make the router the active one, with its report beside it (JSON)."""
+    path = path or RoutingSettings().model_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report_path = path.with_suffix(".json")
+    report_path.with_suffix(".json.tmp").write_text(
+        json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(report_path.with_suffix(".json.tmp"), report_path)
+    return write_model(router, path)
 
 
 def load_model(path: Path, embedder=None) -> DepartmentRouter:
@@ -75,7 +82,7 @@ def active_router() -> DepartmentRouter | None:
             return _loaded[1]
         try:
             router = load_model(path)
-        except Exception:  # noqa: BLE001 - a bad file must not take routing down
+        except Exception:  # a bad file must not take routing down
             logger.exception("routing model %s could not be loaded; keeping the previous one",
                              path)
             return _loaded[1] if _loaded is not None else None

@@ -258,10 +258,9 @@ def effective_settings() -> list[tuple[str, str]]:
     """What the running system is configured with (never secrets), for administrators.
     Changing a setting means changing its environment variable (README "Configuration")."""
     from knowledge_base.config import KnowledgeBaseSettings
+    from routing.config import RoutingSettings
     from stack.settings import env
     from storage.config import CaseworkSettings
-
-    from routing.config import RoutingSettings
 
     kb, casework, staff = KnowledgeBaseSettings(), CaseworkSettings(), StaffSettings()
     routing = RoutingSettings()

@@ -59,3 +59,23 @@ def get_department(department_id: str, language: str,
     with sessions(url)() as session:
         row = session.get(Department, department_id)
     return department_view(row, language) if row else None
+
+
+def responsibility_line(department_id: str, language: str, max_chars: int | None = None,
+                        url: str | None = None) -> str:
+    """What the department handles, in one short line for the citizen ("物业管理纠纷…；房屋
+    质量与开发商延期交房"): whole items of the catalogue's list while they fit in `max_chars`."""
+    with sessions(url)() as session:
+        row = session.get(Department, department_id)
+    if row is None:
+        return ""
+    text = row.responsibilities_zh if language == "zh" else row.responsibilities_en
+    separator = "；" if language == "zh" else "; "
+    max_chars = max_chars or (60 if language == "zh" else 140)
+    line = ""
+    for item in text.split(separator):
+        candidate = f"{line}{separator}{item}" if line else item
+        if line and len(candidate) > max_chars:
+            return line + ("…" if language == "zh" else " …")
+        line = candidate
+    return line
