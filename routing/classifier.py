@@ -181,12 +181,17 @@ class DepartmentRouter:
         return self.fit_features(grams, dense, labels, calibrate, target_precision)
 
     def fit_features(self, grams: list[str], dense: np.ndarray, labels: list[str],
-                     calibrate: bool = True,
-                     target_precision: float | None = None) -> DepartmentRouter:
-        """Fit on prepared features (lets benchmarks and the importer embed only once)."""
+                     calibrate: bool = True, target_precision: float | None = None,
+                     calibrate_on: np.ndarray | None = None) -> DepartmentRouter:
+        """Fit on prepared features (lets benchmarks and the importer embed only once).
+        `calibrate_on` (a boolean mask) restricts the temperature and the ask threshold to
+        the examples most like the traffic to route — a city's own records when imported:
+        our written examples are easier than real messages and would make it overconfident."""
         self._model.fit(self._features(grams, dense, fit=True), labels)
         if calibrate:
             scores, gold = self._out_of_fold_scores(grams, dense, labels)
+            if calibrate_on is not None and calibrate_on.any():
+                scores, gold = scores[calibrate_on], gold[calibrate_on]
             self.temperature = fit_temperature(scores, gold)
             probabilities = _softmax(scores / self.temperature)
             precision = target_precision or RoutingSettings().target_precision

@@ -108,7 +108,10 @@ def train_router(history: list[tuple[str, str]], featurize: Featurizer,
     examples = (base_examples() if base is None else base) + history
     grams, dense = featurize([text for text, _ in examples])
     router = DepartmentRouter(featurize.router.embedder)
-    router.fit_features(grams, dense, [department for _, department in examples])
+    # Confidence calibrated on the city's own records (held out in turn), when there are any.
+    own = np.arange(len(examples)) >= len(examples) - len(history)
+    router.fit_features(grams, dense, [department for _, department in examples],
+                        calibrate_on=own if history else None)
     router.description = description
     return router
 

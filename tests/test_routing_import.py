@@ -70,9 +70,12 @@ def cli(*args: str, language: str = "en") -> subprocess.CompletedProcess:
 def small_routers():
     """Two quickly trained routers with different departments (for the hot-reload test)."""
     examples = load_examples()
-    first = [e for e in examples if e[1] in ("education", "health")][:60]
-    second = [e for e in examples if e[1] in ("transport", "taxation", "education")][:90]
-    return DepartmentRouter().fit(first), DepartmentRouter().fit(second)
+
+    def some(*departments: str) -> list[tuple[str, str]]:
+        return [e for d in departments for e in [e for e in examples if e[1] == d][:20]]
+
+    return (DepartmentRouter().fit(some("education", "health")),
+            DepartmentRouter().fit(some("transport", "taxation", "education")))
 
 
 def test_the_active_model_is_picked_up_when_its_file_changes(state, small_routers):
