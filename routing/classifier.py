@@ -192,12 +192,25 @@ class DepartmentRouter:
             scores, gold = self._out_of_fold_scores(grams, dense, labels)
             if calibrate_on is not None and calibrate_on.any():
                 scores, gold = scores[calibrate_on], gold[calibrate_on]
-            self.temperature = fit_temperature(scores, gold)
-            probabilities = _softmax(scores / self.temperature)
-            precision = target_precision or RoutingSettings().target_precision
-            self.ask_below = choose_ask_threshold(
-                probabilities.max(axis=1), probabilities.argmax(axis=1) == gold, precision)
+            self.calibrate(scores, gold, target_precision)
         return self
+
+    def calibrate(self, scores: np.ndarray, gold: np.ndarray,
+                  target_precision: float | None = None) -> None:
+        """Temperature and ask threshold from held-out scores (columns in `departments`
+        order) and the column index of each right department."""
+        self.temperature = fit_temperature(scores, gold)
+        probabilities = _softmax(scores / self.temperature)
+        precision = target_precision or RoutingSettings().target_precision
+        self.ask_below = choose_ask_threshold(
+            probabilities.max(axis=1), probabilities.argmax(axis=1) == gold, precision)
+
+    def scores_from_features(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
+        """Uncalibrated scores (before the temperature)."""
+        return self._scores(self._features(grams, dense))
+
+    def calibrated(self, scores: np.ndarray) -> np.ndarray:
+        return _softmax(scores / self.temperature)
 
     def _out_of_fold_scores(self, grams: list[str], dense: np.ndarray,
                             labels: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,13 @@
 
 `import_history` is what `python -m routing import` runs:
 1. read and check the file and the mapping (`routing.history`; texts masked as they are read);
-2. 5-fold cross-validation: train on the shipped examples, staff reassignments and 4/5 of the
-   history, test on the other 1/5 — accuracy, macro-F1, confusions, calibration error, the share
-   routed without asking and its accuracy;
+2. 5-fold cross-validation over the history, each fold trained on the shipped examples, staff
+   reassignments and the other 4/5: its held-out predictions calibrate the final model (one
+   temperature and the ask threshold) and give the report — accuracy, macro-F1, confusions,
+   calibration error, the share routed without asking and its accuracy;
 3. the first fold's held-out part also decides: if the model in use (the active import or the
    shipped one) routes it better than the new one would, the new model is refused;
-4. otherwise train on everything and make it the active model (`routing.models`).
+4. otherwise the model trained on everything becomes the active one (`routing.models`).
 `train_router` is also what `make bench-real` uses for its "with imported history" figures.
 """
 
@@ -101,19 +102,55 @@ def base_examples() -> list[tuple[str, str]]:
     return load_examples() + stored.reassignments(catalogue_departments())
 
 
+@dataclass
+class Trained:
+    """A router trained with history, and its held-out view of that history."""
+
+    router: DepartmentRouter
+    # Calibrated probabilities of each history row from the fold that did not train on it.
+    out_of_fold: np.ndarray
+    first_fold: np.ndarray  # the history rows held out by the first fold
+
+
+def train_with_history(history: list[tuple[str, str]], featurize: Featurizer,
+                       base: list[tuple[str, str]] | None = None,
+                       description: str = "imported history", count: int = FOLDS) -> Trained:
+    """Fit on the base examples plus the history. With history, `count`-fold cross-validation
+    over it (each fold trained on all base examples and the other folds) gives the held-out
+    scores that calibrate the final model: the city's own records, not our written
+    examples, decide what its confidence means."""
+    base = base_examples() if base is None else base
+    examples = base + history
+    grams, dense = featurize([text for text, _ in examples])
+    labels = [department for _, department in examples]
+    router = DepartmentRouter(featurize.router.embedder)
+    router.description = description
+    if not history:
+        router.fit_features(grams, dense, labels)
+        return Trained(router, np.zeros((0, 0)), np.zeros(0, dtype=int))
+    router.fit_features(grams, dense, labels, calibrate=False)
+    names = router.departments
+    own = np.arange(len(base), len(examples))
+    scores = np.full((len(history), len(names)), -1e3)
+    first = np.zeros(0, dtype=int)
+    for number, (train, held) in enumerate(folds(labels[len(base):], count)):
+        keep = np.concatenate([np.arange(len(base)), own[train]])
+        fold = DepartmentRouter(featurize.router.embedder).fit_features(
+            [grams[i] for i in keep], dense[keep], [labels[i] for i in keep], calibrate=False)
+        held_scores = fold.scores_from_features([grams[i] for i in own[held]], dense[own[held]])
+        for column, name in enumerate(fold.departments):
+            scores[held, names.index(name)] = held_scores[:, column]
+        first = held if number == 0 else first
+    gold = np.array([names.index(label) for label in labels[len(base):]])
+    router.calibrate(scores, gold)
+    return Trained(router, router.calibrated(scores), first)
+
+
 def train_router(history: list[tuple[str, str]], featurize: Featurizer,
                  base: list[tuple[str, str]] | None = None,
                  description: str = "imported history") -> DepartmentRouter:
     """A calibrated router trained on the base examples plus the history."""
-    examples = (base_examples() if base is None else base) + history
-    grams, dense = featurize([text for text, _ in examples])
-    router = DepartmentRouter(featurize.router.embedder)
-    # Confidence calibrated on the city's own records (held out in turn), when there are any.
-    own = np.arange(len(examples)) >= len(examples) - len(history)
-    router.fit_features(grams, dense, [department for _, department in examples],
-                        calibrate_on=own if history else None)
-    router.description = description
-    return router
+    return train_with_history(history, featurize, base, description).router
 
 
 def predict(router: DepartmentRouter, featurize: Featurizer, texts: list[str]) -> np.ndarray:
@@ -181,32 +218,26 @@ def import_history(path: Path, mapping_path: Path, text_columns: list[str] | Non
     featurize = featurize or Featurizer()
     current = current or default_router()
     labels = [department for _, department in history]
-    base = base_examples()
-
-    collected, held_new, held_current = [], 0.0, 0.0
-    for number, (train, held) in enumerate(folds(labels)):
-        router = train_router([history[i] for i in train], featurize, base)
-        texts = [history[i][0] for i in held]
-        fold_probabilities = predict(router, featurize, texts)
-        collected.append((router, fold_probabilities, [labels[i] for i in held]))
-        if number == 0:
-            held_new = _accuracy(router, fold_probabilities, [labels[i] for i in held])
-            held_current = _accuracy(current, current.probabilities(texts),
-                                     [labels[i] for i in held])
-    cross_validated = _pooled(collected)
+    trained = train_with_history(
+        history, featurize, description=f"imported history ({path.name}, {len(history)} rows)")
+    router, held = trained.router, trained.first_fold
+    cross_validated = evaluate(router.departments, trained.out_of_fold, labels,
+                               routed_without_asking(router, trained.out_of_fold))
+    texts = [history[i][0] for i in held]
     result = ImportResult(
         rows=len(history), departments=dict(Counter(labels).most_common()),
-        cross_validated=cross_validated, held_out_new=held_new, held_out_current=held_current,
+        cross_validated=cross_validated,
+        held_out_new=_accuracy(router, trained.out_of_fold[held], [labels[i] for i in held]),
+        held_out_current=_accuracy(current, current.probabilities(texts),
+                                   [labels[i] for i in held]),
         current=current.description, activated=False)
-    if held_new < held_current:
+    if result.held_out_new < result.held_out_current:
         raise ImportWorse(result)
     if activate:
-        final = train_router(history, featurize, base,
-                             description=f"imported history ({path.name}, {len(history)} rows)")
         result.model_file = str(RoutingSettings().model_file)
         result.activated = True
         stored.save_history(history)
-        save_model(final, result.report())
+        save_model(router, result.report())
     return result
 
 
@@ -214,18 +245,3 @@ def _accuracy(router: DepartmentRouter, probabilities: np.ndarray, gold: list[st
     names = router.departments
     return float(np.mean([names[i] == g for i, g in
                           zip(probabilities.argmax(axis=1), gold, strict=True)]))
-
-
-def _pooled(folds_out: list[tuple[DepartmentRouter, np.ndarray, list[str]]]) -> Evaluation:
-    """One evaluation over all held-out folds, each scored by its own fold's router (and its
-    own ask threshold)."""
-    names = sorted({name for router, _, _ in folds_out for name in router.departments})
-    blocks, routed, gold = [], [], []
-    for router, fold_probabilities, fold_gold in folds_out:
-        aligned = np.zeros((len(fold_gold), len(names)))
-        for column, name in enumerate(router.departments):
-            aligned[:, names.index(name)] = fold_probabilities[:, column]
-        blocks.append(aligned)
-        routed.append(routed_without_asking(router, fold_probabilities))
-        gold += fold_gold
-    return evaluate(names, np.vstack(blocks), gold, np.concatenate(routed))

@@ -141,7 +141,8 @@ def featurize():
     return Featurizer()
 
 
-def test_a_good_import_is_reported_activated_and_stored_masked(state):
+def test_a_good_import_is_reported_activated_and_stored_masked(state, small_routers):
+    save_model(small_routers[0], {"rows": 1})  # in use: a model knowing two departments only
     history = write_history(state / "history.jsonl", history_rows())
     mapping = state / "mapping.yml"
     mapping.write_text(yaml.safe_dump({"categories": MAPPING}, allow_unicode=True),
@@ -199,3 +200,38 @@ def test_a_model_worse_on_the_held_out_part_is_refused(state, featurize):
     assert refused.value.result.held_out_new < refused.value.result.held_out_current
     assert "未启用" in refused.value.message("zh") and "not activated" in str(refused.value)
     assert model.read_bytes() == before
+
+
+def write_xlsx(path: Path, rows: list[list[str]]) -> Path:
+    """A minimal Office Open XML workbook (what Excel writes, reduced to the parts read):
+    the header as shared strings, the cells as inline strings."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    shared = rows[0]
+    cells = ["<row>" + "".join(f'<c t="s"><v>{i}</v></c>' for i in range(len(shared))) + "</row>"]
+    cells += ["<row>" + "".join(f'<c t="inlineStr"><is><t>{escape(v)}</t></is></c>' for v in row)
+              + "</row>" for row in rows[1:]]
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("xl/sharedStrings.xml", f"<sst {main}>" + "".join(
+            f"<si><t>{escape(s)}</t></si>" for s in shared) + "</sst>")
+        book.writestr("xl/worksheets/sheet1.xml",
+                      f"<worksheet {main}><sheetData>{''.join(cells)}</sheetData></worksheet>")
+    return path
+
+
+def test_history_is_read_from_an_excel_workbook_masked(tmp_path):
+    from routing.history import ImportRefused, read_history
+
+    book = write_xlsx(tmp_path / "history.xlsx", [
+        ["留言主题", "留言详情", "一级分类"],
+        ["电梯坏了", f"物业不修，电话 {PHONE}", "物业与住房"],
+        ["拖欠工资", "老板三个月没发工资", "劳动保障"],
+    ])
+    requests = read_history(book)
+    assert [r.category for r in requests] == ["物业与住房", "劳动保障"]
+    assert requests[0].text.startswith("电梯坏了\n物业不修") and PHONE not in requests[0].text
+    (tmp_path / "broken.xlsx").write_bytes(b"PK not really a workbook")
+    with pytest.raises(ImportRefused, match=r"not a readable \.xlsx"):
+        read_history(tmp_path / "broken.xlsx")
