@@ -84,9 +84,11 @@ def read_history(path: Path, text_columns: list[str] | None = None,
         if text and (label or not require_category):
             requests.append(HistoricalRequest(mask_personal_data(text)[:MAX_TEXT_CHARS], label,
                                               str(row.get(identifier) or "") if identifier else ""))
-    if not requests:
+    if not requests and require_category:
         raise ImportRefused(f"{path.name}: no row has both a text and a category",
                             f"{path.name}：没有同时包含文本和类别的记录")
+    if not requests:
+        raise ImportRefused(f"{path.name}: no row has a text", f"{path.name}：没有包含文本的记录")
     return requests
 
 
