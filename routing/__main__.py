@@ -32,7 +32,7 @@ TEXT = {
         "routed": "routed {count} messages: {routed} without asking, {asked} to ask; "
                   "written to {output}",
         "status_none": "in use: the model trained on the shipped examples (no import active)",
-        "status": "in use: {description}, imported {at}; {summary}",
+        "status": "in use: imported history ({rows} rows), imported {at}; {summary}",
         "reset": "the imported model is no longer used; the shipped one is",
         "error": "error: {message}",
     },
@@ -46,7 +46,7 @@ TEXT = {
         "dry": "未启用（--dry-run）",
         "routed": "已分派 {count} 条：直接分派 {routed} 条，需询问 {asked} 条；结果写入 {output}",
         "status_none": "当前使用：由内置样例训练的模型（未导入历史模型）",
-        "status": "当前使用：{description}，导入时间 {at}；{summary}",
+        "status": "当前使用：导入的历史记录模型（{rows} 条），导入时间 {at}；{summary}",
         "reset": "已停用导入的模型，改用内置模型",
         "error": "错误：{message}",
     },
@@ -123,7 +123,7 @@ def _status(text: dict[str, str]) -> int:
         print(text["status_none"])
         return 0
     evaluation = Evaluation(**report["cross_validated"])
-    print(text["status"].format(description=f"{report['rows']} rows", at=report.get("at", "?"),
+    print(text["status"].format(rows=report["rows"], at=report.get("at", "?"),
                                 summary=evaluation.summary()))
     return 0
 
