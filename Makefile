@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`; the rest are for operators.
 PYTHON ?= python3
 
-.PHONY: run run-production test setup train bench-nlu bench-kb bench-kb-real bench-routing bench-stack bench-production bench-stock bench-voice bench-real-replies bench-faults lock
+.PHONY: run run-production test setup train bench-nlu bench-kb bench-kb-real bench-routing bench-real bench-stack bench-production bench-stock bench-voice bench-real-replies bench-faults lock
 
 run:            ## set up everything needed, train if the data changed, start the assistant
 	$(PYTHON) -m stack run
@@ -29,6 +29,9 @@ bench-kb-real:  ## knowledge base on real data (../shared/data/real): real FAQs,
 
 bench-routing:  ## department routing accuracy / macro-F1 / confusions on the held-out requests
 	$(PYTHON) -m stack bench-routing
+
+bench-real:     ## real citizens' messages (../shared/data/real): routing shipped and with imported history
+	$(PYTHON) -m stack bench-real
 
 bench-stack:    ## start-up time; 100 conversations with think time, then saturation: throughput, p50/p95/p99, errors, memory
 	$(PYTHON) -m stack bench-stack

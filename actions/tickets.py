@@ -151,13 +151,13 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         if not is_specific(text):
             dispatcher.utter_message(response="utter_request_too_vague")
             return {TEXT: None}
-        candidates = await asyncio.to_thread(default_router().rank, text, 3)
-        best = candidates[0]
+        decision = await asyncio.to_thread(default_router().decide, text, 3)
+        candidates, best = decision.candidates, decision.candidates[0]
         logger.info("routed %r to %s (%.2f)", mask_personal_data(text)[:60], best.department,
                     best.confidence)
-        # Nothing is filed yet: the citizen confirms the proposal or picks another first.
-        confident = best.confidence >= CaseworkSettings().routing_min_confidence
-        offered = candidates[:2] if confident else candidates
+        # Nothing is filed yet: the citizen confirms the proposal or picks another first;
+        # below the router's calibrated threshold, all its likely departments are offered.
+        offered = candidates if decision.ask else candidates[:2]
         return {TEXT: text, CONFIDENCE: best.confidence, PROPOSED: best.department,
                 CANDIDATES: [candidate.department for candidate in offered]}
 
@@ -215,7 +215,8 @@ class ActionAskRequestDepartment(Action):
         other = {"title": "其他部门" if language == "zh" else "Another department",
                  "payload": CHOOSE_PAYLOAD}
         confidence = float(tracker.get_slot(CONFIDENCE) or 0.0)
-        if confidence >= CaseworkSettings().routing_min_confidence:
+        threshold = await asyncio.to_thread(lambda: default_router().threshold)
+        if confidence >= threshold:
             best = views[0]
             yes = f"对，转给{best.name}" if language == "zh" else f"Yes, the {best.name}"
             buttons = [_choose(best, yes), *(_choose(v, v.name) for v in views[1:]), other]

@@ -100,6 +100,9 @@ def bench(settings: Settings, name: str) -> int:
         argv = [str(settings.app_venv / "bin" / "python"), "bench/kb_real_eval.py"]
     elif name == "bench-routing":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/routing_eval.py"]
+    elif name == "bench-real":
+        # Real messages from ../shared/data/real (skipped when absent); sections in the script.
+        argv = [str(settings.app_venv / "bin" / "python"), "bench/real_eval.py"]
     elif name == "bench-voice":
         argv = [str(settings.app_venv / "bin" / "python"), "bench/voice.py"]
     elif name == "bench-real-replies":
@@ -121,9 +124,8 @@ def bench(settings: Settings, name: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     commands = ["setup", "train", "run", "run-production", "test", "lock", "bench-nlu",
-                "bench-kb", "bench-kb-real", "bench-routing", "bench-stack", "bench-production",
-                "bench-stock",
-                "bench-voice", "bench-real-replies",
+                "bench-kb", "bench-kb-real", "bench-routing", "bench-real", "bench-stack",
+                "bench-production", "bench-stock", "bench-voice", "bench-real-replies",
                 "bench-faults"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments for `test`")

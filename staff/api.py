@@ -4,6 +4,8 @@ GET  /api/handoffs?status=waiting|taken|closed|all   the queue, with masked tran
 POST /api/handoffs/{id}/take   {"staff": "li.na"}     a member of staff takes a conversation
 POST /api/handoffs/{id}/reply  {"staff": …, "text": …}  a message to the citizen (taken only)
 POST /api/handoffs/{id}/close                         done: the assistant answers again
+POST /api/tickets/{reference}/reassign {"staff": …, "department": id}  pass a ticket to another
+     department; audited, and kept (masked) as a routing example for the next training
 
 Every call needs `Authorization: Bearer <GOV_STAFF_API_TOKEN>`. Errors are JSON in the
 caller's language (Accept-Language zh → Chinese, otherwise English).
@@ -19,6 +21,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
+from routing.examples import record_reassignment
+from staff.audit import record
 from staff.i18n import language_of, translate
 from storage.handoffs import (
     CLOSED,
@@ -28,6 +32,7 @@ from storage.handoffs import (
     set_status,
     taken_handoff,
 )
+from storage.tickets import Reassignment, reassign_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -161,9 +166,38 @@ async def resume_conversation(app: web.Application, conversation_id: str) -> boo
         return False
 
 
+async def reassign(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    staff = body.get("staff") if isinstance(body, dict) else None
+    department = body.get("department") if isinstance(body, dict) else None
+    if not isinstance(staff, str) or not 0 < len(staff.strip()) <= 120 \
+            or not isinstance(department, str) or not 0 < len(department) <= 64:
+        return error(request, 400, "bad_reassign")
+    try:
+        moved = await asyncio.to_thread(reassign_ticket, request.match_info["reference"],
+                                        department)
+    except KeyError:
+        return error(request, 404, "not_found")
+    except ValueError:
+        return error(request, 400, "bad_department")
+    await asyncio.to_thread(record_reassignment_everywhere, moved, staff.strip())
+    return web.json_response({"reference": moved.reference, "department": moved.department,
+                              "previous": moved.previous})
+
+
+def record_reassignment_everywhere(moved: Reassignment, staff: str) -> None:
+    """The audit log, and the routing example used at the next training (both masked)."""
+    record(staff, "ticket.reassign", moved.reference, f"{moved.previous} -> {moved.department}")
+    record_reassignment(moved.text, moved.department, moved.previous, moved.reference, staff)
+
+
 def add_api_routes(app: web.Application) -> None:
     app.middlewares.append(require_token)
     app.router.add_get("/api/handoffs", handoffs)
     app.router.add_post("/api/handoffs/{id}/take", take)
     app.router.add_post("/api/handoffs/{id}/close", close)
     app.router.add_post("/api/handoffs/{id}/reply", reply)
+    app.router.add_post("/api/tickets/{reference}/reassign", reassign)

@@ -155,6 +155,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "unauthorized": ("需要有效的访问令牌。", "A valid access token is required."),
     "bad_status": ("status 只能是 waiting、taken、closed 或 all。",
                    "status must be waiting, taken, closed or all."),
+    "bad_reassign": ("请求体必须是 JSON 对象，包含 staff（1–120 个字符）"
+                     "和 department（部门编号）。",
+                     "The body must be a JSON object with staff (1-120 characters) and "
+                     "department (a department id)."),
+    "bad_department": ("没有这个部门，或工单已在该部门。",
+                       "No such department, or the ticket is already there."),
     "bad_id": ("编号必须是数字。", "The id must be a number."),
     "bad_body": ("请求体必须是 JSON 对象，staff 为 1–120 个字符。",
                  "The body must be a JSON object with staff of 1-120 characters."),

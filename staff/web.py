@@ -260,16 +260,18 @@ def effective_settings() -> list[tuple[str, str]]:
     """What the running system is configured with (never secrets), for administrators.
     Changing a setting means changing its environment variable (README "Configuration")."""
     from knowledge_base.config import KnowledgeBaseSettings
+    from routing.config import RoutingSettings
     from stack.settings import env
     from storage.config import CaseworkSettings
 
     kb, casework, staff = KnowledgeBaseSettings(), CaseworkSettings(), StaffSettings()
+    routing = RoutingSettings()
     return [
         ("GOV_KB_MODEL", kb.model), ("GOV_KB_MIN_SCORE", str(kb.min_score)),
         ("GOV_KB_MAX_FILE_MB", str(kb.max_file_bytes // (1024 * 1024))),
         ("GOV_LOOKUP_MAX_FAILURES", str(casework.max_failures)),
         ("GOV_LOOKUP_LOCKOUT_MINUTES", str(casework.lockout_minutes)),
-        ("GOV_ROUTING_MIN_CONFIDENCE", str(casework.routing_min_confidence)),
+        ("GOV_ROUTING_MIN_CONFIDENCE", str(routing.min_confidence or "calibrated")),
         ("GOV_FAILURES_BEFORE_HANDOFF", str(casework.failures_before_handoff)),
         ("GOV_OFFICE_HOURS", casework.office_hours), ("GOV_TIMEZONE", casework.timezone),
         ("GOV_STAFF_MAX_FAILED_LOGINS", str(staff.max_failed_logins)),

@@ -45,10 +45,6 @@ class CaseworkSettings:
         default_factory=lambda: env("GOV_OFFICE_HOURS", "mon-fri 09:00-17:00")
     )
     timezone: str = field(default_factory=lambda: env("GOV_TIMEZONE", "Asia/Shanghai"))
-    # Below this routing confidence the citizen is asked to pick the department.
-    routing_min_confidence: float = field(
-        default_factory=lambda: float(env("GOV_ROUTING_MIN_CONFIDENCE", "0.5"))
-    )
     # Unanswered questions in a row before the conversation is handed to a person.
     failures_before_handoff: int = field(
         default_factory=lambda: int(env("GOV_FAILURES_BEFORE_HANDOFF", "3"))

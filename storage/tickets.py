@@ -120,3 +120,32 @@ def update_ticket(reference: str, status: str, note_zh: str = "", note_en: str =
         ticket.status, ticket.updated_at = status, now
         ticket.history.append(TicketEvent(status=status, note_zh=note_zh, note_en=note_en,
                                           at=now))
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    reference: str
+    text: str  # as stored: masked
+    previous: str
+    department: str
+
+
+def reassign_ticket(reference: str, department_id: str, url: str | None = None) -> Reassignment:
+    """Pass a ticket to another department (a dispatcher's correction). The citizen sees the
+    move in the ticket's history; the response date is counted again from now for the new
+    department. KeyError: no such ticket; ValueError: unknown or same department."""
+    with sessions(url).begin() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+        if ticket is None:
+            raise KeyError(reference)
+        department = session.get(Department, department_id)
+        if department is None or department_id == ticket.department_id:
+            raise ValueError(department_id)
+        previous, now = ticket.department_id, utc_now()
+        ticket.department_id, ticket.updated_at = department_id, now
+        ticket.response_due = add_working_days(local(now).date(), department.response_days)
+        ticket.routed_by = "staff"
+        ticket.history.append(TicketEvent(
+            status=ticket.status, at=now, note_zh=f"已转交{department.name_zh}办理",
+            note_en=f"Passed to the {department.name_en}"))
+        return Reassignment(ticket.reference, ticket.text, previous, department_id)

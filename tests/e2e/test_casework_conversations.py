@@ -19,7 +19,6 @@ from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
 from routing.classifier import default_router
 from staff.audit import entries
-from storage.config import CaseworkSettings
 from storage.departments import get_department
 from storage.seed import demo_applicants
 
@@ -125,14 +124,13 @@ def ambiguous_request():
     """A request the router is unsure about: the action server trains the same router on the
     same data, so it will be unsure too."""
     router = default_router()
-    threshold = CaseworkSettings().routing_min_confidence
     candidates = ["I have a problem with a company and want someone to look into it",
                   "someone is cheating old people near the market",
                   "the water near the farm looks strange",
                   "这里太乱了，希望有人来管一管"]
     for text in candidates:
         ranking = router.rank(text, 3)
-        if ranking[0].confidence < threshold:
+        if router.should_ask(ranking):
             return text, [candidate.department for candidate in ranking]
     pytest.fail("no ambiguous request among the candidates; add a vaguer one")
 

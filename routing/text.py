@@ -1,0 +1,94 @@
+"""Preparing a citizen's message for the router: what a dispatcher reads, without the wrapping.
+
+Real messages are letters: a subject line, "尊敬的领导：您好！", several sentences of narrative
+with dates, place codes ("A市A3区"), masked phone numbers, and a closing ("恳请领导重视，谢谢！").
+The wrapping says nothing about which department is responsible, and it is the same in every
+letter, so it only dilutes the features. `clean` removes it; `segments` gives the subject and
+the first sentences separately, because the sentence encoder degrades on long text and the
+subject usually names the problem.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.privacy import mask_personal_data
+
+# Longest text looked at: the first paragraphs decide the department; the rest is narrative.
+MAX_BODY_CHARS = 800
+# Sentences encoded per message (after the subject), and the shortest sentence kept.
+MAX_SENTENCES = 6
+MIN_SENTENCE_CHARS = 4
+# A first line this short, followed by more text, is a subject line.
+MAX_SUBJECT_CHARS = 60
+
+_SALUTATION = re.compile(
+    r"^\s*(?:(?:尊敬|敬爱|亲爱)的[^，,：:！!。\n]{0,16}[：:，,！!]?\s*"
+    r"|(?:各位)?(?:领导|市长|书记|局长|主任|厅长)(?:同志|们)?(?:您好)?[：:！!]\s*"
+    r"|(?:您好|你好|大家好)[！!，,。.：:]?\s*"
+    r"|(?:dear|hello|hi)\b[^,:\n]{0,40}[,:]\s*|to whom it may concern[,:]?\s*"
+    r"|(?:good (?:morning|afternoon|evening))[^,:\n]{0,30}[,:!.]?\s*)+",
+    re.IGNORECASE,
+)
+_CLOSING = re.compile(
+    r"(?:[，,。.！!\s]*(?:此致\s*敬礼|致敬|谢谢(?:您|你们|领导)?|感谢(?:您|你们|领导)?(?:的)?(?:关注|支持|百忙之中)?"
+    r"|万分感谢|不胜感激|盼复|望回复|期待(?:您的)?回复"
+    r"|thank(?:s| you)(?: (?:very much|in advance|for your (?:time|help|attention)))?"
+    r"|(?:yours )?(?:sincerely|faithfully|regards|best wishes)|kind regards)[！!。.,，\s]*)+$",
+    re.IGNORECASE,
+)
+_MASKED = re.compile(r"\[(?:ID|PHONE|CARD) \*+\w{0,4}\]|\[EMAIL\]|[*＊xX×]{3,}|\d{5,}")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_DATE = re.compile(
+    r"(?:\d{2,4}\s*[年/.\-]\s*)?\d{1,2}\s*[月/.\-]\s*\d{1,2}\s*[日号]?"
+    r"|\d{2,4}\s*年(?:\s*\d{1,2}\s*月)?(?:初|底|中旬|上旬|下旬)?"
+    r"|\d{1,2}\s*月(?:份|初|底|中旬|上旬|下旬)?"
+    r"|\d{1,2}\s*[:：]\s*\d{2}"
+)
+# Anonymised or abbreviated place codes: "A市", "A3区", "B12县", "K8镇".
+_PLACE_CODE = re.compile(r"(?<![A-Za-z])[A-Z]\d{0,3}(?=[省市区县镇乡村州街])")
+_SPACES = re.compile(r"[ \t\u3000]+")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=\.)\s+")
+
+
+def clean(text: str) -> str:
+    """The message without salutation, closing formula, masked numbers, dates, URLs or
+    anonymised place codes; personal data is masked first so nothing personal survives."""
+    text = mask_personal_data(text or "")
+    text = _URL.sub(" ", text)
+    text = _MASKED.sub(" ", text)
+    text = _DATE.sub(" ", text)
+    text = _PLACE_CODE.sub("", text)
+    lines = [_strip_wrapping(line) for line in text.splitlines()]
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in lines if line.strip()).strip()
+
+
+def _strip_wrapping(line: str) -> str:
+    line = _SALUTATION.sub("", line)
+    return _CLOSING.sub("", line)
+
+
+def split_subject(text: str) -> tuple[str, str]:
+    """(subject, body): the first line when it is short and more follows, else ("", text)."""
+    first, _, rest = text.partition("\n")
+    if rest.strip() and len(first) <= MAX_SUBJECT_CHARS:
+        return first.strip(), rest.strip()
+    return "", text.strip()
+
+
+def sentences(text: str) -> list[str]:
+    parts = (part.strip(" ，,、") for part in _SENTENCE_END.split(text))
+    return [part for part in parts if len(part) >= MIN_SENTENCE_CHARS]
+
+
+def segments(text: str) -> tuple[str, list[str]]:
+    """The cleaned subject (may be empty) and the first sentences of the cleaned body."""
+    subject, body = split_subject(clean(text))
+    return subject, sentences(body[:MAX_BODY_CHARS])[:MAX_SENTENCES]
+
+
+def for_ngrams(text: str) -> str:
+    """Cleaned text for the character n-grams: the subject counted twice (it names the
+    problem), then the start of the body."""
+    subject, body = split_subject(clean(text))
+    return " ".join(part for part in (subject, subject, body[:MAX_BODY_CHARS]) if part)
