@@ -4,8 +4,10 @@
 leak into a transcript.
 
 A run of the transcript is replaced when it sounds like a term (toneless pinyin): exactly for
-three-character terms, with one syllable different for longer ones. Two-character terms are
-left alone: too many everyday words share their sound (一包 / 医保).
+three-character terms, with one syllable different for longer ones (then sharing at least half
+of its characters), or with one syllable only a sound off (same initial, one letter of the final:
+攻击间 gong-ji-jian → 公积金 gong-ji-jin). Two-character terms are left alone: too many everyday
+words share their sound (一包 / 医保).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 VOCABULARY = Path(__file__).resolve().parent.parent / "bot" / "jieba_dict.txt"
 # What citizens ask the voice service to do, and documents they name, beyond the tokenizer's
@@ -43,22 +46,46 @@ def _sounds_like(heard: tuple[str, ...], term: tuple[str, ...], tolerance: int) 
     return different == 0 or (len(term) >= 4 and different <= tolerance)
 
 
+def _a_sound_off(heard: str, meant: str) -> bool:
+    """Same initial, and the finals one letter apart (jian / jin, zheng / zhen)."""
+    if heard[:1] != meant[:1] or abs(len(heard) - len(meant)) > 1 or heard == meant:
+        return False
+    if len(heard) == len(meant):
+        return sum(a != b for a, b in zip(heard, meant, strict=True)) == 1
+    longer, shorter = (heard, meant) if len(heard) > len(meant) else (meant, heard)
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+def _nearly_sounds_like(heard: tuple[str, ...], term: tuple[str, ...]) -> bool:
+    """All syllables the same but one, and that one only a sound off."""
+    different = [(a, b) for a, b in zip(heard, term, strict=True) if a != b]
+    return len(different) == 1 and _a_sound_off(*different[0])
+
+
 def _restore_run(run: str) -> str:
     chars, syllables = list(run), list(_syllables(run))
     if len(syllables) != len(chars):  # pypinyin kept something as one piece: leave it
         return run
     known = {term for term, _ in _terms()}
-    for tolerance, (term, sound) in ((t, term) for t in (0, 1) for term in _terms()):
-        size, start = len(term), 0  # same-sounding terms first, then one syllable off
-        while start + size <= len(chars):
-            window = "".join(chars[start:start + size])
-            if window not in known \
-                    and _sounds_like(tuple(syllables[start:start + size]), sound, tolerance) \
-                    and sum(a == b for a, b in zip(window, term, strict=True)) >= size // 2:
-                chars[start:start + size] = list(term)
-                start += size
-            else:
-                start += 1
+
+    def same_sound(tolerance: int) -> Callable[[str, str, tuple[str, ...], tuple[str, ...]], bool]:
+        return lambda window, term, heard, sound: (
+            _sounds_like(heard, sound, tolerance)
+            and sum(a == b for a, b in zip(window, term, strict=True)) >= len(term) // 2)
+
+    # same-sounding terms first, then one syllable off, last one syllable a sound off
+    for matches in (same_sound(0), same_sound(1),
+                    lambda window, term, heard, sound: _nearly_sounds_like(heard, sound)):
+        for term, sound in _terms():
+            size, start = len(term), 0
+            while start + size <= len(chars):
+                window = "".join(chars[start:start + size])
+                if window not in known and matches(
+                        window, term, tuple(syllables[start:start + size]), sound):
+                    chars[start:start + size] = list(term)
+                    start += size
+                else:
+                    start += 1
     return "".join(chars)
 
 

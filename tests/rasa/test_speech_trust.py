@@ -135,7 +135,8 @@ def test_admission_queues_in_order_and_refuses_beyond_the_line():
     ("公鸡金怎么提取", "公积金怎么提取"), ("我想办理营业职账", "我想办理营业执照"),
     ("高龄金贴怎么申请", "高龄津贴怎么申请"), ("港澳通行正过期了", "港澳通行证过期了"),
     ("我想查循申请进度吗", "我想查询申请进度吗"), ("买一包烟", "买一包烟"), ("公积金", "公积金"),
-    ("我想问一下", "我想问一下"),
+    ("我想问一下", "我想问一下"), ("攻击间可以提取吗?", "公积金可以提取吗?"),
+    ("他们互相攻击", "他们互相攻击"), ("我在房间里", "我在房间里"),
 ])
 def test_public_service_words_are_put_back_by_sound(heard, meant):
     from speech.domain_words import restore_domain_words
