@@ -51,6 +51,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import voice_trust
+from speech.auth import token_headers
 from speech.config import SpeechSettings
 from speech.scoring import error_rate
 from speech.spoken_text import for_speaking, from_speech
@@ -130,7 +131,10 @@ def espeak(text: str, path: Path) -> None:
 
 def post(url: str, body: bytes, content_type: str, timeout: float = 180) -> tuple[int, bytes,
                                                                                    float]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    # The speech service's token (speech/auth.py): main() puts the isolated stack's in the
+    # environment; the voice channel's own calls do not need it.
+    request = urllib.request.Request(url, data=body, headers={
+        "Content-Type": content_type, **token_headers(os.environ.get("GOV_SPEECH_TOKEN", ""))})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
@@ -600,6 +604,7 @@ def main() -> None:
 
     state = Path(tempfile.mkdtemp(prefix="gov-bench-voice-"))
     settings = Settings().isolated(state)
+    os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()
     ensure_data(settings)
     model = ensure_model(settings)
     token = secrets.token_urlsafe(24)

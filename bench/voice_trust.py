@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures
 import io
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -261,6 +262,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     state = Path(tempfile.mkdtemp(prefix="gov-bench-voice-trust-"))
     settings = Settings().isolated(state)
+    os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()  # bench.voice.post sends it
     env = {**settings.process_env(), "GOV_RASA_API_TOKEN": secrets.token_urlsafe(16)}
     prepare_speech_cache(env, settings)
     service = speech_service(settings)

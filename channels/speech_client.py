@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from speech.auth import token_headers
+from stack.settings import env
+
 logger = logging.getLogger(__name__)
 # What the service may say about a recording; anything else counts as "not audio".
 AUDIO_ERRORS = {"empty", "silence", "not_audio", "too_long", "too_large", "unclear", "busy"}
@@ -38,14 +41,16 @@ class SpeechClient:
     """The speech service's two calls. One HTTP session per channel (created lazily, inside
     the server's event loop)."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        # The launcher gives every Rasa process the speech service's token (speech/auth.py).
+        self.headers = token_headers(env("GOV_SPEECH_TOKEN", "") if token is None else token)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._session = aiohttp.ClientSession(timeout=self.timeout, headers=self.headers)
         return self._session
 
     async def transcribe(self, audio: bytes, language: str | None,

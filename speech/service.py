@@ -14,6 +14,7 @@ from aiohttp import web
 from speech.admission import Admission, Busy
 from speech.asr import EXPECTATIONS, LANGUAGES, Decoding, Recognizer, WhisperRecognizer
 from speech.audio import AudioError, decode, is_silent, mp3_bytes, wav_bytes
+from speech.auth import require_token
 from speech.config import SpeechSettings
 from speech.models import whisper_base
 from speech.spoken_text import for_speaking
@@ -127,7 +128,8 @@ async def healthz(request: web.Request) -> web.Response:
 def create_app(settings: SpeechSettings | None = None) -> web.Application:
     """The service; models load (in a worker thread) before it starts listening."""
     settings = settings or SpeechSettings()
-    app = web.Application(client_max_size=settings.max_bytes + 1024)
+    app = web.Application(client_max_size=settings.max_bytes + 1024,
+                          middlewares=[require_token(settings.token)])
     app[SETTINGS] = settings
     app[ADMISSION] = Admission(settings.asr_workers, settings.asr_queue)
 

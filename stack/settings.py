@@ -131,6 +131,12 @@ class Settings:
         return env("GOV_ACTION_TOKEN", "") or persistent_secret(
             self.state_dir / "action-server.token")
 
+    def speech_token(self) -> str:
+        """GOV_SPEECH_TOKEN, else a token generated once into the state folder: the voice and
+        WeChat channels send it and the speech service refuses calls without it."""
+        return env("GOV_SPEECH_TOKEN", "") or persistent_secret(
+            self.state_dir / "speech-service.token")
+
     @property
     def allowed_origins(self) -> list[str]:
         """GOV_CORS_ORIGINS as a list, by default the web chat page's origin (the voice page
@@ -210,6 +216,7 @@ class Settings:
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
                 "GOV_ACTION_TOKEN": self.action_token(),  # endpoints.yml: Rasa sends it
+                "GOV_SPEECH_TOKEN": self.speech_token(),  # speech/auth.py
                 "GOV_TRACKER_DB": str(self.tracker_db),
                 "GOV_STATE_DIR": str(self.state_dir),
             }

@@ -62,6 +62,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         saved = dict(os.environ)
         cleanup.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
         os.environ.update(channel_environment(settings, wechat_server.url, telegram_server.url))
+        # The services and the tests' own calls to the speech service share its token.
+        os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()
         ensure_data(settings)
         model = ensure_model(settings)
         cleanup.enter_context(running_stack(settings, model, api_token=token))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import urllib.request
 import wave
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from e2e.accessibility import axe_source, violations
 from e2e.test_webchat_browser import ARGS, CHROMIUM, OUTPUT
+from speech.auth import token_headers
 from webchat.app import create_app
 
 REPLY_TIMEOUT = 60000
@@ -63,8 +65,9 @@ def spoken_question(speech_url: str, text: str, language: str, path: Path) -> fl
     starts a moment after the microphone opens) and after (the citizen lets go once done).
     Returns its length in seconds."""
     body = json.dumps({"text": text, "language": language, "format": "wav", "rate": 1.0}).encode()
-    request = urllib.request.Request(f"{speech_url}/v1/synthesize", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(f"{speech_url}/v1/synthesize", data=body, headers={
+        "Content-Type": "application/json",
+        **token_headers(os.environ.get("GOV_SPEECH_TOKEN", ""))})
     with urllib.request.urlopen(request, timeout=60) as reply:
         data = reply.read()
     with wave.open(io.BytesIO(data)) as source:

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from e2e.voice import VoiceConversation, post_form, synthesize
+from speech.auth import HEADER
 from storage.seed import demo_applicants
 
 
@@ -190,26 +191,37 @@ def test_floods_from_one_sender_are_slowed_down(stack):
     assert other.send(b"")[0] == 422  # others are unaffected
 
 
-@pytest.mark.parametrize(("path", "body", "headers", "status", "error"), [
-    ("/v1/transcribe?language=fr", b"x", {}, 400, "bad_language"),
-    ("/v1/transcribe?expect=poem", b"x", {}, 400, "bad_request"),
-    ("/v1/synthesize", b"{not json", {}, 400, "bad_request"),
-    ("/v1/synthesize", b'["a list"]', {}, 400, "bad_request"),
-    ("/v1/synthesize", b'{"text": "hi", "language": "fr"}', {}, 400, "bad_request"),
-    ("/v1/synthesize", b'{"text": "hi", "language": "en", "rate": 9}', {}, 400, "bad_request"),
-    ("/v1/synthesize", b'{"text": "hi", "language": "en", "format": "flac"}', {}, 400,
+STACK = object()  # the running stack's speech token
+
+
+@pytest.mark.parametrize(("path", "body", "token", "status", "error"), [
+    ("/v1/transcribe?language=fr", b"x", STACK, 400, "bad_language"),
+    ("/v1/transcribe?expect=poem", b"x", STACK, 400, "bad_request"),
+    ("/v1/synthesize", b"{not json", STACK, 400, "bad_request"),
+    ("/v1/synthesize", b'["a list"]', STACK, 400, "bad_request"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "fr"}', STACK, 400, "bad_request"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "en", "rate": 9}', STACK, 400, "bad_request"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "en", "format": "flac"}', STACK, 400,
      "bad_request"),
-    ("/v1/synthesize", ('{"text": "%s", "language": "en"}' % ("a" * 1001)).encode(), {}, 413,
+    ("/v1/synthesize", ('{"text": "%s", "language": "en"}' % ("a" * 1001)).encode(), STACK, 413,
      "too_large"),
-    ("/v1/synthesize", b'{"text": "* * *", "language": "zh"}', {}, 422, "nothing_to_say"),
+    ("/v1/synthesize", b'{"text": "* * *", "language": "zh"}', STACK, 422, "nothing_to_say"),
+    # only the assistant's channels may call it: no token, or a wrong one, is refused first
+    ("/v1/synthesize", b'{"text": "hi", "language": "en"}', None, 401, "missing_token"),
+    ("/v1/transcribe?language=en", b"x", None, 401, "missing_token"),
+    ("/v1/transcribe?language=en", b"x", "not-the-token", 403, "wrong_token"),
+    ("/v1/synthesize", b'{"text": "hi", "language": "en"}', "not-the-token", 403, "wrong_token"),
 ])
-def test_speech_service_refuses_bad_requests_clearly(stack, path, body, headers, status, error):
+def test_speech_service_refuses_bad_requests_clearly(stack, path, body, token, status, error):
     import json
     import urllib.error
     import urllib.request
 
     request = urllib.request.Request(stack.settings.speech_url + path, data=body,
-                                     headers={"Content-Type": "application/json", **headers})
+                                     headers={"Content-Type": "application/json"})
+    token = stack.settings.speech_token() if token is STACK else token
+    if token is not None:
+        request.add_header(HEADER, token)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == status

@@ -4,16 +4,22 @@ voices, then uploaded as a recording would be."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 import uuid
 
+from speech.auth import token_headers
 
-def synthesize(speech_url: str, text: str, language: str, rate: float = 1.0) -> bytes:
-    """A WAV of `text`, from the running speech service."""
+
+def synthesize(speech_url: str, text: str, language: str, rate: float = 1.0,
+               token: str | None = None) -> bytes:
+    """A WAV of `text`, from the running speech service (its token: the stack's, which the
+    test run shares through GOV_SPEECH_TOKEN unless given)."""
     body = json.dumps({"text": text, "language": language, "rate": rate}).encode()
-    request = urllib.request.Request(f"{speech_url}/v1/synthesize", data=body,
-                                     headers={"Content-Type": "application/json"})
+    token = os.environ.get("GOV_SPEECH_TOKEN", "") if token is None else token
+    request = urllib.request.Request(f"{speech_url}/v1/synthesize", data=body, headers={
+        "Content-Type": "application/json", **token_headers(token)})
     with urllib.request.urlopen(request, timeout=60) as reply:
         return reply.read()
 

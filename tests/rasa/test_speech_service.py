@@ -12,8 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from speech.audio import wav_bytes
+from speech.auth import token_headers
 from speech.config import SpeechSettings
 from speech.service import ENGINES, create_app
+
+TOKEN = "speech-test-token"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,8 @@ def recordings():
 
 
 async def _timed(client: TestClient, audio: bytes, started: float) -> tuple[int, dict, float]:
-    reply = await client.post("/v1/transcribe?language=en", data=audio)
+    reply = await client.post("/v1/transcribe?language=en", data=audio,
+                              headers=token_headers(TOKEN))
     return reply.status, await reply.json(), time.perf_counter() - started
 
 
@@ -54,7 +58,7 @@ async def _two_callers(settings: SpeechSettings, short: bytes,
 
 def test_a_long_recording_does_not_hold_up_a_short_one(recordings):
     short, long = recordings
-    settings = dataclasses.replace(SpeechSettings(), asr_workers=2, asr_queue=2)
+    settings = dataclasses.replace(SpeechSettings(), asr_workers=2, asr_queue=2, token=TOKEN)
     (long_status, long_reply, long_seconds), (status, reply, seconds), alone = asyncio.run(
         _two_callers(settings, short, long))
     assert (long_status, status) == (200, 200), (long_reply, reply)
@@ -69,7 +73,7 @@ def test_a_long_recording_does_not_hold_up_a_short_one(recordings):
 
 def test_a_full_line_is_told_it_is_busy(recordings):
     short, long = recordings
-    settings = dataclasses.replace(SpeechSettings(), asr_workers=1, asr_queue=0)
+    settings = dataclasses.replace(SpeechSettings(), asr_workers=1, asr_queue=0, token=TOKEN)
 
     async def scenario() -> tuple[int, dict, int]:
         async with TestClient(TestServer(create_app(settings))) as client:
