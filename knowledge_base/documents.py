@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.links import safe_link
+from bot.uploads import BilingualError
 
 LANGUAGES = ("zh", "en")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,100}$")
@@ -15,15 +16,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,100}$")
 MAX_QUESTIONS, MAX_QUESTION_CHARS = 200, 1000
 
 
-class DocumentError(ValueError):
+class DocumentError(BilingualError):
     """A document that cannot be accepted; says why, in English and Chinese, for staff."""
-
-    def __init__(self, message: str, message_zh: str) -> None:
-        super().__init__(message)
-        self.message_zh = message_zh
-
-    def message(self, language: str) -> str:
-        return self.message_zh if language == "zh" else str(self)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from bot.links import safe_link
 from bot.text import detect_language
+from bot.uploads import json_objects
 from knowledge_base.documents import DocumentError, Metadata
 from knowledge_base.parsers import read_limited
 
@@ -172,19 +172,8 @@ def _csv_rows(text: str) -> list[dict]:
 
 
 def _jsonl_rows(text: str) -> list[dict]:
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as error:
-            raise DocumentError(f"line {number} is not valid JSON: {error}",
-                                f"第 {number} 行不是有效的 JSON：{error}") from error
-        if not isinstance(row, dict):
-            raise DocumentError(f"line {number} must be a JSON object",
-                                f"第 {number} 行必须是 JSON 对象")
-        rows.append({str(k).lower(): v for k, v in row.items()})
+    rows = [{str(k).lower(): v for k, v in row.items()}
+            for row in json_objects(text, DocumentError)]
     if rows:
         _require_columns(set().union(*rows))
     return rows

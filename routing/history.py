@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from xml.etree import ElementTree
 import yaml
 
 from bot.privacy import mask_personal_data
+from bot.uploads import BilingualError, json_objects
 from routing.config import RoutingSettings
 
 # Column names recognised when the operator does not name them (lower-cased).
@@ -30,15 +30,8 @@ CATEGORY_COLUMNS = ("category", "department", "dept", "label", "一级分类", "
 MAX_TEXT_CHARS = 4000
 
 
-class ImportRefused(ValueError):
+class ImportRefused(BilingualError):
     """Input the importer will not use; says why in both languages."""
-
-    def __init__(self, message: str, message_zh: str) -> None:
-        super().__init__(message)
-        self.message_zh = message_zh
-
-    def message(self, language: str) -> str:
-        return self.message_zh if language == "zh" else str(self)
 
 
 @dataclass(frozen=True)
@@ -148,19 +141,8 @@ def _csv_rows(content: str, name: str) -> list[dict[str, str]]:
 
 
 def _jsonl_rows(content: str, name: str) -> list[dict[str, str]]:
-    rows = []
-    for number, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as error:
-            raise ImportRefused(f"{name} line {number} is not JSON ({error.args[0]})",
-                                f"{name} 第 {number} 行不是 JSON（{error.args[0]}）") from error
-        if not isinstance(row, dict):
-            raise ImportRefused(f"{name} line {number} is not a JSON object",
-                                f"{name} 第 {number} 行不是 JSON 对象")
-        rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
+    rows = [{str(k): "" if v is None else str(v) for k, v in row.items()}
+            for row in json_objects(content, ImportRefused, name)]
     # Columns of every row, so that a field missing from the first row is still found.
     if rows:
         columns = list(dict.fromkeys(k for row in rows for k in row))
