@@ -42,6 +42,15 @@ def database(database_url, monkeypatch):
     return url
 
 
+@pytest.fixture(autouse=True)
+def fresh_ticket_allowance():
+    """Every test's conversation starts with its full ticket allowance: the limiter lives as
+    long as the action-server process, here the test process, and the tests share sender ids."""
+    ticket_limit.cache_clear()
+    yield
+    ticket_limit.cache_clear()
+
+
 def tracker(text: str, intent: str = "make_request", language: str = "en",
             **slots: object) -> Tracker:
     return Tracker("citizen-1", {"language": language, **slots},

@@ -62,7 +62,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         saved = dict(os.environ)
         cleanup.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
         os.environ.update(channel_environment(settings, wechat_server.url, telegram_server.url))
-        # The services and the tests' own calls to the speech service share its token.
+        # A fresh installation: its own tokens in its own state folder, not the ones `make
+        # test` was given for var/. The tests' own calls to the speech service use its token.
+        for inherited in ("GOV_ACTION_TOKEN", "GOV_SPEECH_TOKEN"):
+            os.environ.pop(inherited, None)
         os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()
         ensure_data(settings)
         model = ensure_model(settings)
