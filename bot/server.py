@@ -115,12 +115,13 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", logs.level_name())  # Rasa's own level setting
     from rasa.__main__ import main as rasa_main
 
-    from bot import observability, off_loop, resilience, speedups
+    from bot import observability, off_loop, resilience, speedups, ticket_lock
 
     install_logging()
     speedups.install()
     off_loop.install()
     observability.install()
+    ticket_lock.install()
     resilience.install()  # after observability: its metrics see the failures it apologises for
     rasa_main()
 
