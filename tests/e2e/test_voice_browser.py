@@ -30,6 +30,7 @@ from speech.auth import token_headers
 from webchat.app import create_app
 
 REPLY_TIMEOUT = 60000
+STOP_MARGIN_MS = 1500  # silence recorded after the question, before the citizen stops
 LEAD_SILENCE, TAIL_SILENCE = 0.6, 1.0  # seconds around the question in the fake microphone's file
 FAKE_DEVICES = ["--use-fake-device-for-media-stream"]
 # Test instruments, added before the page's own script (the page itself has no test hooks):
@@ -120,7 +121,13 @@ async def next_answer(page, before: int, expect: str = "") -> str:
     """The answer to the turn after the first `before` ones (containing `expect`)."""
     await page.wait_for_function(TURN_OVER, arg=before, timeout=REPLY_TIMEOUT)
     if expect:
-        await page.locator("#answer-text", has_text=expect).wait_for(timeout=5000)
+        try:
+            await page.locator("#answer-text", has_text=expect).wait_for(timeout=5000)
+        except Exception as error:  # say what was heard and answered instead
+            heard = await page.locator("#heard").inner_text()
+            answer = await page.locator("#answer-text").inner_text()
+            raise AssertionError(f"expected {expect!r}; heard {heard!r}, answered {answer!r}") \
+                from error
     return await page.locator("#answer-text").inner_text()
 
 
@@ -211,7 +218,9 @@ async def mandarin_status_check(web_url: str, speech_url: str, wav: Path) -> dic
         await page.wait_for_timeout(int(seconds * 500))
         seen["tapped"] = [await page.locator("#talk-label").inner_text(),
                           await page.locator("#status").inner_text()]
-        await page.wait_for_timeout(int(seconds * 500))
+        # and a margin before the second tap: on a busy machine the fake microphone's file
+        # starts late, and a tap on time would cut the question's last words
+        await page.wait_for_timeout(int(seconds * 500) + STOP_MARGIN_MS)
         await page.keyboard.press("Enter")
         seen["prompt"] = await next_answer(page, 0, "您是想查询申请进度吗")
         seen["heard"] = await page.locator("#heard").inner_text()
