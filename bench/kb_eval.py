@@ -1,4 +1,4 @@
-"""Knowledge-base retrieval quality and speed (README: `make bench-kb`).
+"""Knowledge-base retrieval quality and speed (docs/benchmarks.md: `make bench-kb`).
 
 Quality: builds the index from the shipped sample KB in a temporary folder and runs the
 evaluation set (`bench/data/kb_eval.yml`): Recall@1, Recall@5 and MRR by group (zh, en,

@@ -1,4 +1,4 @@
-"""What real citizens' messages get as the assistant's first reply (README "Real messages").
+"""What real citizens' messages get as the assistant's first reply (docs/benchmarks.md).
 
 Sends messages of a provincial message board (`../shared/data/real/tipdm_labelled.jsonl` and
 `tipdm_unlabelled.jsonl`, subject line then details, as a citizen would paste them), each as a

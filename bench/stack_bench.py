@@ -1,5 +1,5 @@
 """Start-up time, reply latency, throughput, errors and memory of the real stack
-(README "Start-up, latency, memory": `make bench-stack`, `make bench-production`).
+(docs/benchmarks.md "Start-up, latency, memory": `make bench-stack`, `make bench-production`).
 
 Starts the services on free ports as `make run` (or `make run-production`) does, then:
 
@@ -51,7 +51,7 @@ from stack.training import ensure_model, ensure_stock_model
 from storage.seed import demo_applicants
 
 # Think time: reading a short answer and typing the next message. 3 s is the quick end of
-# real chat behaviour (README: a 4-s cycle per citizen is what ">= 25 messages/s with 100
+# real chat behaviour (benchmarks: a 4-s cycle per citizen is what ">= 25 messages/s with 100
 # concurrent conversations" means); real citizens mostly pause longer, which is less load.
 DEFAULT_THINK = 3.0
 APPLICANTS = demo_applicants(40)

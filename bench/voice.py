@@ -1,4 +1,4 @@
-"""ASR accuracy and voice-turn latency of the real stack (README: `make bench-voice`).
+"""ASR accuracy and voice-turn latency of the real stack (docs/benchmarks.md: `make bench-voice`).
 
 Starts every service on free ports with its own state folder, as `make bench-stack` does, then:
 

@@ -1,5 +1,5 @@
 """Can the voice channel trust what it heard? Real human recordings on both pages, hallucinations,
-read-backs, and fairness between two callers (README "Voice benchmark").
+read-backs, and fairness between two callers (docs/benchmarks.md "Voice").
 
 Part of `make bench-voice` (bench/voice.py calls `measure` with its running speech service);
 alone, `python bench/voice_trust.py` starts just the speech service and measures:

@@ -1,4 +1,4 @@
-"""What the launcher does about secrets and state (README "Security model"): no secret on a
+"""What the launcher does about secrets and state (docs/security.md): no secret on a
 command line, owner-only state (also for files SQLite creates later), the Rasa API token taken
 from the environment, CORS origins, secrets masked in log lines, channel namespaces."""
 

@@ -1,5 +1,5 @@
 """Hostile clients against the running stack's action server and REST endpoint, and what the
-launcher leaves for other users of the machine to see (README "Security model"): each attempt
+launcher leaves for other users of the machine to see (docs/security.md): each attempt
 gets a clear refusal and changes nothing. Loopback only, bounded request counts."""
 
 from __future__ import annotations
