@@ -51,13 +51,13 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import voice_trust
+from common.settings import PROJECT_ROOT, Settings
 from speech.auth import token_headers
 from speech.config import SpeechSettings
 from speech.scoring import error_rate
 from speech.spoken_text import for_speaking, from_speech
 from stack.data import ensure_data
 from stack.services import Service, ServiceError, build_services, secret_environment
-from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
 
 EVAL_SET = Path(__file__).resolve().parent / "data" / "voice_eval.yml"

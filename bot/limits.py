@@ -9,7 +9,7 @@ GOV_MAX_MESSAGE_CHARS (default 2000) is read here only.
 
 from __future__ import annotations
 
-from stack.settings import env
+from common.settings import env
 
 MAX_MESSAGE_CHARS: int = int(env("GOV_MAX_MESSAGE_CHARS", "2000"))
 

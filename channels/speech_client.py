@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from common.settings import env
 from speech.auth import token_headers
-from stack.settings import env
 
 logger = logging.getLogger(__name__)
 # What the service may say about a recording; anything else counts as "not audio".

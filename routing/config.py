@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.settings import default_state_dir, env, env_path
+from common.settings import default_state_dir, env, env_path
 
 
 def _optional_float(name: str) -> float | None:

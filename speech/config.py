@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.settings import env, env_path
+from common.settings import env, env_path
 
 
 @dataclass(frozen=True)

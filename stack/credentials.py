@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from stack.settings import Settings, env
+from common.settings import Settings, env
 
 REST = "channels.rest.RestChannel"
 WECHAT = "channels.wechat.WeChatInput"

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack.settings import PROJECT_ROOT, Settings
+from common.settings import PROJECT_ROOT, Settings
 
 REQUIREMENTS = PROJECT_ROOT / "requirements"
 PYENV_PYTHON310 = Path("/root/.pyenv/versions/3.10.13/bin/python3.10")

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.settings import PROJECT_ROOT, Settings, _free_port, env
 from stack.credentials import write_credentials
 from stack.environments import run
 from stack.services import (
@@ -30,7 +31,6 @@ from stack.services import (
     speech_service,
     started,
 )
-from stack.settings import PROJECT_ROOT, Settings, _free_port, env
 from stack.supervisor import Dependency
 
 

@@ -9,8 +9,8 @@ import argparse
 
 from aiohttp import web
 
-from stack import logs
-from stack.settings import Settings, env
+from common import logs
+from common.settings import Settings, env
 from staff.app import create_app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stack.settings import env
+from common.settings import env
 
 
 @dataclass(frozen=True)

@@ -259,9 +259,9 @@ async def change_account(request: web.Request) -> web.Response:
 def effective_settings() -> list[tuple[str, str]]:
     """What the running system is configured with (never secrets), for administrators.
     Changing a setting means changing its environment variable (README "Configuration")."""
+    from common.settings import env
     from knowledge_base.config import KnowledgeBaseSettings
     from routing.config import RoutingSettings
-    from stack.settings import env
     from storage.config import CaseworkSettings
 
     kb, casework, staff = KnowledgeBaseSettings(), CaseworkSettings(), StaffSettings()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.settings import default_state_dir, env, env_path
+from common.settings import default_state_dir, env, env_path
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from stack.settings import default_state_dir, env
+from common.settings import default_state_dir, env
 
 
 def database_url() -> str:

@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from stack.settings import persistent_secret
+from common.settings import persistent_secret
 from storage.config import CaseworkSettings
 
 _N, _R, _P = 2**13, 8, 1

@@ -12,7 +12,7 @@ stack/services.py), `pid`, `exception` when there is one, and every `extra=` fie
     logger.info("turn", extra={"sender": sender_hash(sender_id), "channel": "rest",
                                "latency_ms": 113.7})
 
-The message, the exception text and the extra fields go through bot.privacy's masking, so an
+The message, the exception text and the extra fields go through common.privacy's masking, so an
 ID-card or phone number that reaches a log line comes out as "[ID ****1234]".
 
 Standard library only: the Rasa server imports this on Python 3.10 in Rasa's environment, the
@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, TextIO
 
-from bot.privacy import mask_personal_data as _mask_personal_data
+from common.privacy import mask_personal_data as _mask_personal_data
 
 FORMATS = ("text", "json")
 # What every LogRecord carries; anything else on a record came in through `extra=`.
@@ -61,7 +61,7 @@ _QUERY_SECRET = re.compile(r"((?:^|[?&;\s])(?:token|auth_token|secret)=)[^&\s\"'
 
 
 def mask_personal_data(text: str) -> str:
-    """Personal data masked (bot.privacy) and secrets in URLs replaced by `***`."""
+    """Personal data masked (common.privacy) and secrets in URLs replaced by `***`."""
     return _QUERY_SECRET.sub(r"\1***", _mask_personal_data(text)) if text else text
 
 
@@ -261,7 +261,7 @@ def claim_coloredlogs() -> None:
 
 @lru_cache(maxsize=1)
 def _sender_key() -> bytes:
-    from stack.settings import default_state_dir, persistent_secret
+    from common.settings import default_state_dir, persistent_secret
 
     return persistent_secret(default_state_dir() / "log-hash.key").encode()
 
