@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from common.registry import setting
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import voice_trust
@@ -134,7 +136,7 @@ def post(url: str, body: bytes, content_type: str, timeout: float = 180) -> tupl
     # The speech service's token (speech/auth.py): main() puts the isolated stack's in the
     # environment; the voice channel's own calls do not need it.
     request = urllib.request.Request(url, data=body, headers={
-        "Content-Type": content_type, **token_headers(os.environ.get("GOV_SPEECH_TOKEN", ""))})
+        "Content-Type": content_type, **token_headers(setting("GOV_SPEECH_TOKEN") or "")})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:

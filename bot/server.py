@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from common import logs
+from common.registry import setting
 
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
 
@@ -100,7 +101,7 @@ def api_token_from_environment(argv: list[str]) -> list[str]:
     if "--enable-api" not in argv or any(arg.split("=")[0] in ("--auth-token", "-t")
                                          for arg in argv):
         return argv
-    token = os.environ.get("GOV_RASA_API_TOKEN", "")
+    token = setting("GOV_RASA_API_TOKEN")
     if not token:
         raise SystemExit("--enable-api needs GOV_RASA_API_TOKEN in the environment")
     return [*argv, f"--auth-token={token}"]  # "=": tokens may start with "-"

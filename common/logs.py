@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import sys
 from datetime import datetime, timezone
@@ -34,6 +33,7 @@ from functools import lru_cache
 from typing import Any, Callable, TextIO
 
 from common.privacy import mask_personal_data as _mask_personal_data
+from common.registry import setting
 
 FORMATS = ("text", "json")
 # What every LogRecord carries; anything else on a record came in through `extra=`.
@@ -42,17 +42,17 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 
 
 def log_format() -> str:
-    value = (os.environ.get("GOV_LOG_FORMAT") or "text").strip().lower()
+    value = setting("GOV_LOG_FORMAT").strip().lower()
     return value if value in FORMATS else "text"
 
 
 def level_name() -> str:
-    value = (os.environ.get("GOV_LOG_LEVEL") or "INFO").strip().upper()
+    value = setting("GOV_LOG_LEVEL").strip().upper()
     return value if isinstance(logging.getLevelName(value), int) else "INFO"
 
 
 def service_name(default: str) -> str:
-    return os.environ.get("GOV_SERVICE_NAME") or default
+    return setting("GOV_SERVICE_NAME") or default
 
 
 # A secret in a URL's query (Rasa's API and the action server take theirs as `?token=`), e.g.

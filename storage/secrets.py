@@ -15,6 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from common.registry import setting
 from common.settings import persistent_secret
 from storage.config import CaseworkSettings
 
@@ -29,7 +30,7 @@ def _key_file(path: Path) -> bytes:
 
 def _server_key() -> bytes:
     """GOV_SECRET_KEY if set, else the key file (created with owner-only access on first use)."""
-    configured = os.environ.get("GOV_SECRET_KEY", "")
+    configured = setting("GOV_SECRET_KEY")
     return configured.encode() if configured else _key_file(CaseworkSettings().secret_key_file)
 
 
