@@ -261,7 +261,8 @@ def claim_coloredlogs() -> None:
 
 @lru_cache(maxsize=1)
 def _sender_key() -> bytes:
-    from common.settings import default_state_dir, persistent_secret
+    from common.secrets import persistent_secret
+    from common.settings import default_state_dir
 
     return persistent_secret(default_state_dir() / "log-hash.key").encode()
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from common.registry import setting
-from common.settings import persistent_secret
+from common.secrets import persistent_secret
 from storage.config import CaseworkSettings
 
 _N, _R, _P = 2**13, 8, 1

@@ -14,7 +14,8 @@ import pytest
 from bot.server import api_token_from_environment
 from channels.namespaces import owning_channel
 from common.logs import mask_personal_data
-from common.settings import Settings, make_private
+from common.secrets import make_private
+from common.settings import Settings
 from stack.services import build_services
 
 
