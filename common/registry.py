@@ -175,18 +175,18 @@ ENTRIES: list[Entry] = [
         "secrets",
         E("GOV_STAFF_API_TOKEN", str, None, ("launcher", "staff"), secret=True,
           en="The staff API's bearer token; unset: generated once into "
-             "<state>/staff-api.token.",
-          zh="工作人员 API 的令牌；未设置时首次使用会生成到 <状态目录>/staff-api.token。"),
+             "$GOV_STATE_DIR/staff-api.token.",
+          zh="工作人员 API 的令牌；未设置时首次使用会生成到 $GOV_STATE_DIR/staff-api.token。"),
         E("GOV_ACTION_TOKEN", str, None, ("launcher", "rasa", "actions"), secret=True,
           en="Rasa sends it with every action call and the action server refuses calls "
-             "without it; unset: generated once into <state>/action-server.token.",
+             "without it; unset: generated once into $GOV_STATE_DIR/action-server.token.",
           zh="Rasa 每次调用动作时携带此令牌，动作服务器拒绝不带令牌的调用；"
-             "未设置时生成到 <状态目录>/action-server.token。"),
+             "未设置时生成到 $GOV_STATE_DIR/action-server.token。"),
         E("GOV_SPEECH_TOKEN", str, None, ("launcher", "rasa", "speech"), secret=True,
           en="The voice and WeChat channels send it and the speech service refuses calls "
-             "without it; unset: generated once into <state>/speech-service.token.",
+             "without it; unset: generated once into $GOV_STATE_DIR/speech-service.token.",
           zh="语音和微信渠道携带此令牌，语音服务拒绝不带令牌的调用；"
-             "未设置时生成到 <状态目录>/speech-service.token。"),
+             "未设置时生成到 $GOV_STATE_DIR/speech-service.token。"),
         E("GOV_RASA_API_TOKEN", str, None, ("rasa", "staff"), secret=True,
           en="Token of Rasa's HTTP API (staff resume conversations through it); the launcher "
              "makes one per start.",
