@@ -19,7 +19,8 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# Who reads a variable: (English, Chinese).
+# Who reads a variable: (English, Chinese). Channel limits and credentials are read by the
+# launcher, which writes them into Rasa's channel configuration (stack/credentials.py).
 SERVICES: dict[str, tuple[str, str]] = {
     "all": ("every service", "所有服务"),
     "launcher": ("launcher", "启动器"),
@@ -108,7 +109,7 @@ ENTRIES: list[Entry] = [
           "The web chat page's port.", "网页聊天页面的端口。"),
         E("GOV_STAFF_PORT", int, "8081", ("launcher", "staff", "systemd"),
           "The staff workspace's port.", "工作人员工作台的端口。"),
-        E("GOV_SPEECH_PORT", int, "8082", ("launcher", "rasa", "systemd"),
+        E("GOV_SPEECH_PORT", int, "8082", ("launcher", "systemd"),
           "The speech service's port.", "语音服务的端口。"),
         E("GOV_SUPERVISOR_PORT", int, "8083", ("launcher",),
           "The supervisor's readiness and metrics port.", "进程监管器的就绪检查与指标端口。"),
@@ -275,21 +276,21 @@ ENTRIES: list[Entry] = [
     ),
     *_section(
         "channels",
-        E("GOV_MAX_MESSAGE_CHARS", int, "2000", ("rasa",),
+        E("GOV_MAX_MESSAGE_CHARS", int, "2000", ("rasa", "actions"),
           "Longest message any channel accepts; the NLU and search cut their input to it.",
           "所有渠道接受的最长消息；NLU 和检索也会把输入截断到此长度。"),
-        E("GOV_SENDER_BURST", int, "20", ("launcher", "rasa"),
+        E("GOV_SENDER_BURST", int, "20", ("launcher",),
           "Messages one sender may send at once before the per-minute rate applies.",
           "同一发送者在受每分钟速率限制前可连续发送的消息数。"),
-        E("GOV_SENDER_MESSAGES_PER_MINUTE", float, "60", ("launcher", "rasa"),
+        E("GOV_SENDER_MESSAGES_PER_MINUTE", float, "60", ("launcher",),
           "Messages per minute one sender may send on a text channel.",
           "同一发送者在文字渠道每分钟可发送的消息数。"),
-        E("GOV_VOICE_BURST", int, "10", ("launcher", "rasa"),
+        E("GOV_VOICE_BURST", int, "10", ("launcher",),
           "Recordings one voice sender may send at once.", "同一语音发送者可连续发送的录音数。"),
-        E("GOV_VOICE_MESSAGES_PER_MINUTE", float, "20", ("launcher", "rasa"),
+        E("GOV_VOICE_MESSAGES_PER_MINUTE", float, "20", ("launcher",),
           "Recordings per minute one voice sender may send.",
           "同一语音发送者每分钟可发送的录音数。"),
-        E("GOV_VOICE_MAX_BYTES", int, str(12 * 1024 * 1024), ("launcher", "rasa", "speech"),
+        E("GOV_VOICE_MAX_BYTES", int, str(12 * 1024 * 1024), ("launcher", "speech"),
           "Largest recording accepted, in bytes.", "接受的最大录音（字节）。"),
         E("GOV_WECHAT_TOKEN", str, None, ("launcher",), secret=True,
           en="WeChat official account's server token; setting it switches the WeChat "
