@@ -12,7 +12,7 @@ mode, `GOV_ACTION_INSTANCES`).
 
 Only Rasa may run actions: the server listens on GOV_ACTION_HOST (loopback by default) and
 refuses every request but `GET /health` that does not carry the action token
-(`common/action_token.py`; Rasa sends it from endpoints.yml).
+(`stack/action_token.py`; Rasa sends it from endpoints.yml).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from common import logs
-from common.action_token import require_action_token
 from common.settings import Settings
+from stack.action_token import require_action_token
 
 SERVICE = "action-server"
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server",
