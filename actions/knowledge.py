@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
 from knowledge_base.search import Hit, Searcher, contextual_query

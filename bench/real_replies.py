@@ -28,9 +28,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.data import ensure_data
 from stack.services import running_stack
-from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
 
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"

@@ -42,11 +42,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.data import ensure_data
 from stack.environments import run
 from stack.production import ProductionSettings, build_production_services, prepare
 from stack.services import Service, build_services, secret_environment, wait_until_ready
-from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model, ensure_stock_model
 from storage.seed import demo_applicants
 

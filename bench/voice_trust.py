@@ -39,9 +39,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common.settings import PROJECT_ROOT, Settings
 from speech.scoring import error_rate
 from speech.trust import is_repetitive, is_stock_phrase, prompt_overlap
-from stack.settings import PROJECT_ROOT, Settings
 
 REAL_SPEECH = PROJECT_ROOT / ".." / "shared" / "data" / "real" / "speech"
 OUTPUT = PROJECT_ROOT / "var" / "bench" / "voice_trust.json"

@@ -1,5 +1,5 @@
 """`python -m bot.server run …` — Rasa's own command line, with the project's additions
-installed first: the project's logs (stack/logs.py: text or JSON, personal data masked), health,
+installed first: the project's logs (common/logs.py: text or JSON, personal data masked), health,
 readiness and Prometheus metrics (bot/observability.py), and an apology when the action server,
 the conversation store or the lock store is down (bot/resilience.py), the fixes for what
 profiling found Rasa repeating on every turn (bot/speedups.py), and message understanding in a
@@ -12,7 +12,8 @@ import os
 import sys
 from typing import Any
 
-from stack import logs
+from common import logs
+from common.registry import setting
 
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
 
@@ -100,7 +101,7 @@ def api_token_from_environment(argv: list[str]) -> list[str]:
     if "--enable-api" not in argv or any(arg.split("=")[0] in ("--auth-token", "-t")
                                          for arg in argv):
         return argv
-    token = os.environ.get("GOV_RASA_API_TOKEN", "")
+    token = setting("GOV_RASA_API_TOKEN")
     if not token:
         raise SystemExit("--enable-api needs GOV_RASA_API_TOKEN in the environment")
     return [*argv, f"--auth-token={token}"]  # "=": tokens may start with "-"

@@ -1,5 +1,5 @@
 """Conversations are stored with personal data masked (ID-card, phone, bank-card numbers,
-e-mail addresses; see bot/privacy.py).
+e-mail addresses; see common/privacy.py).
 
 Rasa's SQL tracker store, except that every event is masked as it is written: the citizen's
 words, the NLU parse, slot values and bot texts. The turn in progress still sees what was
@@ -45,7 +45,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 
 logger = logging.getLogger(__name__)
 

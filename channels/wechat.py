@@ -44,10 +44,10 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.privacy import mask_personal_data
 from channels.limits import SenderRateLimit, refusal
 from channels.rendering import as_plain_text
 from channels.speech_client import SpeechClient, SpeechServiceError
+from common.privacy import mask_personal_data
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """`python -m stack.action_server --actions actions --port 5055` — rasa_sdk's own command line
-(same arguments), logging the project's way (stack/logs.py) instead of coloredlogs, and served
+(same arguments), logging the project's way (common/logs.py) instead of coloredlogs, and served
 from the process that loaded the actions. The stack starts the action server this way in both
 run modes.
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stack import logs
+from common import logs
+from common.settings import Settings
 from stack.action_token import require_action_token
-from stack.settings import Settings
 
 SERVICE = "action-server"
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server",

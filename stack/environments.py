@@ -15,7 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack.settings import PROJECT_ROOT, Settings
+from common.registry import setting
+from common.settings import PROJECT_ROOT, Settings
 
 REQUIREMENTS = PROJECT_ROOT / "requirements"
 PYENV_PYTHON310 = Path("/root/.pyenv/versions/3.10.13/bin/python3.10")
@@ -62,7 +63,7 @@ def find_python310() -> str:
 
     Each candidate is run, not just found: a pyenv shim exists even where 3.10 is not enabled.
     """
-    candidates = [os.environ.get("GOV_PYTHON310"), str(PYENV_PYTHON310), shutil.which("python3.10")]
+    candidates = [setting("GOV_PYTHON310"), str(PYENV_PYTHON310), shutil.which("python3.10")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and _is_python310(candidate):
             return candidate

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.credentials import write_credentials
-from stack.settings import PROJECT_ROOT, Settings
 
 
 class ServiceError(RuntimeError):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.environments import run
-from stack.settings import PROJECT_ROOT, Settings
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "bot", "requirements/rasa.lock")
 # The load benchmark's stock comparison: `rasa init`'s pipeline and policies on the same data.

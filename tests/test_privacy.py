@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 
 
 @pytest.mark.parametrize(

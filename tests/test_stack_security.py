@@ -13,9 +13,10 @@ import pytest
 
 from bot.server import api_token_from_environment
 from channels.namespaces import owning_channel
-from stack.logs import mask_personal_data
+from common.logs import mask_personal_data
+from common.secrets import make_private
+from common.settings import Settings
 from stack.services import build_services
-from stack.settings import Settings, make_private
 
 
 @pytest.fixture

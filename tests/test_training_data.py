@@ -7,8 +7,8 @@ import subprocess
 
 import yaml
 
+from common.settings import Settings
 from helpers import PROJECT_ROOT, domain
-from stack.settings import Settings
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 

@@ -14,7 +14,7 @@ import argparse
 
 from aiohttp import web
 
-from stack import logs
+from common import logs
 from webchat.app import VOICE_WEBHOOK_PATH, create_app
 
 

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from common.settings import PROJECT_ROOT
 from e2e.chat import RestConversation
 from helpers import response_texts
-from stack.settings import PROJECT_ROOT
 
 KITE_POLICY_ZH = """---
 id: e2e-kite-permit-zh

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
+from common.settings import Settings
 from e2e.chat import RestConversation
 from e2e.test_rest_conversation import assert_reply
 from helpers import response_texts
 from stack.production import ProductionSettings, prepare, running_production_stack
 from stack.services import Service
-from stack.settings import Settings
 from stack.training import ensure_model
 from storage.provision import drop_database
 from storage.seed import demo_applicants

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
+from common.settings import Settings
 from e2e.socket_chat import Citizen
 from e2e.test_production_mode import apology, down, production_stack
 from e2e.test_rest_conversation import assert_reply
 from stack.production import ProductionSettings
 from stack.services import Service
-from stack.settings import Settings
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import AsyncIterator
 
 import pytest
 
+from common.settings import PROJECT_ROOT
 from e2e.accessibility import axe_source, violations
-from stack.settings import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -12,7 +12,7 @@ stack/services.py), `pid`, `exception` when there is one, and every `extra=` fie
     logger.info("turn", extra={"sender": sender_hash(sender_id), "channel": "rest",
                                "latency_ms": 113.7})
 
-The message, the exception text and the extra fields go through bot.privacy's masking, so an
+The message, the exception text and the extra fields go through common.privacy's masking, so an
 ID-card or phone number that reaches a log line comes out as "[ID ****1234]".
 
 Standard library only: the Rasa server imports this on Python 3.10 in Rasa's environment, the
@@ -26,14 +26,14 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, TextIO
 
-from bot.privacy import mask_personal_data as _mask_personal_data
+from common.privacy import mask_personal_data as _mask_personal_data
+from common.registry import setting
 
 FORMATS = ("text", "json")
 # What every LogRecord carries; anything else on a record came in through `extra=`.
@@ -42,17 +42,17 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 
 
 def log_format() -> str:
-    value = (os.environ.get("GOV_LOG_FORMAT") or "text").strip().lower()
+    value = setting("GOV_LOG_FORMAT").strip().lower()
     return value if value in FORMATS else "text"
 
 
 def level_name() -> str:
-    value = (os.environ.get("GOV_LOG_LEVEL") or "INFO").strip().upper()
+    value = setting("GOV_LOG_LEVEL").strip().upper()
     return value if isinstance(logging.getLevelName(value), int) else "INFO"
 
 
 def service_name(default: str) -> str:
-    return os.environ.get("GOV_SERVICE_NAME") or default
+    return setting("GOV_SERVICE_NAME") or default
 
 
 # A secret in a URL's query (Rasa's API and the action server take theirs as `?token=`), e.g.
@@ -61,7 +61,7 @@ _QUERY_SECRET = re.compile(r"((?:^|[?&;\s])(?:token|auth_token|secret)=)[^&\s\"'
 
 
 def mask_personal_data(text: str) -> str:
-    """Personal data masked (bot.privacy) and secrets in URLs replaced by `***`."""
+    """Personal data masked (common.privacy) and secrets in URLs replaced by `***`."""
     return _QUERY_SECRET.sub(r"\1***", _mask_personal_data(text)) if text else text
 
 
@@ -261,7 +261,8 @@ def claim_coloredlogs() -> None:
 
 @lru_cache(maxsize=1)
 def _sender_key() -> bytes:
-    from stack.settings import default_state_dir, persistent_secret
+    from common.secrets import persistent_secret
+    from common.settings import default_state_dir
 
     return persistent_secret(default_state_dir() / "log-hash.key").encode()
 
