@@ -9,51 +9,13 @@ go to var/test-output/ for review.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import AsyncIterator
 
-import pytest
+from helpers.accessibility import axe_source, violations
+from helpers.browser import OUTPUT, REPLY_TIMEOUT, ask, chromium, requires_chromium, wait_for_reply
 
-from e2e.accessibility import axe_source, violations
-from stack.settings import PROJECT_ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-OUTPUT = PROJECT_ROOT / "var" / "test-output"
-REPLY_TIMEOUT = 30000
 MARKUP = '<img src="x" onerror="window.pwned = 1">'
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator:
-    from playwright.async_api import async_playwright
-
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-async def wait_for_reply(chat, before: int, expect: str = "") -> None:
-    """Wait for a new bot message (and one containing `expect`); `chat` is a page or a frame."""
-    await chat.locator("li.bot").nth(before).wait_for(timeout=REPLY_TIMEOUT)
-    if expect:
-        await chat.locator("li.bot", has_text=expect).last.wait_for(timeout=REPLY_TIMEOUT)
-
-
-async def ask(chat, text: str, expect: str = "") -> None:
-    before = await chat.locator("li.bot").count()
-    await chat.locator("#message-input").fill(text)
-    await chat.locator("#message-input").press("Enter")
-    await wait_for_reply(chat, before, expect)
+pytestmark = requires_chromium
 
 
 async def full_page_screenshot(page, name: str) -> None:

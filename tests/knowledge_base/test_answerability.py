@@ -7,8 +7,8 @@ import dataclasses
 import json
 
 import pytest
-from conftest import markdown
 
+from helpers.knowledge import markdown
 from knowledge_base.answerability import (
     FEATURES,
     MODEL_FILE,

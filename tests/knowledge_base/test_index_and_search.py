@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import markdown
 
+from helpers.knowledge import markdown
 from knowledge_base.documents import DocumentError
 from knowledge_base.index import current_version, publish
 from knowledge_base.search import Searcher
