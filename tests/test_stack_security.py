@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.privacy import mask_sensitive
 from bot.server import api_token_from_environment
 from channels.namespaces import owning_channel
-from stack.logs import mask_personal_data
 from stack.services import build_services
 from stack.settings import Settings, make_private
 
@@ -109,8 +109,8 @@ def test_action_server_binds_loopback_by_default(monkeypatch):
     "calling /execute?output_channel=latest&token=s3cr3t-Value",
 ])
 def test_url_secrets_are_masked_in_logs(line):
-    assert "s3cr3t-Value" not in mask_personal_data(line)
-    assert "token=***" in mask_personal_data(line)
+    assert "s3cr3t-Value" not in mask_sensitive(line)
+    assert "token=***" in mask_sensitive(line)
 
 
 @pytest.mark.parametrize(("sender", "owner"), [
