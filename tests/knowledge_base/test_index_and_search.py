@@ -89,7 +89,7 @@ def test_a_failed_change_leaves_the_index_serving(kb, tmp_path):
 def test_empty_and_nonsense_queries(kb, use_embedder):
     searcher = Searcher(kb.settings, use_embedder)
     assert searcher.search("   ") == []
-    assert searcher.search("量子色动力学的渐近自由")[0].confidence < kb.settings.min_score
+    assert searcher.search("量子色动力学的渐近自由")[0].similarity < kb.settings.min_score
 
 
 def test_a_huge_query_is_searched_as_its_first_message_limit(kb, use_embedder):
