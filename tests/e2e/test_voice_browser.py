@@ -24,7 +24,7 @@ from typing import AsyncIterator
 from aiohttp.test_utils import TestClient, TestServer
 
 from helpers.accessibility import axe_source, violations
-from helpers.browser import OUTPUT, chromium, requires_chromium
+from helpers.browser import OUTPUT, chromium, requires_chromium, until_ready
 from speech.auth import token_headers
 from webchat.app import create_app
 
@@ -101,6 +101,7 @@ async def voice_page(url: str, locale: str, args: list[str]) -> AsyncIterator:
         page.on("console", lambda message: page.problems.append(message.text)
                 if message.type == "error" else None)
         await page.goto(url)
+        await until_ready(page)
         yield page
 
 
@@ -263,6 +264,7 @@ async def without_microphone(stack) -> dict:
     async with voice_page(web_url + "/", "zh-CN", FAKE_DEVICES) as page:
         await page.get_by_role("link", name="语音服务（适合老年人）").click()
         await page.wait_for_url("**/voice")
+        await until_ready(page)
         await page.locator("#talk").press("Enter")
         await page.locator("#mic-problem").wait_for(timeout=10000)
         seen["message"] = await page.locator("#mic-problem p").evaluate_all(

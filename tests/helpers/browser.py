@@ -49,3 +49,11 @@ async def ask(chat, text: str, expect: str = "") -> None:
     await chat.locator("#message-input").fill(text)
     await chat.locator("#message-input").press("Enter")
     await wait_for_reply(chat, before, expect)
+
+
+async def until_ready(page) -> None:
+    """Wait until the chat or voice page has heard from `/readyz` that the assistant can
+    answer: until then it says "starting…" and its input is off."""
+    await page.wait_for_function(
+        "() => !document.querySelector('#message-input:disabled, #talk:disabled')",
+        timeout=REPLY_TIMEOUT)
