@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from bot.rasa_cli import responses_sent_by_code
+from bot.expected_warnings import responses_sent_by_code
 from helpers import PROJECT_ROOT, domain
 from stack.settings import Settings
 
@@ -32,7 +32,7 @@ def test_rasa_data_validate_is_clean():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     # Responses sent by actions, asked by forms or by Rasa's fallback are known to be used
-    # (bot/rasa_cli.py); any other warning is a real problem in the training data.
+    # (bot/expected_warnings.py); any other warning is a real problem in the training data.
     assert re.findall(r"UserWarning: (.*)", result.stdout + result.stderr) == []
 
 
