@@ -77,6 +77,10 @@ def expected(root: Path = PROJECT_ROOT) -> list[tuple[type[Warning], str]]:
 
 def install() -> None:
     """Ignore the expected warnings from now on, and once Rasa sets up its own filters."""
+    # Sanic, which Rasa imports, puts "once" for every DeprecationWarning in front of all the
+    # filters when it is imported: import it first, so these go in front of that.
+    import sanic  # noqa: F401
+
     known = expected()
     for category, pattern in known:
         warnings.filterwarnings("ignore", message=f".*{pattern}", category=category)
