@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from bot import expected_warnings
 from common import logs
 from common.registry import setting
 
@@ -110,6 +111,7 @@ def api_token_from_environment(argv: list[str]) -> list[str]:
 def main() -> None:
     sys.argv = api_token_from_environment(sys.argv)
     _import_numpy_distutils_log()
+    expected_warnings.install()  # before Rasa's imports raise any of them
     # Then, so that warnings raised while Rasa is imported are logged our way too.
     logs.configure("rasa-server")
     _import_skops_first()

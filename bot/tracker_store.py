@@ -45,19 +45,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-from common.privacy import mask_personal_data
+from common.privacy import masked
 
 logger = logging.getLogger(__name__)
-
-
-def masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_personal_data(value)
-    if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
 
 
 def masked_event(event: Event) -> Event:

@@ -26,13 +26,12 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, TextIO
 
-from common.privacy import mask_personal_data as _mask_personal_data
+from common.privacy import mask_sensitive, masked
 from common.registry import setting
 
 FORMATS = ("text", "json")
@@ -53,29 +52,6 @@ def level_name() -> str:
 
 def service_name(default: str) -> str:
     return setting("GOV_SERVICE_NAME") or default
-
-
-# A secret in a URL's query (Rasa's API and the action server take theirs as `?token=`), e.g.
-# in an access-log line or an error that quotes the URL.
-_QUERY_SECRET = re.compile(r"((?:^|[?&;\s])(?:token|auth_token|secret)=)[^&\s\"']+", re.IGNORECASE)
-
-
-def mask_personal_data(text: str) -> str:
-    """Personal data masked (common.privacy) and secrets in URLs replaced by `***`."""
-    return _QUERY_SECRET.sub(r"\1***", _mask_personal_data(text)) if text else text
-
-
-def masked(value: Any) -> Any:
-    """`value` with personal data masked in every string it contains."""
-    if isinstance(value, str):
-        return mask_personal_data(value)
-    if isinstance(value, dict):
-        return {str(key): masked(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [masked(item) for item in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return mask_personal_data(str(value))
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -100,7 +76,7 @@ class _Masking(logging.Formatter):
         if record.stack_info:
             text = f"{text}\n{self.formatStack(record.stack_info)}" if text else \
                 self.formatStack(record.stack_info)
-        return mask_personal_data(text) if text else None
+        return mask_sensitive(text) if text else None
 
 
 class JsonFormatter(_Masking):
@@ -111,7 +87,7 @@ class JsonFormatter(_Masking):
             "time": _timestamp(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask_personal_data(record.getMessage()),
+            "message": mask_sensitive(record.getMessage()),
             "service": self.service,
             "pid": record.process,
         }
@@ -131,7 +107,7 @@ class TextFormatter(_Masking):
 
     def format(self, record: logging.LogRecord) -> str:
         line = (f"{_timestamp(record)} {record.levelname:<8} {self.service} {record.name} - "
-                f"{mask_personal_data(record.getMessage())}")
+                f"{mask_sensitive(record.getMessage())}")
         extras = {} if record.name in self.REPEATING else _extras(record)
         fields = " ".join(f"{key}={json.dumps(value, ensure_ascii=False, default=str)}"
                           for key, value in extras.items())

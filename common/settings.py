@@ -160,6 +160,9 @@ class Settings:
                 "KERAS_HOME": str(self.cache_dir / "keras"),
                 "GOV_ASSISTANT_CACHE_DIR": str(self.cache_dir / "jieba"),
                 "TF_CPP_MIN_LOG_LEVEL": "2",
+                # Rasa 3.6's own tracker store uses SQLAlchemy 1.4's legacy API; nothing here
+                # can fix its "MovedIn20Warning" at every start.
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
                 "GOV_ACTION_TOKEN": self.action_token(),  # endpoints.yml: Rasa sends it
                 "GOV_SPEECH_TOKEN": self.speech_token(),  # speech/auth.py

@@ -27,6 +27,7 @@ from stack.environments import run
 from stack.services import (
     Service,
     _web_service,
+    readiness_args,
     secret_environment,
     speech_service,
     started,
@@ -184,7 +185,8 @@ def build_production_services(settings: Settings, production: ProductionSettings
     # The web chat page (Socket.IO) and the voice page (plain HTTP) both use the balancer.
     services.append(_web_service(settings, "web chat", "webchat", settings.web_port,
                                  ["--frame-ancestors", settings.frame_ancestors,
-                                  "--voice-url", f"{settings.rasa_url}/webhooks/voice/webhook"]))
+                                  "--voice-url", f"{settings.rasa_url}/webhooks/voice/webhook",
+                                  *readiness_args(settings)]))
     services.append(_web_service(settings, "staff api", "staff", settings.staff_port))
     services.append(speech_service(settings))
     return services

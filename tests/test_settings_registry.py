@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from staff_helpers import sign_in
 
 from common import settings_doc
 from common.registry import ENTRIES, PROJECT_ROOT, SECTIONS, SERVICES, entry_for, setting, text
 from common.settings import Settings
+from helpers.staff import sign_in
 from knowledge_base.config import KnowledgeBaseSettings
 
 # `GOV_` followed by a letter: "GOV_2022_…" in a test is a reference number, and a name ending

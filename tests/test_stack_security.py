@@ -13,7 +13,7 @@ import pytest
 
 from bot.server import api_token_from_environment
 from channels.namespaces import owning_channel
-from common.logs import mask_personal_data
+from common.privacy import mask_sensitive
 from common.secrets import make_private
 from common.settings import Settings
 from stack.services import build_services
@@ -110,8 +110,8 @@ def test_action_server_binds_loopback_by_default(monkeypatch):
     "calling /execute?output_channel=latest&token=s3cr3t-Value",
 ])
 def test_url_secrets_are_masked_in_logs(line):
-    assert "s3cr3t-Value" not in mask_personal_data(line)
-    assert "token=***" in mask_personal_data(line)
+    assert "s3cr3t-Value" not in mask_sensitive(line)
+    assert "token=***" in mask_sensitive(line)
 
 
 @pytest.mark.parametrize(("sender", "owner"), [

@@ -22,9 +22,10 @@ import aiohttp
 import pytest
 
 from common.settings import Settings
-from e2e.socket_chat import Citizen
-from e2e.test_production_mode import apology, down, production_stack
-from e2e.test_rest_conversation import assert_reply
+from helpers.backends import down
+from helpers.chat import assert_reply
+from helpers.production import apology, production_stack
+from helpers.socket_chat import Citizen
 from stack.production import ProductionSettings
 from stack.services import Service
 
