@@ -114,10 +114,11 @@ class VoiceInput(InputChannel):
         self.keys = ConversationKeys(self.name())
 
     async def _say(self, text: str, language: str, **fields: Any) -> dict[str, Any]:
-        """A reply whose audio speaks `fields.get('spoken', text)`."""
-        spoken = fields.pop("spoken", text)
+        """A reply whose audio speaks `fields.get('spoken', text)` (at `fields.get('rate')`
+        × normal speed, if given)."""
+        spoken, rate = fields.pop("spoken", text), fields.pop("rate", None)
         return {"heard": "", "language": language, "text": text, "spoken": spoken,
-                "audio": await self.speech.synthesize(spoken, language), "buttons": [],
+                "audio": await self.speech.synthesize(spoken, language, rate), "buttons": [],
                 "pending": None, "error": None, **fields}
 
     async def _error(self, key: str, language: str, spoken: bool = True,
@@ -245,6 +246,10 @@ class VoiceInput(InputChannel):
             if named:  # a group named, but its digits did not fit: that group again
                 return await self._say(turns.group_again(*named, language), language,
                                        heard=heard, pending=pending)
+            number = turns.number_heard(heard, tracker.get_slot("requested_slot")
+                                        if tracker else None)
+            if number:  # the whole number again, instead of yes: read back again, not acted on
+                return await self._read_number_back(number, language, heard)
         if expect == "number":  # a misheard digit would cost a verification attempt
             number = turns.number_heard(heard, tracker.get_slot("requested_slot"))
             if number:
@@ -268,11 +273,12 @@ class VoiceInput(InputChannel):
         return await self._spoken_reply(shown, buttons, language, heard)
 
     async def _read_number_back(self, number: str, language: str, heard: str) -> dict:
-        """A number in short groups, digit by digit, to confirm or correct one group."""
+        """A number in short groups, digit by digit and slowly, to confirm or correct one
+        group."""
         return await self._say(turns.number_readback(number, language), language,
                                spoken=turns.number_readback(number, language, spoken=True),
-                               heard=heard, pending={"kind": "confirm", "text": number,
-                                                     "about": "number"})
+                               rate=turns.NUMBER_RATE, heard=heard,
+                               pending={"kind": "confirm", "text": number, "about": "number"})
 
     def _read_form(self, request: Request) -> dict[str, Any] | str:
         """The request's fields, checked; an error key if they are unusable."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from actions.references import parse_reference, parse_verification_digits
 from channels.rendering import as_plain_text
+from speech.spoken_text import spoken_digits
 
 # Intents that make the assistant do something for the citizen: confirm them first.
 CONFIRM_PROMPTS = {
@@ -40,10 +41,11 @@ PHRASES = {
                   "staff; please wait."),
     "or": ("，或者", ", or "),
     "heard_number": ("我听到的号码是：{}。", "I heard the number: {}."),
-    "group_again": ("第{}组是{}位数字，请一位一位再说一遍，例如“第{}组是三三五”。",
-                    "Group {} has {} digits: please say it again, one digit at a time."),
-    "fix_group": ("如果只有一组不对，可以说“第几组是……”。",
-                  "If just one group is wrong, say for example “the second group is 3 3 5”."),
+    "group_again": ("第{}段是{}位数字，请一位一位再说一遍，例如“第{}段是三三五”。",
+                    "Part {} has {} digits: please say it again, one digit at a time."),
+    "fix_group": ("请说“是”或“不是”；哪一段不对，只说那一段就行，例如“最后一段是二三五”。",
+                  "Say yes or no; if one part is wrong, say just that part, for example "
+                  "“the last part is 2 3 5”."),
 }
 _YES = {"是", "是的", "对", "对的", "好", "好的", "嗯", "可以", "要", "行", "没错", "对啊", "是啊",
         "好啊", "要的", "对呀", "是呀", "好吧", "嗯嗯", "是的是的", "继续", "接着说", "还有呢",
@@ -143,14 +145,23 @@ def confirmation(heard: str, intent: str | None, language: str) -> str:
 
 # A reference read back in groups short enough to check by ear: "GOV, 2025, 335, 003".
 GROUP_DIGITS = 3
+# Slower than the voice's usual pace: an elderly caller checks every digit.
+NUMBER_RATE = 0.65
 _ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "1": 1, "2": 2, "3": 3,
              "4": 4, "5": 5, "6": 6, "first": 1, "second": 2, "third": 3, "fourth": 4,
              "fifth": 5, "sixth": 6, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-             "six": 6}
+             "six": 6, "最后": -1, "last": -1, "final": -1}
+# "第三组", "第二段", "最后一段", "后三位", "the second part", "part two", "the last three
+# digits": which group the caller corrects. A count of digits ("三位", "three digits") is part
+# of the name, not of the new digits.
+_ZH_COUNT = r"(?:\s*[一二两三四五六1-6]\s*位(?:数字?)?)?"
+_EN_COUNT = r"(?:\s+(?:three|four|six|[346]))?"
 _WHICH_GROUP = re.compile(
-    r"第\s*([一二两三四五六1-6])\s*组"
-    r"|\b(first|second|third|fourth|fifth|sixth)\s+(?:group|part|one)\b"
-    r"|\b(?:group|part)\s+(one|two|three|four|five|six|[1-6])\b", re.IGNORECASE)
+    rf"第\s*([一二两三四五六1-6])\s*(?:组|段|部分|节){_ZH_COUNT}"
+    rf"|(最后)\s*(?:一\s*)?(?:组|段|部分|节)?{_ZH_COUNT}|后\s*[一二两三四五六1-6]\s*位(?:数字?)?"
+    rf"|\b(first|second|third|fourth|fifth|sixth|last|final)\s+(?:group|part|bit|section|block|one)"
+    rf"|\b(last|final){_EN_COUNT}\s+(?:digits|numbers)"
+    rf"|\b(?:group|part)\s+(one|two|three|four|five|six|[1-6])\b", re.IGNORECASE)
 
 
 def number_heard(text: str, slot: str | None = None) -> str | None:
@@ -195,42 +206,47 @@ def number_readback(number: str, language: str, spoken: bool = False) -> str:
     groups = number_groups(number)
     said = separator.join(_spelled(group, language) if spoken else group for group in groups)
     parts = [phrase("heard_number", language).format(said), phrase("is_that_right", language),
-             phrase("say_yes_no", language)]
-    if len(groups) > 1:
-        parts.append(phrase("fix_group", language))
+             phrase("fix_group" if len(groups) > 1 else "say_yes_no", language)]
     return joiner.join(parts)
+
+
+def _named_group(number: str, said: str) -> tuple[int, list[str], str] | None:
+    """(0-based group, the number's groups, what follows the name) if `said` names a digit
+    group of `number` ("the last part" is the last digit group)."""
+    which = _WHICH_GROUP.search(said)
+    if not which:
+        return None
+    name = next((group for group in which.groups() if group), "最后").lower()
+    groups = number_groups(number)
+    index = _ORDINALS[name] - 1 if _ORDINALS[name] > 0 else len(groups) - 1
+    if not 0 <= index < len(groups) or not groups[index].isdigit():
+        return None
+    return index, groups, said[which.end():]
 
 
 def group_named(number: str, said: str) -> tuple[int, int] | None:
     """(1-based group, its digit count) if `said` names a digit group of `number`."""
-    which = _WHICH_GROUP.search(said)
-    if not which:
-        return None
-    index = _ORDINALS[next(group for group in which.groups() if group).lower()]
-    groups = number_groups(number)
-    if not 0 < index <= len(groups) or not groups[index - 1].isdigit():
-        return None
-    return index, len(groups[index - 1])
+    named = _named_group(number, said)
+    return None if named is None else (named[0] + 1, len(named[1][named[0]]))
 
 
 def group_again(index: int, digits: int, language: str) -> str:
     """Asked again for one group whose digits did not fit."""
-    ordinal = "零一二三四五六七八九"[index] if language == "zh" else index
-    return phrase("group_again", language).format(*((ordinal, digits, ordinal)
-                                                     if language == "zh" else (index, digits)))
+    if language == "zh":
+        ordinal = _ZH_DIGITS[index]
+        return phrase("group_again", language).format(ordinal, _ZH_DIGITS[digits], ordinal)
+    return phrase("group_again", language).format(index, digits)
 
 
 def corrected_number(number: str, said: str) -> str | None:
     """`number` with one group replaced, if `said` names a group and gives as many digits as
-    it has ("第三组是三三六", "the third group is 3 3 6"); None otherwise."""
-    which = _WHICH_GROUP.search(said)
-    if not which:
+    it has ("第三组是三三六", "最后一段是二三五", "the last part is 2 3 5"); None otherwise."""
+    named = _named_group(number, said)
+    if named is None:
         return None
-    index = _ORDINALS[next(group for group in which.groups() if group).lower()] - 1
-    digits = re.sub(r"\D", "", said[which.end():])
-    groups = number_groups(number)
-    if not 0 <= index < len(groups) or not groups[index].isdigit() \
-            or len(digits) != len(groups[index]):
+    index, groups, rest = named
+    digits = spoken_digits(rest)
+    if len(digits) != len(groups[index]):
         return None
     groups[index] = digits
     rebuilt, position = [], 0
