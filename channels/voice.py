@@ -12,8 +12,9 @@ POST /webhooks/voice/webhook, multipart form:
 Reply (JSON): sender, sender_key, heard, language, text (everything, for the screen), spoken
 (what the audio says), audio (data: URL of an MP3, or null if synthesis failed), buttons,
 pending, error, switch_language (the language spoken when it is not the page's: the reply is in
-it, and the page switches). What the recogniser is unsure of is read back before anything is
-done.
+it, and the page switches), keypad (the number a form is asking for, "reference_number" or
+"verification_code", for which the page shows its keypad; what is typed comes back as
+`text`). What the recogniser is unsure of is read back before anything is done.
 Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
 Every reply also has `time` and `waiting_for_person`; while the latter is true (a handoff), the
 page polls POST /webhooks/voice/updates (form: sender, sender_key, after=<time>, language) for
@@ -144,12 +145,15 @@ class VoiceInput(InputChannel):
         return (sender, key) if self.keys.holds(sender, key) else "forbidden"
 
     async def _conversation_state(self, request: Request, sender: str) -> dict[str, Any]:
-        """`time` of the conversation's latest event (for /updates) and whether it is
-        waiting for a person (paused by a handoff)."""
+        """`time` of the conversation's latest event (for /updates), whether it is waiting
+        for a person (paused by a handoff), and `keypad`: the number a form is asking for
+        ("reference_number" or "verification_code"), which the page offers to type."""
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         if tracker is None or not tracker.events:
-            return {"time": 0.0, "waiting_for_person": False}
-        return {"time": tracker.events[-1].timestamp, "waiting_for_person": tracker.is_paused()}
+            return {"time": 0.0, "waiting_for_person": False, "keypad": None}
+        asking_for = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        return {"time": tracker.events[-1].timestamp, "waiting_for_person": tracker.is_paused(),
+                "keypad": asking_for if asking_for in turns.NUMBER_SLOTS else None}
 
     async def _needs_confirmation(self, request: Request, form_running: bool,
                                   heard: str) -> str | None:
