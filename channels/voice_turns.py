@@ -14,7 +14,7 @@ from typing import Any
 
 from actions.references import parse_reference, parse_verification_digits
 from channels.rendering import as_plain_text
-from speech.spoken_text import spoken_digits
+from speech.spoken_text import spell_group, spoken_digits
 
 # Intents that make the assistant do something for the citizen: confirm them first.
 CONFIRM_PROMPTS = {
@@ -46,6 +46,8 @@ PHRASES = {
     "fix_group": ("请说“是”或“不是”；哪一段不对，只说那一段就行，例如“最后一段是二三五”。",
                   "Say yes or no; if one part is wrong, say just that part, for example "
                   "“the last part is 2 3 5”."),
+    "fix_group_spoken": ("哪一段不对，只说那一段就行。",
+                         "If one part is wrong, just say that part."),
 }
 _YES = {"是", "是的", "对", "对的", "好", "好的", "嗯", "可以", "要", "行", "没错", "对啊", "是啊",
         "好啊", "要的", "对呀", "是呀", "好吧", "嗯嗯", "是的是的", "继续", "接着说", "还有呢",
@@ -186,27 +188,24 @@ def number_groups(number: str) -> list[str]:
 
 
 _ZH_DIGITS = "零一二三四五六七八九"
-_EN_DIGITS = "zero one two three four five six seven eight nine".split()
-
-
-def _spelled(group: str, language: str) -> str:
-    """A group as a voice must say it: digit by digit ("2025" is not 两千零二十五)."""
-    if not group.isdigit():
-        return " ".join(group) if language == "en" else group
-    if language == "zh":
-        return "".join(_ZH_DIGITS[int(digit)] for digit in group)
-    return " ".join(_EN_DIGITS[int(digit)] for digit in group)
 
 
 def number_readback(number: str, language: str, spoken: bool = False) -> str:
-    """The number in groups, "is that right?", and how to fix one group; `spoken`: with every
-    digit spelled out, for the voice."""
+    """The number in groups, "is that right?", and how to fix one group. `spoken`: what the
+    voice says, shorter ("G O V, two zero two five, …. Is that right? If one part is wrong,
+    just say that part."), every letter and digit spelled out."""
     separator = "，" if language == "zh" else ", "
     joiner = "" if language == "zh" else " "
     groups = number_groups(number)
-    said = separator.join(_spelled(group, language) if spoken else group for group in groups)
-    parts = [phrase("heard_number", language).format(said), phrase("is_that_right", language),
-             phrase("fix_group" if len(groups) > 1 else "say_yes_no", language)]
+    several = len(groups) > 1
+    if spoken:
+        said = separator.join(spell_group(group, language) for group in groups)
+        return joiner.join([said + ("。" if language == "zh" else "."),
+                            phrase("is_that_right", language),
+                            phrase("fix_group_spoken" if several else "say_yes_no", language)])
+    parts = [phrase("heard_number", language).format(separator.join(groups)),
+             phrase("is_that_right", language),
+             phrase("fix_group" if several else "say_yes_no", language)]
     return joiner.join(parts)
 
 

@@ -39,6 +39,14 @@ def _spell_letters(letters: str, language: str) -> str:
     return " ".join(letters.upper())
 
 
+def spell_group(group: str, language: str) -> str:
+    """One group of a reference as a voice must say it: letter by letter ("G O V", 吉欧维),
+    digit by digit ("2025" is not 两千零二十五)."""
+    if group.isdigit():
+        return _spell_digits(group, language)
+    return _spell_letters(group, language)
+
+
 def _spell_reference(match: re.Match, language: str) -> str:
     separator = "，" if language == "zh" else ", "
     return separator.join([_spell_letters(match.group(1), language),
