@@ -9,6 +9,7 @@ to confirm, what is left to say), so any Rasa instance can take the next turn.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,7 +172,28 @@ def number_heard(text: str, slot: str | None = None) -> str | None:
     ("GOV-2025-335003") for `reference_number`, four digits for `verification_code`."""
     if slot == "verification_code":
         return parse_verification_digits(text)
-    return parse_reference(text)
+    return parse_reference(text) or _reference_across_sentences(text)
+
+
+# Longest digit run a reference has (a ticket: 8 + 6).
+_REFERENCE_DIGITS = 14
+
+
+def _reference_across_sentences(text: str) -> str | None:
+    """A reference the recogniser cut into sentences ("2025。364。032。"), or heard after a
+    prefix it took for digits ("768。2026。303421", from "G O V"): the first run of adjacent
+    digit groups that together make exactly one reference."""
+    groups = re.findall(r"\d+", unicodedata.normalize("NFKC", text))
+    for start in range(len(groups)):
+        joined = ""
+        for group in groups[start:]:
+            joined += group
+            if len(joined) > _REFERENCE_DIGITS:
+                break
+            found = parse_reference(joined)
+            if found and len(joined) in (10, _REFERENCE_DIGITS):
+                return found
+    return None
 
 
 def number_groups(number: str) -> list[str]:

@@ -54,9 +54,12 @@ async def by_touch(web_url: str, speech_url: str, wav: Path, axe: str) -> dict:
         seen["asked"] = await keypad_state(page)
         seen["violations"] = await violations(page, axe)
         await page.get_by_role("button", name="申请号开头 GOV").tap()
-        for digit in person.number[4:].replace("-", "") + "7":  # one digit too many ...
+        digits = person.number[4:].replace("-", "")
+        for digit in digits[:-1] + "7":  # a wrong last digit ...
             await page.locator(f'{KEYPAD} [data-key="{digit}"]').tap()
         await page.get_by_role("button", name="删除最后一位").tap()  # ... taken back
+        await page.locator(f'{KEYPAD} [data-key="{digits[-1]}"]').tap()
+        await page.locator(f'{KEYPAD} [data-key="{digits[-1]}"]').tap()  # one too many: ignored
         seen["typed"] = await page.locator("#keypad-display").inner_text()
         await screenshot(page, "voice-zh-keypad.png")
         await page.get_by_role("button", name="发送号码").tap()
@@ -113,9 +116,11 @@ async def by_keyboard(web_url: str, speech_url: str, wav: Path) -> dict:
         seen["asked"] = await keypad_state(page)
         await page.get_by_role("button", name="Application number prefix GOV").focus()
         await page.keyboard.press("Enter")
-        await page.keyboard.type(person.number[4:].replace("-", "") + "99")
+        digits = person.number[4:].replace("-", "")
+        await page.keyboard.type(digits[:-2] + "99")  # two wrong digits ...
         await page.keyboard.press("Backspace")
-        await page.keyboard.press("Backspace")
+        await page.keyboard.press("Backspace")  # ... taken back
+        await page.keyboard.type(digits[-2:])
         seen["typed"] = await page.locator("#keypad-display").inner_text()
         await page.get_by_role("button", name="Send the number").focus()
         await page.keyboard.press("Enter")

@@ -57,11 +57,18 @@ SAID = [
     ("t twenty twenty-six, one one, two three, zero zero four, two one one", TICKET),
     ("TEE 2026 1123 004211", TICKET),
     ("T-2026-1123-004-211", TICKET),
+    # cut into sentences by the recogniser, or after a prefix heard as digits
+    ("2024。001。234。", APPLICATION),
+    ("七楼比。2024。001234。", APPLICATION),
+    ("768。2024。001234。", APPLICATION),
+    ("公单号视题。20261123。004211。", TICKET),
     # not a whole reference: nothing is guessed
     ("申请号是2024", None),
     ("GOV twenty five thirty three fifty zero three", None),
     ("我想查询申请进度", None),
     ("GOV 2024 00123", None),
+    ("G-O-B。2026。209。1088。", None),
+    ("公单号视题。2020009。12897。", None),
 ]
 
 
