@@ -227,6 +227,11 @@ class VoiceInput(InputChannel):
         answer = turns.classify_answer(heard) if not form["is_payload"] else None
         if answer == "repeat" and form["previous"]:  # the question asked still stands
             return await self._say(form["previous"], language, heard=heard, pending=pending)
+        if pending and pending["kind"] == "confirm" and pending.get("about") == "number":
+            # before yes / no: "对，最后一段是二三五" corrects, it does not confirm
+            fixed = await self._number_fixed(pending, heard, language, tracker)
+            if fixed:
+                return fixed
         if pending and answer in ("yes", "no") and quality != "ok":  # never a guessed yes
             return await self._say(turns.phrase("yes_no_again", language), language,
                                    heard=heard, pending=pending)
@@ -242,18 +247,6 @@ class VoiceInput(InputChannel):
                 return await self._say(turns.phrase("anything_else", language), language,
                                        heard=heard)
             return await self._spoken_reply(pending["text"], [], language, heard)
-        if pending and pending["kind"] == "confirm" and pending.get("about") == "number":
-            corrected = turns.corrected_number(pending["text"], heard)  # "第三组是三三六"
-            if corrected:
-                return await self._read_number_back(corrected, language, heard)
-            named = turns.group_named(pending["text"], heard)
-            if named:  # a group named, but its digits did not fit: that group again
-                return await self._say(turns.group_again(*named, language), language,
-                                       heard=heard, pending=pending)
-            number = turns.number_heard(heard, tracker.get_slot("requested_slot")
-                                        if tracker else None)
-            if number:  # the whole number again, instead of yes: read back again, not acted on
-                return await self._read_number_back(number, language, heard)
         if expect == "number":  # a misheard digit would cost a verification attempt
             number = turns.number_heard(heard, tracker.get_slot("requested_slot"))
             if number:
@@ -275,6 +268,22 @@ class VoiceInput(InputChannel):
         shown, buttons, language = await self._ask_bot(request, on_new_message, sender, heard,
                                                        language)
         return await self._spoken_reply(shown, buttons, language, heard)
+
+    async def _number_fixed(self, pending: dict, heard: str, language: str,
+                            tracker: Any) -> dict | None:
+        """The reply when the citizen, asked to confirm a number, corrects one group ("第三组是
+        三三六"), names a group with the wrong number of digits, or says a whole number again:
+        in each case the number is read back again, never acted on. None otherwise."""
+        corrected = turns.corrected_number(pending["text"], heard)
+        if corrected:
+            return await self._read_number_back(corrected, language, heard)
+        named = turns.group_named(pending["text"], heard)
+        if named:  # a group named, but its digits did not fit: that group again
+            return await self._say(turns.group_again(*named, language), language,
+                                   heard=heard, pending=pending)
+        number = turns.number_heard(heard, tracker.get_slot("requested_slot")
+                                    if tracker else None)
+        return await self._read_number_back(number, language, heard) if number else None
 
     async def _read_number_back(self, number: str, language: str, heard: str) -> dict:
         """A number in short groups, digit by digit and slowly, to confirm or correct one

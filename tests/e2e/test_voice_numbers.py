@@ -1,6 +1,7 @@
 """Reference numbers by voice, end to end through the real stack (speech service, Rasa, the
 action server and its database), in both languages: said aloud by the project's own voices,
-read back in short groups, one group corrected ("最后一段是…", "the last part is …"), and
+read back in short groups, one group corrected ("不对，最后一段是…", "no, the last part is …":
+a correction, not a no), and
 looked up only after the citizen says yes. Typed on the page's keypad, a number is sent as it
 is (typed is exact: no read-back)."""
 
@@ -15,10 +16,10 @@ from storage.seed import demo_applicants
 # What each language's citizen says; {number} is written with Arabic digits, which the voice
 # (speech.spoken_text.for_speaking) reads digit by digit, and GOV letter by letter.
 SAID = {
-    "zh": {"number": "申请号是{number}", "fix": "最后一段是{digits}", "yes": "是的",
+    "zh": {"number": "申请号是{number}", "fix": "不对，最后一段是{digits}", "yes": "是的",
            "no": "不是", "code": "手机尾号是{digits}", "shown": "我听到的号码是",
            "asks_code": "后四位", "status": "当前状态", "check": "我想查询申请进度"},
-    "en": {"number": "My application number is {number}", "fix": "The last part is {digits}.",
+    "en": {"number": "My application number is {number}", "fix": "No, the last part is {digits}.",
            "yes": "Yes.", "no": "No.", "code": "The last four digits are {digits}.",
            "shown": "I heard the number", "asks_code": "last 4 digits", "status": "Status:",
            "check": "I want to check the status of my application."},
