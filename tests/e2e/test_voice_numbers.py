@@ -1,9 +1,8 @@
 """Reference numbers by voice, end to end through the real stack (speech service, Rasa, the
 action server and its database), in both languages: said aloud by the project's own voices,
 read back in short groups, one group corrected ("不对，最后一段是…", "no, the last part is …":
-a correction, not a no), and
-looked up only after the citizen says yes. Typed on the page's keypad, a number is sent as it
-is (typed is exact: no read-back)."""
+a correction, not a no), and looked up only after the citizen says yes. Typed on the page's
+keypad, a number is sent as it is (typed is exact: no read-back)."""
 
 from __future__ import annotations
 
