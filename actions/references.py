@@ -15,6 +15,9 @@ _APPLICATION = re.compile(rf"(?<![a-z0-9])gov{_SEP}(\d{{4}}){_SEP}(\d{{6}})(?!\d
 # The number without its prefix, as citizens say it aloud ("二零二四 零零一二三四"): a year
 # of this century, then six digits, standing alone.
 _BARE_APPLICATION = re.compile(r"(?<!\d)(20\d{2})[\s\-_.,，、]*(\d{6})(?!\d)")
+# A ticket reference whose T was lost or misheard ("tee", "提"): a date, then six digits.
+_BARE_TICKET = re.compile(r"(?<!\d)(20\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+                          r"[\s\-_.,，、]*(\d{6})(?!\d)")
 _TICKET = re.compile(rf"(?<![a-z0-9])t{_SEP}(20\d{{6}}){_SEP}(\d{{6}})(?!\d)", re.IGNORECASE)
 # Four digits (the last may be X, as on ID cards), possibly spaced out: "5 6 7 8", "尾号1234".
 _DIGITS = re.compile(r"(?<![0-9a-z])((?:\d\s*){3}[\dx])(?![0-9a-z])", re.IGNORECASE)
@@ -43,13 +46,18 @@ def parse_ticket_reference(text: str) -> str | None:
 
 
 def parse_reference(text: str) -> str | None:
-    """An application number or a ticket reference, whichever the text holds; a bare
-    "2024 001234" (the prefix left unsaid) is taken as an application number."""
+    """An application number or a ticket reference, whichever the text holds. The prefix
+    may be left unsaid or misheard: a bare "2024 001234" is an application number, a bare
+    "20261123 004211" (a date, then six digits) a ticket reference."""
     found = parse_application_number(text) or parse_ticket_reference(text)
     if found:
         return found
-    bare = _BARE_APPLICATION.search(_fold(text))
-    return f"GOV-{bare.group(1)}-{bare.group(2)}" if bare else None
+    folded = _fold(text)
+    bare = _BARE_APPLICATION.search(folded)
+    if bare:
+        return f"GOV-{bare.group(1)}-{bare.group(2)}"
+    ticket = _BARE_TICKET.search(folded)
+    return f"T-{ticket.group(1)}-{ticket.group(2)}" if ticket else None
 
 
 def parse_verification_digits(text: str) -> str | None:

@@ -18,7 +18,9 @@ Starts every service on free ports with its own state folder, as `make bench-sta
 4. reports the speech service's time to healthy and its resident memory;
 5. bench/voice_trust.py: the real human recordings (../shared/data/real/speech/) and a few of
    the own voices' questions on each page language, hallucinated or prompt-like transcripts,
-   read-backs, and the two-caller fairness figure.
+   read-backs, and the two-caller fairness figure;
+6. bench/voice_numbers.py: spoken reference numbers (GOV-…, T-…) said the ways citizens say
+   them in each language, and the share whose normalised number is exactly right.
 
 Prints tables and writes everything, every transcript included, to var/bench/voice.json.
 """
@@ -52,7 +54,7 @@ from common.registry import setting
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import voice_trust
+from bench import voice_numbers, voice_trust
 from common.settings import PROJECT_ROOT, Settings
 from speech.auth import token_headers
 from speech.config import SpeechSettings
@@ -639,6 +641,8 @@ def main() -> None:
         phases["turns"] = time.monotonic() - began - sum(phases.values())
         trust = voice_trust.measure(settings.speech_url)
         phases["trust"] = time.monotonic() - began - sum(phases.values())
+        numbers = voice_numbers.measure(settings.speech_url, state / "numbers")
+        phases["numbers"] = time.monotonic() - began - sum(phases.values())
         rss_after, peak = memory_mb(speech)
 
     report = {
@@ -660,11 +664,12 @@ def main() -> None:
         "loadavg_end": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
         "cores": os.cpu_count(), "runtime_seconds": round(time.monotonic() - began, 1),
         "phase_seconds": {name: round(seconds, 1) for name, seconds in phases.items()},
-        "tree": tree_state(), "trust": trust,
+        "tree": tree_state(), "trust": trust, "spoken_numbers": numbers,
         "transcripts": asr, "turn_details": turns,
     }
     print_report(report)
     voice_trust.print_trust(trust)
+    voice_numbers.print_numbers(numbers)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"written: {OUTPUT.relative_to(PROJECT_ROOT)}")

@@ -80,12 +80,15 @@ class SpeechClient:
                      quality if quality in ("ok", "check") else "check",
                      tuple(str(flag) for flag in payload.get("flags") or ()))
 
-    async def synthesize(self, text: str, language: str) -> str | None:
-        """A data: URL of the spoken text, or None (the page still shows the text)."""
+    async def synthesize(self, text: str, language: str,
+                         rate: float | None = None) -> str | None:
+        """A data: URL of the spoken text, or None (the page still shows the text); `rate`
+        × normal speed, or the service's own pace."""
+        body = {"text": text, "language": language, "format": "mp3",
+                **({"rate": rate} if rate else {})}
         try:
             async with self._client().post(f"{self.base_url}/v1/synthesize",
-                                           json={"text": text, "language": language,
-                                                 "format": "mp3"}) as reply:
+                                           json=body) as reply:
                 if reply.status != 200:
                     return None
                 audio = await reply.read()

@@ -12,8 +12,9 @@ POST /webhooks/voice/webhook, multipart form:
 Reply (JSON): sender, sender_key, heard, language, text (everything, for the screen), spoken
 (what the audio says), audio (data: URL of an MP3, or null if synthesis failed), buttons,
 pending, error, switch_language (the language spoken when it is not the page's: the reply is in
-it, and the page switches). What the recogniser is unsure of is read back before anything is
-done.
+it, and the page switches), keypad (the number a form is asking for, "reference_number" or
+"verification_code", for which the page shows its keypad; what is typed comes back as
+`text`). What the recogniser is unsure of is read back before anything is done.
 Unusable audio gets an error key with a spoken and written explanation (4xx), never a crash.
 Every reply also has `time` and `waiting_for_person`; while the latter is true (a handoff), the
 page polls POST /webhooks/voice/updates (form: sender, sender_key, after=<time>, language) for
@@ -114,10 +115,11 @@ class VoiceInput(InputChannel):
         self.keys = ConversationKeys(self.name())
 
     async def _say(self, text: str, language: str, **fields: Any) -> dict[str, Any]:
-        """A reply whose audio speaks `fields.get('spoken', text)`."""
-        spoken = fields.pop("spoken", text)
+        """A reply whose audio speaks `fields.get('spoken', text)` (at `fields.get('rate')`
+        × normal speed, if given)."""
+        spoken, rate = fields.pop("spoken", text), fields.pop("rate", None)
         return {"heard": "", "language": language, "text": text, "spoken": spoken,
-                "audio": await self.speech.synthesize(spoken, language), "buttons": [],
+                "audio": await self.speech.synthesize(spoken, language, rate), "buttons": [],
                 "pending": None, "error": None, **fields}
 
     async def _error(self, key: str, language: str, spoken: bool = True,
@@ -143,12 +145,15 @@ class VoiceInput(InputChannel):
         return (sender, key) if self.keys.holds(sender, key) else "forbidden"
 
     async def _conversation_state(self, request: Request, sender: str) -> dict[str, Any]:
-        """`time` of the conversation's latest event (for /updates) and whether it is
-        waiting for a person (paused by a handoff)."""
+        """`time` of the conversation's latest event (for /updates), whether it is waiting
+        for a person (paused by a handoff), and `keypad`: the number a form is asking for
+        ("reference_number" or "verification_code"), which the page offers to type."""
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         if tracker is None or not tracker.events:
-            return {"time": 0.0, "waiting_for_person": False}
-        return {"time": tracker.events[-1].timestamp, "waiting_for_person": tracker.is_paused()}
+            return {"time": 0.0, "waiting_for_person": False, "keypad": None}
+        asking_for = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        return {"time": tracker.events[-1].timestamp, "waiting_for_person": tracker.is_paused(),
+                "keypad": asking_for if asking_for in turns.NUMBER_SLOTS else None}
 
     async def _needs_confirmation(self, request: Request, form_running: bool,
                                   heard: str) -> str | None:
@@ -222,6 +227,11 @@ class VoiceInput(InputChannel):
         answer = turns.classify_answer(heard) if not form["is_payload"] else None
         if answer == "repeat" and form["previous"]:  # the question asked still stands
             return await self._say(form["previous"], language, heard=heard, pending=pending)
+        if pending and pending["kind"] == "confirm" and pending.get("about") == "number":
+            # before yes / no: "对，最后一段是二三五" corrects, it does not confirm
+            fixed = await self._number_fixed(pending, heard, language, tracker)
+            if fixed:
+                return fixed
         if pending and answer in ("yes", "no") and quality != "ok":  # never a guessed yes
             return await self._say(turns.phrase("yes_no_again", language), language,
                                    heard=heard, pending=pending)
@@ -237,14 +247,6 @@ class VoiceInput(InputChannel):
                 return await self._say(turns.phrase("anything_else", language), language,
                                        heard=heard)
             return await self._spoken_reply(pending["text"], [], language, heard)
-        if pending and pending["kind"] == "confirm" and pending.get("about") == "number":
-            corrected = turns.corrected_number(pending["text"], heard)  # "第三组是三三六"
-            if corrected:
-                return await self._read_number_back(corrected, language, heard)
-            named = turns.group_named(pending["text"], heard)
-            if named:  # a group named, but its digits did not fit: that group again
-                return await self._say(turns.group_again(*named, language), language,
-                                       heard=heard, pending=pending)
         if expect == "number":  # a misheard digit would cost a verification attempt
             number = turns.number_heard(heard, tracker.get_slot("requested_slot"))
             if number:
@@ -267,12 +269,29 @@ class VoiceInput(InputChannel):
                                                        language)
         return await self._spoken_reply(shown, buttons, language, heard)
 
+    async def _number_fixed(self, pending: dict, heard: str, language: str,
+                            tracker: Any) -> dict | None:
+        """The reply when the citizen, asked to confirm a number, corrects one group ("第三组是
+        三三六"), names a group with the wrong number of digits, or says a whole number again:
+        in each case the number is read back again, never acted on. None otherwise."""
+        corrected = turns.corrected_number(pending["text"], heard)
+        if corrected:
+            return await self._read_number_back(corrected, language, heard)
+        named = turns.group_named(pending["text"], heard)
+        if named:  # a group named, but its digits did not fit: that group again
+            return await self._say(turns.group_again(*named, language), language,
+                                   heard=heard, pending=pending)
+        number = turns.number_heard(heard, tracker.get_slot("requested_slot")
+                                    if tracker else None)
+        return await self._read_number_back(number, language, heard) if number else None
+
     async def _read_number_back(self, number: str, language: str, heard: str) -> dict:
-        """A number in short groups, digit by digit, to confirm or correct one group."""
+        """A number in short groups, digit by digit and slowly, to confirm or correct one
+        group."""
         return await self._say(turns.number_readback(number, language), language,
                                spoken=turns.number_readback(number, language, spoken=True),
-                               heard=heard, pending={"kind": "confirm", "text": number,
-                                                     "about": "number"})
+                               rate=turns.NUMBER_RATE, heard=heard,
+                               pending={"kind": "confirm", "text": number, "about": "number"})
 
     def _read_form(self, request: Request) -> dict[str, Any] | str:
         """The request's fields, checked; an error key if they are unusable."""

@@ -9,11 +9,13 @@ to confirm, what is left to say), so any Rasa instance can take the next turn.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from actions.references import parse_reference, parse_verification_digits
 from channels.rendering import as_plain_text
+from speech.spoken_text import spell_group, spoken_digits
 
 # Intents that make the assistant do something for the citizen: confirm them first.
 CONFIRM_PROMPTS = {
@@ -40,10 +42,13 @@ PHRASES = {
                   "staff; please wait."),
     "or": ("，或者", ", or "),
     "heard_number": ("我听到的号码是：{}。", "I heard the number: {}."),
-    "group_again": ("第{}组是{}位数字，请一位一位再说一遍，例如“第{}组是三三五”。",
-                    "Group {} has {} digits: please say it again, one digit at a time."),
-    "fix_group": ("如果只有一组不对，可以说“第几组是……”。",
-                  "If just one group is wrong, say for example “the second group is 3 3 5”."),
+    "group_again": ("第{}段是{}位数字，请一位一位再说一遍，例如“第{}段是三三五”。",
+                    "Part {} has {} digits: please say it again, one digit at a time."),
+    "fix_group": ("请说“是”或“不是”；哪一段不对，只说那一段就行，例如“最后一段是二三五”。",
+                  "Say yes or no; if one part is wrong, say just that part, for example "
+                  "“the last part is 2 3 5”."),
+    "fix_group_spoken": ("哪一段不对，只说那一段就行。",
+                         "If one part is wrong, just say that part."),
 }
 _YES = {"是", "是的", "对", "对的", "好", "好的", "嗯", "可以", "要", "行", "没错", "对啊", "是啊",
         "好啊", "要的", "对呀", "是呀", "好吧", "嗯嗯", "是的是的", "继续", "接着说", "还有呢",
@@ -143,14 +148,23 @@ def confirmation(heard: str, intent: str | None, language: str) -> str:
 
 # A reference read back in groups short enough to check by ear: "GOV, 2025, 335, 003".
 GROUP_DIGITS = 3
+# Slower than the voice's usual pace: an elderly caller checks every digit.
+NUMBER_RATE = 0.65
 _ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "1": 1, "2": 2, "3": 3,
              "4": 4, "5": 5, "6": 6, "first": 1, "second": 2, "third": 3, "fourth": 4,
              "fifth": 5, "sixth": 6, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-             "six": 6}
+             "six": 6, "最后": -1, "last": -1, "final": -1}
+# "第三组", "第二段", "最后一段", "后三位", "the second part", "part two", "the last three
+# digits": which group the caller corrects. A count of digits ("三位", "three digits") is part
+# of the name, not of the new digits.
+_ZH_COUNT = r"(?:\s*[一二两三四五六1-6]\s*位(?:数字?)?)?"
+_EN_COUNT = r"(?:\s+(?:three|four|six|[346]))?"
 _WHICH_GROUP = re.compile(
-    r"第\s*([一二两三四五六1-6])\s*组"
-    r"|\b(first|second|third|fourth|fifth|sixth)\s+(?:group|part|one)\b"
-    r"|\b(?:group|part)\s+(one|two|three|four|five|six|[1-6])\b", re.IGNORECASE)
+    rf"第\s*([一二两三四五六1-6])\s*(?:组|段|部分|节){_ZH_COUNT}"
+    rf"|(最后)\s*(?:一\s*)?(?:组|段|部分|节)?{_ZH_COUNT}|后\s*[一二两三四五六1-6]\s*位(?:数字?)?"
+    rf"|\b(first|second|third|fourth|fifth|sixth|last|final)\s+(?:group|part|bit|section|block|one)"
+    rf"|\b(last|final){_EN_COUNT}\s+(?:digits|numbers)"
+    rf"|\b(?:group|part)\s+(one|two|three|four|five|six|[1-6])\b", re.IGNORECASE)
 
 
 def number_heard(text: str, slot: str | None = None) -> str | None:
@@ -158,7 +172,28 @@ def number_heard(text: str, slot: str | None = None) -> str | None:
     ("GOV-2025-335003") for `reference_number`, four digits for `verification_code`."""
     if slot == "verification_code":
         return parse_verification_digits(text)
-    return parse_reference(text)
+    return parse_reference(text) or _reference_across_sentences(text)
+
+
+# Longest digit run a reference has (a ticket: 8 + 6).
+_REFERENCE_DIGITS = 14
+
+
+def _reference_across_sentences(text: str) -> str | None:
+    """A reference the recogniser cut into sentences ("2025。364。032。"), or heard after a
+    prefix it took for digits ("768。2026。303421", from "G O V"): the first run of adjacent
+    digit groups that together make exactly one reference."""
+    groups = re.findall(r"\d+", unicodedata.normalize("NFKC", text))
+    for start in range(len(groups)):
+        joined = ""
+        for group in groups[start:]:
+            joined += group
+            if len(joined) > _REFERENCE_DIGITS:
+                break
+            found = parse_reference(joined)
+            if found and len(joined) in (10, _REFERENCE_DIGITS):
+                return found
+    return None
 
 
 def number_groups(number: str) -> list[str]:
@@ -175,62 +210,64 @@ def number_groups(number: str) -> list[str]:
 
 
 _ZH_DIGITS = "零一二三四五六七八九"
-_EN_DIGITS = "zero one two three four five six seven eight nine".split()
-
-
-def _spelled(group: str, language: str) -> str:
-    """A group as a voice must say it: digit by digit ("2025" is not 两千零二十五)."""
-    if not group.isdigit():
-        return " ".join(group) if language == "en" else group
-    if language == "zh":
-        return "".join(_ZH_DIGITS[int(digit)] for digit in group)
-    return " ".join(_EN_DIGITS[int(digit)] for digit in group)
 
 
 def number_readback(number: str, language: str, spoken: bool = False) -> str:
-    """The number in groups, "is that right?", and how to fix one group; `spoken`: with every
-    digit spelled out, for the voice."""
+    """The number in groups, "is that right?", and how to fix one group. `spoken`: what the
+    voice says, shorter ("G O V, two zero two five, …. Is that right? If one part is wrong,
+    just say that part."), every letter and digit spelled out."""
     separator = "，" if language == "zh" else ", "
     joiner = "" if language == "zh" else " "
     groups = number_groups(number)
-    said = separator.join(_spelled(group, language) if spoken else group for group in groups)
-    parts = [phrase("heard_number", language).format(said), phrase("is_that_right", language),
-             phrase("say_yes_no", language)]
-    if len(groups) > 1:
-        parts.append(phrase("fix_group", language))
+    several = len(groups) > 1
+    if spoken:
+        said = separator.join(spell_group(group, language) for group in groups)
+        return joiner.join([said + ("。" if language == "zh" else "."),
+                            phrase("is_that_right", language),
+                            phrase("fix_group_spoken" if several else "say_yes_no", language)])
+    parts = [phrase("heard_number", language).format(separator.join(groups)),
+             phrase("is_that_right", language),
+             phrase("fix_group" if several else "say_yes_no", language)]
     return joiner.join(parts)
+
+
+def _named_group(number: str, said: str) -> tuple[int, list[str], str] | None:
+    """(0-based group, the number's groups, what follows the name) if `said` names a digit
+    group of `number` ("the last part" is the last digit group)."""
+    which = _WHICH_GROUP.search(said)
+    if not which:
+        return None
+    name = next((group for group in which.groups() if group), "最后").lower()
+    groups = number_groups(number)
+    index = _ORDINALS[name] - 1 if _ORDINALS[name] > 0 else len(groups) - 1
+    if not 0 <= index < len(groups) or not groups[index].isdigit():
+        return None
+    return index, groups, said[which.end():]
 
 
 def group_named(number: str, said: str) -> tuple[int, int] | None:
     """(1-based group, its digit count) if `said` names a digit group of `number`."""
-    which = _WHICH_GROUP.search(said)
-    if not which:
-        return None
-    index = _ORDINALS[next(group for group in which.groups() if group).lower()]
-    groups = number_groups(number)
-    if not 0 < index <= len(groups) or not groups[index - 1].isdigit():
-        return None
-    return index, len(groups[index - 1])
+    named = _named_group(number, said)
+    return None if named is None else (named[0] + 1, len(named[1][named[0]]))
 
 
 def group_again(index: int, digits: int, language: str) -> str:
     """Asked again for one group whose digits did not fit."""
-    ordinal = "零一二三四五六七八九"[index] if language == "zh" else index
-    return phrase("group_again", language).format(*((ordinal, digits, ordinal)
-                                                     if language == "zh" else (index, digits)))
+    if language == "zh":
+        ordinal = _ZH_DIGITS[index]
+        return phrase("group_again", language).format(ordinal, _ZH_DIGITS[digits], ordinal)
+    return phrase("group_again", language).format(index, digits)
 
 
 def corrected_number(number: str, said: str) -> str | None:
     """`number` with one group replaced, if `said` names a group and gives as many digits as
-    it has ("第三组是三三六", "the third group is 3 3 6"); None otherwise."""
-    which = _WHICH_GROUP.search(said)
-    if not which:
+    it has ("第三组是三三六", "最后一段是二三五", "the last part is 2 3 5"); None otherwise."""
+    named = _named_group(number, said)
+    if named is None:
         return None
-    index = _ORDINALS[next(group for group in which.groups() if group).lower()] - 1
-    digits = re.sub(r"\D", "", said[which.end():])
-    groups = number_groups(number)
-    if not 0 <= index < len(groups) or not groups[index].isdigit() \
-            or len(digits) != len(groups[index]):
+    index, groups, rest = named
+    digits = spoken_digits(rest)
+    if len(digits) != len(groups[index]):
         return None
     groups[index] = digits
     rebuilt, position = [], 0

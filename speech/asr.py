@@ -31,9 +31,11 @@ LANGUAGES = ("zh", "en")
 # that repeats it. (A context of service phrases leaked into transcripts, and a citizen may say
 # those phrases, so they could not be told apart.)
 _PROMPTS = {"zh": "以下是普通话的句子。", "en": None}
-# While a form asks for a number: digits written as numerals, one by one. The examples hold no
-# words a citizen would say (speech.trust ignores digits and letters when looking for a leak).
-_NUMBER_PROMPTS = {"zh": "号码：二零二四，零零一二三四。五六七八。",
+# While a form asks for a number: digits written as numerals, one by one, some said twice
+# running (一一, 五五: without them Whisper base often drops one of two equal Mandarin digits,
+# bench/voice_numbers.py). The examples hold no words a citizen would say (speech.trust ignores
+# digits and letters when looking for a leak).
+_NUMBER_PROMPTS = {"zh": "号码：二零二四，零零一一二二。五五六八。",
                    "en": "Number: G O V, 2 0 2 4, 0 0 1 2 3 4. 5 6 7 8."}
 # While the citizen answers "did I hear you right?": one-word answers, which Whisper otherwise
 # hears as homophones (是的 → 施等). A leak of these words is caught by the channel, which

@@ -53,6 +53,9 @@ def test_number_attempts(text, attempt):
         # said aloud without the prefix (the voice channel turns 二零二四… into digits)
         ("申请号是2024,001234", "GOV-2024-001234"),
         ("my number is 2024 001234", "GOV-2024-001234"),
+        # a ticket whose T was lost or misheard ("tee", "提"): known by its date
+        ("提 20261123 004211", "T-20261123-004211"),
+        ("tee 20261123004211", "T-20261123-004211"),
     ],
 )
 def test_parses_ticket_references_and_either_kind(text, reference):
@@ -65,7 +68,8 @@ def test_rejects_broken_ticket_references(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["13800138000", "1999 001234", "20240012345", "110101199003071234", "2024年"])
+    "text", ["13800138000", "1999 001234", "20240012345", "110101199003071234", "2024年",
+             "20261323004211", "20261100004211"])  # no month 13, no day 0
 def test_phone_and_id_numbers_are_not_references(text):
     assert parse_reference(text) is None
 

@@ -80,7 +80,7 @@ def test_numbers_are_read_back_in_short_groups_digit_by_digit():
     assert number_groups("T-20250611-000394") == ["T", "2025", "0611", "000", "394"]
     shown = number_readback("GOV-2025-335003", "zh")
     assert shown.startswith("我听到的号码是：GOV，2025，335，003。对吗？")
-    assert "第几组" in shown
+    assert "最后一段是" in shown  # how to correct one group
     spoken = number_readback("GOV-2025-335003", "en", spoken=True)
     assert "G O V, two zero two five, three three five, zero zero three" in spoken
     assert "group" not in number_readback("5678", "en")  # one group: nothing to pick
@@ -103,5 +103,5 @@ def test_a_group_named_with_the_wrong_number_of_digits_is_asked_for_again():
     assert group_named("GOV-2025-335003", "第三组是9999") == (3, 3)
     assert group_named("GOV-2025-335003", "第一组是123") is None  # GOV has no digits
     assert group_named("GOV-2025-335003", "是的") is None
-    assert group_again(3, 3, "zh") == "第三组是3位数字，请一位一位再说一遍，例如“第三组是三三五”。"
-    assert group_again(2, 4, "en").startswith("Group 2 has 4 digits")
+    assert group_again(3, 3, "zh") == "第三段是三位数字，请一位一位再说一遍，例如“第三段是三三五”。"
+    assert group_again(2, 4, "en").startswith("Part 2 has 4 digits")

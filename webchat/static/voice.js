@@ -197,6 +197,7 @@
       const next = reply.pending;
       pending = next && typeof next === "object" && typeof next.kind === "string" ? next : null;
       showChoices(validButtons(reply.buttons));
+      tellKeypad(reply);
     }
     const audio = typeof reply.audio === "string" && reply.audio.startsWith("data:audio/") ? reply.audio : null;
     lastAudio = audio;
@@ -204,6 +205,20 @@
     if (audio) { play(audio); } else { setStatus("ready", Boolean(reply.error)); }
     if (!reply.error) { waitForPerson(reply); }
   }
+
+  // ==== number keypad (voice-keypad.js) =====================================================
+  // The keypad learns from each reply which number the assistant asks for, and hands back what
+  // was typed, which is sent as the text of a turn (never with the pending question: typed is
+  // exact, so it needs no read-back).
+  function tellKeypad(reply) {
+    const asking = reply.keypad === "reference_number" || reply.keypad === "verification_code" ? reply.keypad : null;
+    document.dispatchEvent(new CustomEvent("gov-voice:reply", { detail: { keypad: asking } }));
+  }
+  document.addEventListener("gov-voice:typed", (event) => {
+    const typed = event.detail && typeof event.detail.text === "string" ? event.detail.text : "";
+    if (typed) { sendText(typed, typed, false); }
+  });
+  // ==== end of number keypad ================================================================
 
   // ---- a member of staff has taken over --------------------------------------------------
 
