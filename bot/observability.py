@@ -1,6 +1,6 @@
 """Health, readiness and Prometheus metrics for the Rasa server.
 
-`install()` (called by bot/server.py before Rasa starts) adds to Rasa's Sanic app:
+`install()` (called by services/rasa_server.py before Rasa starts) adds to Rasa's Sanic app:
 `/healthz` (the process answers), `/readyz` (a model is loaded and can answer; 503 until then)
 and `/metrics` (Prometheus text). Turns, their latency, NLU fallbacks and errors are counted per
 channel where every channel meets: Rasa's agent (REST, Socket.IO, WeChat, Telegram), so a

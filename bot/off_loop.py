@@ -10,7 +10,7 @@ another way (Rasa's HTTP API) is cut to GOV_MAX_MESSAGE_CHARS (`bot.limits`) bef
 component, including Rasa's regex featurizer and extractor, sees it; the components also cut
 their own input. The rest of `parse_message` is Rasa's.
 
-Installed by bot/server.py before Rasa starts.
+Installed by services/rasa_server.py before Rasa starts.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Found by profiling the Rasa server under load (README "Start-up, latency, memory
   (120 s) or the balancer (75 s) would, so a request never meets a connection the other side
   is closing), and write their JSON with ujson.
 
-Installed by bot/server.py before Rasa starts.
+Installed by services/rasa_server.py before Rasa starts.
 """
 
 from __future__ import annotations

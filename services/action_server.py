@@ -1,4 +1,4 @@
-"""`python -m stack.action_server --actions actions --port 5055` — rasa_sdk's own command line
+"""`python -m services.action_server --actions actions --port 5055` — rasa_sdk's own command line
 (same arguments), logging the project's way (stack/logs.py) instead of coloredlogs, and served
 from the process that loaded the actions. The stack starts the action server this way in both
 run modes.
@@ -12,15 +12,15 @@ mode, `GOV_ACTION_INSTANCES`).
 
 Only Rasa may run actions: the server listens on GOV_ACTION_HOST (loopback by default) and
 refuses every request but `GET /health` that does not carry the action token
-(`stack/action_token.py`; Rasa sends it from endpoints.yml).
+(`services/action_token.py`; Rasa sends it from endpoints.yml).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.action_token import require_action_token
 from stack import logs
-from stack.action_token import require_action_token
 from stack.settings import Settings
 
 SERVICE = "action-server"

@@ -1,4 +1,4 @@
-"""`python -m bot.server run …` — Rasa's own command line, with the project's additions
+"""`python -m services.rasa_server run …` — Rasa's own command line, with the project's additions
 installed first: the project's logs (stack/logs.py: text or JSON, personal data masked), health,
 readiness and Prometheus metrics (bot/observability.py), and an apology when the action server,
 the conversation store or the lock store is down (bot/resilience.py), the fixes for what

@@ -1,5 +1,5 @@
 """Rasa's own ways of writing to the console (structlog events, coloredlogs, `print_warning`)
-come out as the project's log lines, masked (bot/server.py, stack/logs.py). In a separate
+come out as the project's log lines, masked (services/rasa_server.py, stack/logs.py). In a separate
 process: the set-up changes the process's logging for good."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ SCRIPT = f"""
 import logging
 from stack import logs
 logs.configure("rasa-server")
-from bot.server import install_logging
+from services.rasa_server import install_logging
 install_logging()
 import rasa.__main__, rasa.utils.io, structlog
 from rasa.shared.utils.cli import print_warning
