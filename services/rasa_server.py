@@ -1,69 +1,18 @@
-"""`python -m services.rasa_server run …` — Rasa's own command line, with the project's additions
-installed first: the project's logs (stack/logs.py: text or JSON, personal data masked), health,
-readiness and Prometheus metrics (bot/observability.py), and an apology when the action server,
-the conversation store or the lock store is down (bot/resilience.py), the fixes for what
-profiling found Rasa repeating on every turn (bot/speedups.py), and message understanding in a
-worker thread so no turn holds the event loop (bot/off_loop.py). The stack starts Rasa this way."""
+"""`python -m services.rasa_server run …` — Rasa's own command line, with the project's changes
+to Rasa installed first (bot/patches.py, which also refuses an untested Rasa): the project's
+logs (stack/logs.py: text or JSON, personal data masked), health, readiness and Prometheus
+metrics (bot/observability.py), an apology when the action server, the conversation store or
+the lock store is down (bot/resilience.py), the fixes for what profiling found Rasa repeating
+on every turn (bot/speedups.py), and message understanding in a worker thread so no turn holds
+the event loop (bot/off_loop.py). The stack starts Rasa this way."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from typing import Any
 
+from bot import patches
 from stack import logs
-
-SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
-
-
-def structlog_to_logging(_: Any, __: str, event: dict[str, Any]) -> Any:
-    """Last structlog processor: hand Rasa's structlog events to the standard logging module as
-    message + `fields` (instead of a JSON or console string of their own), so they come out in
-    the project's format and masked like every other line."""
-    event = dict(event)
-    event.pop("level", None)
-    exc_info = event.pop("exc_info", None)
-    message = str(event.pop("event", ""))
-    kwargs: dict[str, Any] = {"extra": {"fields": event}} if event else {}
-    if exc_info:
-        kwargs["exc_info"] = exc_info
-    return (message,), kwargs
-
-
-def install_logging() -> None:
-    """Keep our handler through Rasa's own set-up: coloredlogs, its `--log-file` handler,
-    Sanic's console handlers and `propagate = False` on its loggers, structlog's renderers; and
-    log what Rasa prints on the console (`print_warning` and friends) instead of printing it."""
-    import rasa.__main__
-    import rasa.core.utils
-    import rasa.shared.utils.cli
-    import rasa.utils.common
-    from rasa.shared.utils.io import bcolors
-
-    logs.claim_coloredlogs()
-    logs.call_after(rasa.core.utils, "configure_file_logging", logs.adopt)
-    logs.call_after(rasa.utils.common, "update_sanic_log_level",
-                    lambda: logs.route_to_root(*SANIC_LOGGERS))
-    logs.call_after(rasa.__main__, "configure_structlog", _structlog_through_logging)
-    levels = {bcolors.FAIL: logging.ERROR, bcolors.WARNING: logging.WARNING}
-
-    def print_color(*args: Any, color: str) -> None:
-        logging.getLogger("rasa.cli").log(levels.get(color, logging.INFO),
-                                          " ".join(str(arg) for arg in args))
-
-    rasa.shared.utils.cli.print_color = print_color
-
-
-def _structlog_through_logging() -> None:
-    """After Rasa's configure_structlog: our last processor instead of its renderers."""
-    import structlog
-
-    renderers = (structlog.dev.ConsoleRenderer, structlog.processors.JSONRenderer)
-    kept = [processor for processor in structlog.get_config()["processors"]
-            if not isinstance(processor, renderers)
-            and processor is not structlog.processors.dict_tracebacks]
-    structlog.configure(processors=[*kept, structlog_to_logging])
 
 
 def _import_numpy_distutils_log() -> None:
@@ -113,16 +62,9 @@ def main() -> None:
     logs.configure("rasa-server")
     _import_skops_first()
     os.environ.setdefault("LOG_LEVEL", logs.level_name())  # Rasa's own level setting
+    patches.install()
     from rasa.__main__ import main as rasa_main
 
-    from bot import observability, off_loop, resilience, speedups, ticket_lock
-
-    install_logging()
-    speedups.install()
-    off_loop.install()
-    observability.install()
-    ticket_lock.install()
-    resilience.install()  # after observability: its metrics see the failures it apologises for
     rasa_main()
 
 

@@ -1,6 +1,6 @@
 """Rasa's own ways of writing to the console (structlog events, coloredlogs, `print_warning`)
-come out as the project's log lines, masked (services/rasa_server.py, stack/logs.py). In a separate
-process: the set-up changes the process's logging for good."""
+come out as the project's log lines, masked (bot/rasa_logs.py, put in place by bot/patches.py;
+stack/logs.py). In a separate process: the set-up changes the process's logging for good."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ SCRIPT = f"""
 import logging
 from stack import logs
 logs.configure("rasa-server")
-from services.rasa_server import install_logging
-install_logging()
+from bot import patches
+patches.install("logging")
 import rasa.__main__, rasa.utils.io, structlog
 from rasa.shared.utils.cli import print_warning
 rasa.utils.io.configure_colored_logging("INFO")   # coloredlogs.install(), as Rasa's main does
