@@ -10,7 +10,7 @@ get additions from two modules each: they are wrapped once each, here, in a stat
  1  logging        coloredlogs.install → our log handler again (bot/rasa_logs) — one format,
                    personal data masked · tests/rasa/test_rasa_logs.py
  2  logging        rasa.core.utils.configure_file_logging → `--log-file` written in our format
-                   — the event log masked too · tests/e2e (rasa-events.log)
+                   — the event log masked too · tests/rasa/test_rasa_logs.py
  3  logging        rasa.utils.common.update_sanic_log_level → Sanic logs through the root again
                    — Rasa cuts Sanic's loggers off · tests/rasa/test_rasa_logs.py
  4  logging        rasa.__main__.configure_structlog → structlog events become log records —
@@ -94,7 +94,8 @@ class Patch:
 # The table above, in installation order.
 PATCHES = (
     Patch("logging", "coloredlogs:install", "replace", "bot.rasa_logs:configure_again"),
-    Patch("logging", "rasa.core.utils:configure_file_logging", "then", "stack.logs:adopt"),
+    Patch("logging", "rasa.core.utils:configure_file_logging", "then",
+          "bot.rasa_logs:file_log_in_our_format"),
     Patch("logging", "rasa.utils.common:update_sanic_log_level", "then",
           "bot.rasa_logs:sanic_through_ours"),
     Patch("logging", "rasa.__main__:configure_structlog", "then",

@@ -21,6 +21,11 @@ def configure_again(*_: Any, **__: Any) -> None:
     logs.configure(SERVICE)
 
 
+def file_log_in_our_format() -> None:
+    """After Rasa's `configure_file_logging`: its `--log-file` is written in our format, masked."""
+    logs.adopt()
+
+
 def sanic_through_ours() -> None:
     """After Rasa's `update_sanic_log_level`: Sanic's loggers log through the root again."""
     logs.route_to_root(*SANIC_LOGGERS)
