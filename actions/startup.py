@@ -4,8 +4,9 @@ action module (tests, tools, rasa_sdk's package scan) loads no model and starts 
 
 - The knowledge base's sentence encoder and current index load now, not on a citizen's time
   (the first question would wait for them).
-- The department router trains in a background thread: without delaying start-up, and done
-  before most citizens' first request.
+- Then the department router trains in a background thread: without delaying start-up (nor
+  competing with the loading above for the CPU), and done before most citizens' first
+  request.
 """
 
 from __future__ import annotations
@@ -27,5 +28,5 @@ def start() -> None:
     from actions import knowledge
     from routing.classifier import default_router
 
-    threading.Thread(target=default_router, name="routing-warm-up", daemon=True).start()
     knowledge.warm_up()
+    threading.Thread(target=default_router, name="routing-warm-up", daemon=True).start()
