@@ -18,14 +18,14 @@ from rasa_sdk.types import DomainDict
 from actions.blocking import off_loop
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
 from knowledge_base.search import Hit, Searcher, contextual_query
 from storage.config import CaseworkSettings
 
 logger = logging.getLogger(__name__)
-SEARCHER = Searcher()
+_searcher: Searcher | None = None
 # Intents that keep a conversation on the knowledge-base question it was on: another question
 # (or the NLU fallback that sends a message here), rating the answer, thanks, yes/no.
 # Anything else in between (status look-ups, requests, handoff, greeting, help, language
@@ -36,12 +36,21 @@ STAYS_ON_TOPIC = frozenset({"ask_question", "nlu_fallback", "feedback_helpful",
 MAX_CONTEXT_CHARS = 300
 
 
+def searcher() -> Searcher:
+    """The action server's one searcher, made on first use: it holds the model and the index,
+    and reloads the index when staff publish (tests replace this function)."""
+    global _searcher
+    if _searcher is None:
+        _searcher = Searcher()
+    return _searcher
+
+
 def warm_up() -> None:
     """Load the model and the current index while the server starts, not on a citizen's time
     (actions/startup.py)."""
     try:
-        SEARCHER.embedder.encode(["warm up"])
-        SEARCHER.refresh(force=True)
+        searcher().embedder.encode(["warm up"])
+        searcher().refresh(force=True)
     except Exception:  # a missing index must not stop the action server from starting
         logger.exception("knowledge base not loaded at start-up")
 
@@ -112,7 +121,7 @@ class ActionAnswerQuestion(Action):
         if classify(question).is_request:
             # A complaint or request never gets a policy passage: it goes to a department.
             return [FollowupAction("ticket_form")]
-        context = followup_context(tracker.events, SEARCHER.settings.followup_seconds)
+        context = followup_context(tracker.events, searcher().settings.followup_seconds)
         try:
             # Off the event loop: embedding + search is CPU work; others keep being served.
             # The decision: the fitted answerability classifier's probability against its
@@ -120,7 +129,7 @@ class ActionAnswerQuestion(Action):
             # GOV_KB_MIN_SCORE); see knowledge_base/answerability.py. A follow-up is also
             # searched with the previous answered question (`context`, README "Follow-up
             # questions"); that result is used only when clearly more likely to answer.
-            answer = await off_loop(SEARCHER.answer, question, language, 3, context=context)
+            answer = await off_loop(searcher().answer, question, language, 3, context=context)
         except Exception:
             logger.exception("knowledge-base search failed")
             dispatcher.utter_message(response="utter_kb_error")

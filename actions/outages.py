@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from stack.logs import sender_hash
+from common.logs import sender_hash
 
 logger = logging.getLogger(__name__)
 APOLOGY = "utter_service_unavailable"

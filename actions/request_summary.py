@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.message_kind import request_cue_count
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 
 MAX_WHAT_CHARS = 36  # Han characters (an English "what" gets about three times as many)
 _SALUTATION = re.compile(

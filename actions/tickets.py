@@ -29,9 +29,9 @@ from actions.references import parse_verification_digits
 from actions.request_summary import restate
 from actions.slots import ClearSlotsAction, cleared
 from bot.message_kind import classify
-from bot.privacy import mask_personal_data
 from bot.text import normalize
 from channels.limits import SenderRateLimit
+from common.privacy import mask_personal_data
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
 from storage.departments import DepartmentView, department_names, get_department, list_departments

@@ -3,7 +3,7 @@ supervisor included, own state, ports, database and Redis prefix; stack/launched
 `--citizens` citizens talking continuously (bench/citizens.py), while a random Rasa or
 action-server instance is killed with SIGKILL every `--interval` s for `--duration` s.
 
-Reported against the targets of README "Supervision and faults": lost or reset
+Reported against the targets of docs/benchmarks.md "Faults": lost or reset
 conversations (0), failed requests (≤ 0.5%), time until each killed instance is back in
 service (≤ 40 s), the stack still running at the end. Victims are drawn at random from the
 instances in service, each round of kills going through every instance once in a shuffled

@@ -77,7 +77,7 @@ LONG_MESSAGES, LONG_SEED = 300, 16
 # At most this share of the real long letters may be answered by the knowledge base alone (out
 # of fold). It is the second line of defence: the message-kind step (bot/message_kind.py) sends
 # complaints and requests to the request flow before any search (0.8% of real ones got a
-# passage end to end, README). A cap of 0.10 declined 70 answerable written questions instead
+# passage end to end, docs). A cap of 0.10 declined 70 answerable written questions instead
 # of 40, including cross-lingual ones with the right document found; 0.03 declined 46% of them.
 LONG_ANSWERED_TARGET = 0.15
 # Each real long message counts this much in the fit (a project question: 1): enough to teach

@@ -1,4 +1,4 @@
-"""Knowledge-base retrieval quality and speed (README: `make bench-kb`).
+"""Knowledge-base retrieval quality and speed (docs/benchmarks.md: `make bench-kb`).
 
 Quality: builds the index from the shipped sample KB in a temporary folder and runs the
 evaluation set (`bench/data/kb_eval.yml`): Recall@1, Recall@5 and MRR by group (zh, en,
@@ -64,7 +64,7 @@ def evaluate(searcher: Searcher, questions: list[dict], mode: str, threshold: fl
     for item in questions:
         hits = searcher.search(item["question"], language=item["language"], limit=5, mode=mode)
         gold = item.get("gold_doc")
-        declined = not hits or hits[0].confidence < threshold
+        declined = not hits or hits[0].similarity < threshold
         if gold is None:
             no_answer["tp" if declined else "fn"] += 1
             continue
@@ -93,7 +93,7 @@ def sweep(searcher: Searcher, questions: list[dict]) -> None:
         hits = searcher.search(item["question"], language=item["language"], limit=1)
         top = hits[0] if hits else None
         correct = top is not None and top.doc_id == item.get("gold_doc")
-        scored.append((top.confidence if top else 0.0, item.get("gold_doc") is None, correct))
+        scored.append((top.similarity if top else 0.0, item.get("gold_doc") is None, correct))
     print("\nthreshold sweep (hybrid): threshold  no-ans-prec  no-ans-rec  answered-correct")
     for threshold in np.arange(0.25, 0.601, 0.025):
         declined = [s for s in scored if s[0] < threshold]
@@ -114,7 +114,7 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
         best = answer.best
         rows.append((item.get("gold_doc") is None,
                      best is not None and best.doc_id == item.get("gold_doc"),
-                     best is None or best.confidence < searcher.settings.min_score,
+                     best is None or best.similarity < searcher.settings.min_score,
                      not answer.answered))
     print("\nanswer or decline (hybrid):      no-ans-prec  no-ans-rec  declined  "
           "answerable-declined  answered-correct")

@@ -1,4 +1,4 @@
-"""The knowledge base on real data (README "Knowledge base"; `make bench-kb-real`).
+"""The knowledge base on real data (docs/benchmarks.md; `make bench-kb-real`).
 
 Reads `../shared/data/real/` (bench/real_data.py); every part whose file is absent prints
 "not present, skipped". Prints aggregates only.
@@ -13,7 +13,7 @@ Reads `../shared/data/real/` (bench/real_data.py); every part whose file is abse
 3. Real long messages (`tipdm_labelled.jsonl`: letters to a city's message board, not used
    by the answerability fit) against the sample knowledge base: the share answered.
    `--show-answered` prints the answered ones to the terminal for hand-checking (never
-   stored); the README keeps only the counts.
+   stored); the docs keep only the counts.
 4. Scale: both FAQ sets plus renumbered copies up to SCALE_DOCS documents, imported through
    the real `import_faq` path from a JSONL file: import time, query p50/p99, peak memory.
 """

@@ -1,6 +1,6 @@
 """NLU accuracy on the held-out test set, per language.
 
-Run in the Rasa environment (README: `make bench-nlu`). Prints intent accuracy and macro-F1
+Run in the Rasa environment (docs: `make bench-nlu`). Prints intent accuracy and macro-F1
 per language (by `bot.text.detect_language` of each example) and how well out-of-scope input
 reaches the fallback: a message counts as "fallback" when its intent is `out_of_scope` or the
 FallbackClassifier's `nlu_fallback`.

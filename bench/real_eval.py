@@ -1,4 +1,4 @@
-"""What the assistant does with real citizens' messages (README: `make bench-real`).
+"""What the assistant does with real citizens' messages (docs/benchmarks.md: `make bench-real`).
 
 Reads the real-language data from ../shared/data/real/ relative to the project root (never
 copied into the repository; only aggregate figures are printed). Sections:

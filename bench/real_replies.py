@@ -1,4 +1,4 @@
-"""What real citizens' messages get as the assistant's first reply (README "Real messages").
+"""What real citizens' messages get as the assistant's first reply (docs/benchmarks.md).
 
 Sends messages of a provincial message board (`../shared/data/real/tipdm_labelled.jsonl` and
 `tipdm_unlabelled.jsonl`, subject line then details, as a citizen would paste them), each as a
@@ -28,9 +28,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.data import ensure_data
 from stack.services import running_stack
-from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
 
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"

@@ -1,4 +1,4 @@
-"""Department routing quality on held-out citizen requests (README: `make bench-routing`).
+"""Department routing quality on held-out citizen requests (docs: `make bench-routing`).
 
 Trains the router on the shipped examples (routing/data/training.yml and letters.yml),
 classifies bench/data/routing_eval.yml (written separately, never trained on) and prints

@@ -1,5 +1,5 @@
 """Start-up time, reply latency, throughput, errors and memory of the real stack
-(README "Start-up, latency, memory": `make bench-stack`, `make bench-production`).
+(docs/benchmarks.md "Start-up, latency, memory": `make bench-stack`, `make bench-production`).
 
 Starts the services on free ports as `make run` (or `make run-production`) does, then:
 
@@ -42,16 +42,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.data import ensure_data
 from stack.environments import run
 from stack.production import ProductionSettings, build_production_services, prepare
 from stack.services import Service, build_services, secret_environment, wait_until_ready
-from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model, ensure_stock_model
 from storage.seed import demo_applicants
 
 # Think time: reading a short answer and typing the next message. 3 s is the quick end of
-# real chat behaviour (README: a 4-s cycle per citizen is what ">= 25 messages/s with 100
+# real chat behaviour (benchmarks: a 4-s cycle per citizen is what ">= 25 messages/s with 100
 # concurrent conversations" means); real citizens mostly pause longer, which is less load.
 DEFAULT_THINK = 3.0
 APPLICANTS = demo_applicants(40)

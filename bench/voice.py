@@ -1,4 +1,4 @@
-"""ASR accuracy and voice-turn latency of the real stack (README: `make bench-voice`).
+"""ASR accuracy and voice-turn latency of the real stack (docs/benchmarks.md: `make bench-voice`).
 
 Starts every service on free ports with its own state folder, as `make bench-stack` does, then:
 
@@ -48,16 +48,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from common.registry import setting
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import voice_trust
+from common.settings import PROJECT_ROOT, Settings
 from speech.auth import token_headers
 from speech.config import SpeechSettings
 from speech.scoring import error_rate
 from speech.spoken_text import for_speaking, from_speech
 from stack.data import ensure_data
 from stack.services import Service, ServiceError, build_services, secret_environment
-from stack.settings import PROJECT_ROOT, Settings
 from stack.training import ensure_model
 
 EVAL_SET = Path(__file__).resolve().parent / "data" / "voice_eval.yml"
@@ -134,7 +136,7 @@ def post(url: str, body: bytes, content_type: str, timeout: float = 180) -> tupl
     # The speech service's token (speech/auth.py): main() puts the isolated stack's in the
     # environment; the voice channel's own calls do not need it.
     request = urllib.request.Request(url, data=body, headers={
-        "Content-Type": content_type, **token_headers(os.environ.get("GOV_SPEECH_TOKEN", ""))})
+        "Content-Type": content_type, **token_headers(setting("GOV_SPEECH_TOKEN") or "")})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:

@@ -1,5 +1,5 @@
 """Can the voice channel trust what it heard? Real human recordings on both pages, hallucinations,
-read-backs, and fairness between two callers (README "Voice benchmark").
+read-backs, and fairness between two callers (docs/benchmarks.md "Voice").
 
 Part of `make bench-voice` (bench/voice.py calls `measure` with its running speech service);
 alone, `python bench/voice_trust.py` starts just the speech service and measures:
@@ -39,9 +39,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common.settings import PROJECT_ROOT, Settings
 from speech.scoring import error_rate
 from speech.trust import is_repetitive, is_stock_phrase, prompt_overlap
-from stack.settings import PROJECT_ROOT, Settings
 
 REAL_SPEECH = PROJECT_ROOT / ".." / "shared" / "data" / "real" / "speech"
 OUTPUT = PROJECT_ROOT / "var" / "bench" / "voice_trust.json"

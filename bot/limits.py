@@ -4,14 +4,14 @@ A ~900 KB Socket.IO message once kept Rasa busy for 16 minutes. Every channel re
 messages before the bot sees them (`channels/limits.py`); the tokenizer, the sentence encoder
 and the knowledge-base search also cut their input to this length, so a path that skips the
 channels (Rasa's HTTP API, a future channel) still cannot hand them unbounded text.
-GOV_MAX_MESSAGE_CHARS (default 2000) is read here only.
+GOV_MAX_MESSAGE_CHARS (default 2000, common/registry.py) is read here only.
 """
 
 from __future__ import annotations
 
-from stack.settings import env
+from common.registry import setting
 
-MAX_MESSAGE_CHARS: int = int(env("GOV_MAX_MESSAGE_CHARS", "2000"))
+MAX_MESSAGE_CHARS: int = setting("GOV_MAX_MESSAGE_CHARS")
 
 
 def bounded(text: str) -> str:

@@ -6,7 +6,7 @@ and `/metrics` (Prometheus text). Turns, their latency, NLU fallbacks and errors
 channel where every channel meets: Rasa's agent (REST, Socket.IO, WeChat, Telegram), so a
 turn's time includes waiting for the conversation's lock and a failed lock store counts as an
 error. Each turn is also one log line (`turn`, with a keyed hash of the sender, the channel,
-`latency_ms` and `outcome`; stack/logs.py).
+`latency_ms` and `outcome`; common/logs.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rasa.core.processor import MessageProcessor
 from sanic import response
 from sanic.request import Request
 
-from stack.logs import sender_hash
+from common.logs import sender_hash
 
 logger = logging.getLogger(__name__)
 

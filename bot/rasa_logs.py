@@ -1,4 +1,4 @@
-"""Rasa's own ways of logging, brought into the project's one format (stack/logs.py: text or
+"""Rasa's own ways of logging, brought into the project's one format (common/logs.py: text or
 JSON, personal data masked): coloredlogs, its `--log-file` handler, Sanic's console handlers
 and `propagate = False` on its loggers, structlog's renderers, and what Rasa prints on the
 console (`print_warning` and friends). These are the replacements; bot/patches.py puts them in
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from stack import logs
+from common import logs
 
 SERVICE = "rasa-server"
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")

@@ -38,7 +38,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
 from bot.text import detect_language
-from stack.logs import sender_hash
+from common.logs import sender_hash
 
 logger = logging.getLogger(__name__)
 APOLOGY = "utter_service_unavailable"

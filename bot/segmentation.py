@@ -7,9 +7,10 @@ the project's dictionary of government terms and jieba's cache kept in the state
 from __future__ import annotations
 
 import logging
-import os
 from functools import lru_cache
 from pathlib import Path
+
+from common.registry import setting
 
 DICTIONARY = Path(__file__).resolve().parent / "jieba_dict.txt"
 
@@ -19,10 +20,10 @@ def segmenter():
     """The initialised `jieba` module (loading takes ~0.7 s, so it is done up front)."""
     import jieba
 
-    cache_dir = os.environ.get("GOV_ASSISTANT_CACHE_DIR")
+    cache_dir = setting("GOV_ASSISTANT_CACHE_DIR")
     if cache_dir:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        jieba.dt.tmp_dir = cache_dir
+        jieba.dt.tmp_dir = str(cache_dir)
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     if DICTIONARY.is_file():

@@ -1,5 +1,5 @@
 """Conversations are stored with personal data masked (ID-card, phone, bank-card numbers,
-e-mail addresses; see bot/privacy.py).
+e-mail addresses; see common/privacy.py).
 
 Rasa's SQL tracker store, except that every event is masked as it is written: the citizen's
 words, the NLU parse, slot values and bot texts. The turn in progress still sees what was
@@ -45,19 +45,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-from bot.privacy import mask_personal_data
+from common.privacy import masked
 
 logger = logging.getLogger(__name__)
-
-
-def masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_personal_data(value)
-    if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
 
 
 def masked_event(event: Event) -> Event:

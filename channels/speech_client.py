@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from common.registry import setting
 from speech.auth import token_headers
-from stack.settings import env
 
 logger = logging.getLogger(__name__)
 # What the service may say about a recording; anything else counts as "not audio".
@@ -44,7 +44,7 @@ class SpeechClient:
     def __init__(self, base_url: str, timeout: float, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         # The launcher gives every Rasa process the speech service's token (speech/auth.py).
-        self.headers = token_headers(env("GOV_SPEECH_TOKEN", "") if token is None else token)
+        self.headers = token_headers(setting("GOV_SPEECH_TOKEN") or "" if token is None else token)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 

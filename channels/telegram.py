@@ -86,7 +86,7 @@ class TelegramChannel(TelegramInput):
             try:
                 await channel.request("setWebhook", payload)
             finally:  # the session belongs to this short-lived loop, not the server's
-                await channel.close()
+                await channel.session.close()  # aiogram 2's Bot.close() is deprecated
 
         try:
             asyncio.run(register())

@@ -26,7 +26,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, NamedTuple
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -44,10 +44,10 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.privacy import mask_personal_data
 from channels.limits import SenderRateLimit, refusal
 from channels.rendering import as_plain_text
 from channels.speech_client import SpeechClient, SpeechServiceError
+from common.privacy import mask_personal_data
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,20 @@ BOT_FAILED = ("抱歉，系统暂时出了点问题，请稍后再试，或拨�
               "Sorry, something went wrong on our side. Please try again shortly, "
               "or call the 12345 hotline.")
 WELCOME_PAYLOAD = "/greet"
+
+
+class Said(NamedTuple):
+    """What a message gives the bot: its text, or None when there is none to read: a voice
+    message WeChat did not transcribe (`voice` True; the speech service may still hear it) or
+    a kind of message the assistant cannot read."""
+
+    text: str | None
+    voice: bool = False
+
+    @property
+    def fixed_reply(self) -> str:
+        """The answer when there is no text and nothing more can be done."""
+        return NOT_HEARD if self.voice else UNSUPPORTED
 
 
 class ApiClient(WeChatClient):
@@ -244,13 +258,14 @@ class WeChatInput(InputChannel):
             if getattr(message, "id", None) and not self.message_ids.add(str(message.id)):
                 return response.text("success")  # WeChat's retry of a message in progress
 
-            text = self._text_of(message)
-            if text is None:  # unsubscribe and other events need no answer
+            said = self._said(message)
+            if said is None:  # unsubscribe and other events need no answer
                 return response.text("success")
-            to_recognise = text == NOT_HEARD and self.speech is not None
-            if text in (UNSUPPORTED, NOT_HEARD) and not to_recognise:
-                return self._reply(message, text, request)
-            refused = self.limits.check(message.source, "" if to_recognise else text)
+            to_recognise = said.text is None and said.voice and self.speech is not None
+            if said.text is None and not to_recognise:
+                return self._reply(message, said.fixed_reply, request)
+            text = said.text or ""
+            refused = self.limits.check(message.source, text)
             if refused:
                 return self._reply(message, refusal(refused, text), request)
             collector = CollectingOutputChannel()
@@ -307,15 +322,16 @@ class WeChatInput(InputChannel):
             return None
 
     @staticmethod
-    def _text_of(message: Any) -> str | None:
-        """What the citizen said: text, recognised voice, or the welcome on subscribe."""
+    def _said(message: Any) -> Said | None:
+        """What the citizen said: text, recognised voice, or the welcome on subscribe; None
+        for events that need no answer."""
         if message.type == "text":
-            return (message.content or "").strip() or UNSUPPORTED
+            return Said((message.content or "").strip() or None)
         if message.type == "voice":
-            return (message.recognition or "").strip() or NOT_HEARD
+            return Said((message.recognition or "").strip() or None, voice=True)
         if message.type == "event":
-            return WELCOME_PAYLOAD if getattr(message, "event", "") == "subscribe" else None
-        return UNSUPPORTED
+            return Said(WELCOME_PAYLOAD) if getattr(message, "event", "") == "subscribe" else None
+        return Said(None)
 
 
 def _is_hostile(xml: bytes) -> bool:

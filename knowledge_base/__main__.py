@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from common.registry import setting
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import DocumentError
 from knowledge_base.index import BuildReport, current_version
@@ -34,7 +35,7 @@ TEXT = {
 
 def staff_language() -> str:
     """--lang, else GOV_STAFF_LANGUAGE, else the terminal's locale (zh_CN.UTF-8 → zh)."""
-    chosen = os.environ.get("GOV_STAFF_LANGUAGE") or os.environ.get("LANG") or "en"
+    chosen = setting("GOV_STAFF_LANGUAGE") or os.environ.get("LANG") or "en"
     return "zh" if chosen.lower().startswith("zh") else "en"
 
 

@@ -1,57 +1,44 @@
-"""Knowledge-base settings: environment variables with defaults (README "Configuration")."""
+"""Knowledge-base settings, read through the settings registry (common/registry.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack.settings import default_state_dir, env, env_path
+from common.registry import from_env, setting
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 DEFAULT_MODEL = "use-multilingual-v3"
 
 
-def _optional_float(name: str) -> float | None:
-    value = env(name, "")
-    return float(value) if value else None
-
-
 @dataclass(frozen=True)
 class KnowledgeBaseSettings:
     # Where documents and index versions live.
-    home: Path = field(
-        default_factory=lambda: env_path("GOV_KB_DIR", str(default_state_dir() / "kb"))
-    )
+    home: Path = from_env("GOV_KB_DIR")
     # "use-multilingual-v3" (built in) or "sentence-transformers:/path/to/model".
-    model: str = field(default_factory=lambda: env("GOV_KB_MODEL", DEFAULT_MODEL))
+    model: str = from_env("GOV_KB_MODEL")
     max_file_bytes: int = field(
-        default_factory=lambda: int(float(env("GOV_KB_MAX_FILE_MB", "20")) * 1024 * 1024)
+        default_factory=lambda: int(setting("GOV_KB_MAX_FILE_MB") * 1024 * 1024)
     )
-    chunk_chars: int = field(default_factory=lambda: int(env("GOV_KB_CHUNK_CHARS", "360")))
+    chunk_chars: int = from_env("GOV_KB_CHUNK_CHARS")
     overlap_sentences: int = 1
     # Answers scoring below this are "not found" (calibrated with `make bench-kb`).
     # How "answer or decline" is decided (README "Knowledge base"): by default the fitted
     # answerability classifier shipped in knowledge_base/data/answerability.json (a path here
     # replaces it; "off" disables it). It only applies to the embedding model it was fitted
     # with; otherwise, or when off, the best passage's cosine score is compared with min_score.
-    answerability: str = field(default_factory=lambda: env("GOV_KB_ANSWERABILITY", ""))
+    answerability: str = from_env("GOV_KB_ANSWERABILITY")
     # Answers whose answerability probability is below this are "not found"; empty = the
     # threshold chosen by cross-validation on the training questions, stored with the model.
-    min_confidence: float | None = field(
-        default_factory=lambda: _optional_float("GOV_KB_MIN_CONFIDENCE")
-    )
+    min_confidence: float | None = from_env("GOV_KB_MIN_CONFIDENCE")
     # Without a classifier for the configured model: answers whose cosine score is below this
     # are "not found" (calibrated with `make bench-kb`).
-    min_score: float = field(default_factory=lambda: float(env("GOV_KB_MIN_SCORE", "0.40")))
+    min_score: float = from_env("GOV_KB_MIN_SCORE")
     # A question within this many seconds of the conversation's last answered one (same
     # session, no other flow in between) may be read as its follow-up; 0 turns that off.
-    followup_seconds: float = field(
-        default_factory=lambda: float(env("GOV_KB_FOLLOWUP_SECONDS", "600"))
-    )
+    followup_seconds: float = from_env("GOV_KB_FOLLOWUP_SECONDS")
     # Seconds between checks for a newly published index version.
-    reload_interval: float = field(
-        default_factory=lambda: float(env("GOV_KB_RELOAD_SECONDS", "2"))
-    )
+    reload_interval: float = from_env("GOV_KB_RELOAD_SECONDS")
 
     @property
     def documents_dir(self) -> Path:

@@ -1,6 +1,6 @@
 """What the knowledge base remembers about citizens' questions: unanswered ones and feedback.
 
-Question text is masked (`bot.privacy`) before it is stored.
+Question text is masked (`common.privacy`) before it is stored.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 from storage.database import sessions
 from storage.models import AnswerFeedback, UnansweredQuestion
 

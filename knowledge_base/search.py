@@ -92,9 +92,10 @@ class Hit:
         return max(self.dense, self.question)
 
     @property
-    def confidence(self) -> float:
-        """The meaning match alone (keyword bonuses also reward passages that merely share
-        words with the question). Whether to answer at all is `Searcher.answer`'s call."""
+    def similarity(self) -> float:
+        """The meaning match alone, a cosine (keyword bonuses also reward passages that merely
+        share words with the question). Not a probability: whether to answer at all is
+        `Searcher.answer`'s call, whose `Answer.confidence` is one."""
         return self.match
 
     @property
@@ -363,7 +364,7 @@ class Searcher:
         hits = self.search(query, language, max(limit, HITS_NEEDED), today)
         model = self.answerability
         if model is None:
-            confidence = hits[0].confidence if hits else 0.0
+            confidence = hits[0].similarity if hits else 0.0
             return Answer(hits[:limit], confidence, self.settings.min_score, "dense")
         threshold = (self.settings.min_confidence if self.settings.min_confidence is not None
                      else model.threshold)

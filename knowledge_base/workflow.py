@@ -105,7 +105,7 @@ class Workflow:
         for hit in self._live_searcher.search(question, None, top + 3):
             if hit.doc_id != doc_id:
                 hits.append(TrialHit(hit.doc_id, hit.metadata.title, hit.section, hit.text,
-                                     hit.confidence, False))
+                                     hit.similarity, False))
         return sorted(hits, key=lambda hit: -hit.score)[:top]
 
     @functools.cached_property

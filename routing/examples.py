@@ -6,7 +6,7 @@
   activated import).
 
 Both are read by the next `python -m routing import` together with the shipped examples. Texts
-are masked (`bot.privacy.mask_personal_data`) before they are written.
+are masked (`common.privacy.mask_personal_data`) before they are written.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 from routing.config import RoutingSettings
 
 REASSIGNMENTS = "reassignments.jsonl"

@@ -2,7 +2,7 @@
 
 Every refusal is an `ImportRefused` with the reason in English and Chinese; nothing is
 written before the whole file has been read and checked. Texts are masked
-(`bot.privacy.mask_personal_data`) as they are read, so no personal data goes further.
+(`common.privacy.mask_personal_data`) as they are read, so no personal data goes further.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from xml.etree import ElementTree
 
 import yaml
 
-from bot.privacy import mask_personal_data
 from bot.uploads import BilingualError, json_objects
+from common.privacy import mask_personal_data
 from routing.config import RoutingSettings
 
 # Column names recognised when the operator does not name them (lower-cased).

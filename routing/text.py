@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 
 # Longest text looked at: the first paragraphs decide the department; the rest is narrative.
 MAX_BODY_CHARS = 800

@@ -9,7 +9,7 @@ Three differences from `python -m rasa_sdk`, none of them a patch:
   app from rasa_sdk's own factory, same address); with one worker that is all Sanic's worker
   manager did, less the copy. More action servers are more processes (production mode,
   `GOV_ACTION_INSTANCES`).
-- **The project's logs** (stack/logs.py) instead of coloredlogs: rasa_sdk's main, which
+- **The project's logs** (common/logs.py) instead of coloredlogs: rasa_sdk's main, which
   installs coloredlogs, is not used; Sanic's loggers, which rasa_sdk cuts off from the root,
   log through ours.
 - **Additions through rasa_sdk's plugin hook** (`attach_sanic_app_extensions`, registered by
@@ -31,9 +31,9 @@ from typing import Any
 import pluggy
 
 from bot import patches
+from common import logs
+from common.settings import Settings
 from services.action_token import require_action_token
-from stack import logs
-from stack.settings import Settings
 
 SERVICE = "action-server"
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server",

@@ -1,6 +1,6 @@
 """`python -m services.rasa_server run …` — Rasa's own command line, with the project's changes
 to Rasa installed first (bot/patches.py, which also refuses an untested Rasa): the project's
-logs (stack/logs.py: text or JSON, personal data masked), health, readiness and Prometheus
+logs (common/logs.py: text or JSON, personal data masked), health, readiness and Prometheus
 metrics (bot/observability.py), an apology when the action server, the conversation store or
 the lock store is down (bot/resilience.py), the fixes for what profiling found Rasa repeating
 on every turn (bot/speedups.py), and message understanding in a worker thread so no turn holds
@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import sys
 
-from bot import patches
-from stack import logs
+from bot import expected_warnings, patches
+from common import logs
+from common.registry import setting
 
 
 def _import_numpy_distutils_log() -> None:
@@ -49,7 +50,7 @@ def api_token_from_environment(argv: list[str]) -> list[str]:
     if "--enable-api" not in argv or any(arg.split("=")[0] in ("--auth-token", "-t")
                                          for arg in argv):
         return argv
-    token = os.environ.get("GOV_RASA_API_TOKEN", "")
+    token = setting("GOV_RASA_API_TOKEN")
     if not token:
         raise SystemExit("--enable-api needs GOV_RASA_API_TOKEN in the environment")
     return [*argv, f"--auth-token={token}"]  # "=": tokens may start with "-"
@@ -58,6 +59,7 @@ def api_token_from_environment(argv: list[str]) -> list[str]:
 def main() -> None:
     sys.argv = api_token_from_environment(sys.argv)
     _import_numpy_distutils_log()
+    expected_warnings.install()  # before Rasa's imports raise any of them
     # Then, so that warnings raised while Rasa is imported are logged our way too.
     logs.configure("rasa-server")
     _import_skops_first()

@@ -6,8 +6,8 @@ import argparse
 
 from aiohttp import web
 
+from common import logs
 from speech.service import create_app
-from stack import logs
 
 
 def main() -> None:

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
+from common.settings import PROJECT_ROOT, Settings, SupervisionSettings
 from stack.data import ensure_data
 from stack.environments import ensure_all, ensure_test_browser, ensure_test_haproxy, relock
 from stack.services import ServiceError, running_stack
-from stack.settings import PROJECT_ROOT, Settings, SupervisionSettings
 from stack.supervisor import Dependency, Supervisor, status_server
 from stack.training import ensure_model
 

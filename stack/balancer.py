@@ -51,7 +51,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from stack import logs
+from common import logs
 
 logger = logging.getLogger("stack.balancer")  # not "__main__" when run with -m
 UPSTREAMS = web.AppKey("upstreams", list)

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from stack.settings import Settings, env
+from common.registry import setting
+from common.settings import Settings
 
 REST = "channels.rest.RestChannel"
 WECHAT = "channels.wechat.WeChatInput"
@@ -27,35 +28,35 @@ def channel_credentials(settings: Settings,
     """`socketio_queue` ({"redis_url", "redis_channel"}; production mode) lets Socket.IO
     emits reach citizens connected to any Rasa instance (channels/socketio.py)."""
     # Every text channel's rate limit per sender (channels/limits.py).
-    per_sender = {"burst": int(env("GOV_SENDER_BURST", "20")),
-                  "per_minute": float(env("GOV_SENDER_MESSAGES_PER_MINUTE", "60"))}
+    per_sender = {"burst": setting("GOV_SENDER_BURST"),
+                  "per_minute": setting("GOV_SENDER_MESSAGES_PER_MINUTE")}
     credentials: dict[str, Any] = {
         REST: dict(per_sender),
         SOCKETIO: {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
                    "session_persistence": True, **per_sender, **(socketio_queue or {})},
         VOICE: {"speech_url": settings.speech_url,
-                "max_bytes": int(env("GOV_VOICE_MAX_BYTES", str(12 * 1024 * 1024))),
-                "burst": int(env("GOV_VOICE_BURST", "10")),
-                "per_minute": float(env("GOV_VOICE_MESSAGES_PER_MINUTE", "20"))},
+                "max_bytes": setting("GOV_VOICE_MAX_BYTES"),
+                "burst": setting("GOV_VOICE_BURST"),
+                "per_minute": setting("GOV_VOICE_MESSAGES_PER_MINUTE")},
     }
-    if env("GOV_WECHAT_TOKEN", ""):
+    if setting("GOV_WECHAT_TOKEN"):
         credentials[WECHAT] = {
-            "token": env("GOV_WECHAT_TOKEN", ""),
-            "app_id": env("GOV_WECHAT_APP_ID", ""),
-            "app_secret": env("GOV_WECHAT_APP_SECRET", ""),
-            "encoding_aes_key": env("GOV_WECHAT_AES_KEY", "") or None,
-            "api_base_url": env("GOV_WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/"),
-            "reply_seconds": float(env("GOV_WECHAT_REPLY_SECONDS", "4.5")),
+            "token": setting("GOV_WECHAT_TOKEN"),
+            "app_id": setting("GOV_WECHAT_APP_ID") or "",
+            "app_secret": setting("GOV_WECHAT_APP_SECRET") or "",
+            "encoding_aes_key": setting("GOV_WECHAT_AES_KEY"),
+            "api_base_url": setting("GOV_WECHAT_API_BASE"),
+            "reply_seconds": setting("GOV_WECHAT_REPLY_SECONDS"),
             "speech_url": settings.speech_url,
             **per_sender,
         }
-    if env("GOV_TELEGRAM_TOKEN", ""):
+    if setting("GOV_TELEGRAM_TOKEN"):
         credentials[TELEGRAM] = {
-            "access_token": env("GOV_TELEGRAM_TOKEN", ""),
-            "verify": env("GOV_TELEGRAM_BOT_NAME", ""),
-            "webhook_url": env("GOV_TELEGRAM_WEBHOOK_URL", ""),
-            "api_base_url": env("GOV_TELEGRAM_API_BASE", "https://api.telegram.org"),
-            "secret_token": env("GOV_TELEGRAM_SECRET", "") or None,
+            "access_token": setting("GOV_TELEGRAM_TOKEN"),
+            "verify": setting("GOV_TELEGRAM_BOT_NAME") or "",
+            "webhook_url": setting("GOV_TELEGRAM_WEBHOOK_URL") or "",
+            "api_base_url": setting("GOV_TELEGRAM_API_BASE"),
+            "secret_token": setting("GOV_TELEGRAM_SECRET"),
             **per_sender,
         }
     return credentials

@@ -3,8 +3,8 @@ knowledge base."""
 
 from __future__ import annotations
 
+from common.settings import Settings
 from stack.environments import run
-from stack.settings import Settings
 
 
 def ensure_data(settings: Settings) -> None:

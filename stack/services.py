@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from common.settings import PROJECT_ROOT, Settings
 from stack.credentials import write_credentials
-from stack.settings import PROJECT_ROOT, Settings
 
 
 class ServiceError(RuntimeError):
@@ -133,7 +133,7 @@ def build_services(settings: Settings, model_path: Path) -> list[Service]:
             log_path=settings.logs_dir / "actions.log",
         ),
         _web_service(settings, "web chat", "webchat", settings.web_port,
-                     ["--frame-ancestors", settings.frame_ancestors]),
+                     ["--frame-ancestors", settings.frame_ancestors, *readiness_args(settings)]),
         _web_service(settings, "staff api", "staff", settings.staff_port),
         speech_service(settings),
         Service(
@@ -167,6 +167,11 @@ def _web_service(settings: Settings, name: str, module: str, port: int,
         health_url=f"http://{settings.host}:{port}/healthz",
         log_path=settings.logs_dir / f"{module}.log",
     )
+
+
+def readiness_args(settings: Settings) -> list[str]:
+    """What the web chat page's `/readyz` asks besides Rasa (webchat/readiness.py)."""
+    return ["--action-url", settings.action_url, "--speech-url", settings.speech_url]
 
 
 def secret_environment(api_token: str | None = None) -> dict[str, str]:

@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from common.settings import SupervisionSettings
 from stack.services import Service
-from stack.settings import SupervisionSettings
 
 READY, STARTING, WAITING = "ready", "starting", "waiting"
 DEPENDENCY_CHECK_SECONDS = 5.0

@@ -9,8 +9,9 @@ import argparse
 
 from aiohttp import web
 
-from stack import logs
-from stack.settings import Settings, env
+from common import logs
+from common.registry import setting
+from common.settings import Settings
 from staff.app import create_app
 
 
@@ -22,7 +23,7 @@ def main() -> None:
     parser.add_argument("--rasa-url", default=settings.rasa_url)
     args = parser.parse_args()
     logs.configure("staff")
-    app = create_app(settings.staff_api_token(), args.rasa_url, env("GOV_RASA_API_TOKEN", ""))
+    app = create_app(settings.staff_api_token(), args.rasa_url, setting("GOV_RASA_API_TOKEN") or "")
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 from storage.clock import as_utc
 from storage.database import sessions
 from storage.models import AuditEntry

@@ -11,12 +11,13 @@ import getpass
 import os
 import sys
 
+from common.registry import setting
 from staff.accounts import ROLES, AccountError, create_user, list_users
 from staff.i18n import translate
 
 
 def _language() -> str:
-    chosen = os.environ.get("GOV_STAFF_LANGUAGE") or os.environ.get("LANG", "")
+    chosen = setting("GOV_STAFF_LANGUAGE") or os.environ.get("LANG", "")
     return "zh" if chosen.lower().startswith("zh") else "en"
 
 

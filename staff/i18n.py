@@ -27,12 +27,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.audit": ("操作日志", "Audit log"),
     "nav.accounts": ("账号管理", "Accounts"),
     "nav.settings": ("系统设置", "Settings"),
-    "settings.intro": ("当前生效的设置（不含密钥）。"
-                       "修改方法：改对应的环境变量后重启服务，见 README“Configuration”。",
-                       "The settings in effect (secrets are never shown). To change one, set its "
-                       "environment variable and restart; see README \"Configuration\"."),
+    "settings.intro": ("当前生效的设置（密钥只显示是否已设置）。"
+                       "修改方法：改对应的环境变量后重启服务，见 docs/configuration.md。",
+                       "The settings in effect (secrets only say whether they are set). To "
+                       "change one, set its environment variable and restart; see "
+                       "docs/configuration.md."),
     "settings.name": ("设置项", "Setting"),
     "settings.value": ("当前值", "Value"),
+    "settings.default": ("默认值", "Default"),
+    "settings.meaning": ("说明", "Meaning"),
+    "settings.read_by": ("使用方", "Read by"),
+    "settings.secret": ("密钥", "secret"),
+    "settings.set": ("已设置", "set"),
+    "settings.not_set": ("未设置", "not set"),
+    "settings.empty": ("（空）", "(empty)"),
     "home.waiting": ("等待人工接待的对话", "Conversations waiting for a person"),
     "handoffs.empty": ("目前没有等待中的对话。", "No conversation is waiting."),
     "handoffs.take": ("接待", "Take"),

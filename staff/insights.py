@@ -15,9 +15,9 @@ import numpy as np
 from sqlalchemy import case, create_engine, func, select, text, update
 
 from bot.text import detect_language
+from common.settings import Settings
 from knowledge_base.config import DEFAULT_MODEL
 from knowledge_base.embedding import load_embedder
-from stack.settings import Settings
 from storage.database import sessions
 from storage.models import AnswerFeedback, Ticket, UnansweredQuestion
 

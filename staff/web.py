@@ -25,6 +25,7 @@ from staff.audit import as_csv, entries, record
 from staff.config import StaffSettings
 from staff.i18n import LANGUAGE_COOKIE, language_of, translate
 from staff.sessions import SignedIn, current_session, end_session, start_session
+from staff.settings_page import settings_sections
 from storage.handoffs import CLOSED, TAKEN, list_handoffs, set_status, taken_handoff
 
 SESSION_COOKIE = "gov_staff_session"
@@ -256,37 +257,10 @@ async def change_account(request: web.Request) -> web.Response:
     return await accounts.__wrapped__(request, notice="accounts.updated")
 
 
-def effective_settings() -> list[tuple[str, str]]:
-    """What the running system is configured with (never secrets), for administrators.
-    Changing a setting means changing its environment variable (README "Configuration")."""
-    from knowledge_base.config import KnowledgeBaseSettings
-    from routing.config import RoutingSettings
-    from stack.settings import env
-    from storage.config import CaseworkSettings
-
-    kb, casework, staff = KnowledgeBaseSettings(), CaseworkSettings(), StaffSettings()
-    routing = RoutingSettings()
-    return [
-        ("GOV_KB_MODEL", kb.model), ("GOV_KB_MIN_SCORE", str(kb.min_score)),
-        ("GOV_KB_MAX_FILE_MB", str(kb.max_file_bytes // (1024 * 1024))),
-        ("GOV_LOOKUP_MAX_FAILURES", str(casework.max_failures)),
-        ("GOV_LOOKUP_LOCKOUT_MINUTES", str(casework.lockout_minutes)),
-        ("GOV_ROUTING_MIN_CONFIDENCE", str(routing.min_confidence or "calibrated")),
-        ("GOV_FAILURES_BEFORE_HANDOFF", str(casework.failures_before_handoff)),
-        ("GOV_OFFICE_HOURS", casework.office_hours), ("GOV_TIMEZONE", casework.timezone),
-        ("GOV_STAFF_MAX_FAILED_LOGINS", str(staff.max_failed_logins)),
-        ("GOV_STAFF_LOCKOUT_MINUTES", str(staff.lockout_minutes)),
-        ("GOV_STAFF_IDLE_MINUTES", str(staff.idle_minutes)),
-        ("GOV_STAFF_SESSION_HOURS", str(staff.max_session_hours)),
-        ("GOV_STAFF_SECURE_COOKIES", staff.secure_cookies),
-        ("WeChat", "on" if env("GOV_WECHAT_TOKEN", "") else "off"),
-        ("Telegram", "on" if env("GOV_TELEGRAM_TOKEN", "") else "off"),
-    ]
-
-
 @requires("accounts")
 async def settings_page(request: web.Request) -> web.Response:
-    return render("settings.html", request, {"settings": effective_settings()})
+    return render("settings.html", request,
+                  {"sections": settings_sections(language_of(request))})
 
 
 def add_page_routes(app: web.Application) -> None:

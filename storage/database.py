@@ -7,11 +7,12 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from stack.settings import default_state_dir, env
+from common.registry import setting
+from common.settings import default_state_dir
 
 
 def database_url() -> str:
-    url = env("GOV_DATABASE_URL", "")
+    url = setting("GOV_DATABASE_URL")
     if url:
         return url
     state = default_state_dir()

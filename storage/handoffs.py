@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bot.privacy import mask_personal_data
+from common.privacy import mask_personal_data
 from storage.clock import as_utc, utc_now
 from storage.config import CaseworkSettings
 from storage.database import sessions

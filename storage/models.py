@@ -1,4 +1,4 @@
-"""Tables. Text typed by citizens is stored only after `bot.privacy.mask_personal_data`."""
+"""Tables. Text typed by citizens is stored only after `common.privacy.mask_personal_data`."""
 
 from __future__ import annotations
 

@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from common.registry import setting
 
 
 def ensure_database(url: str) -> bool:
@@ -42,7 +43,7 @@ def main(argv: list[str]) -> None:
     """The URL may contain a password: the stack passes it as GOV_DATABASE_URL, never as an
     argument (a command line is readable by every user in /proc)."""
     drop = argv[:1] == ["--drop"]
-    url = (argv[1:] if drop else argv)[:1] or [os.environ.get("GOV_DATABASE_URL", "")]
+    url = (argv[1:] if drop else argv)[:1] or [setting("GOV_DATABASE_URL") or ""]
     if not url[0]:
         raise SystemExit("usage: python -m storage.provision [--drop] [URL]; "
                          "without URL, GOV_DATABASE_URL")

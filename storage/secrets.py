@@ -15,7 +15,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from stack.settings import persistent_secret
+from common.registry import setting
+from common.secrets import persistent_secret
 from storage.config import CaseworkSettings
 
 _N, _R, _P = 2**13, 8, 1
@@ -29,7 +30,7 @@ def _key_file(path: Path) -> bytes:
 
 def _server_key() -> bytes:
     """GOV_SECRET_KEY if set, else the key file (created with owner-only access on first use)."""
-    configured = os.environ.get("GOV_SECRET_KEY", "")
+    configured = setting("GOV_SECRET_KEY")
     return configured.encode() if configured else _key_file(CaseworkSettings().secret_key_file)
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.privacy import mask_personal_data
 from bot.text import normalize
+from common.privacy import mask_personal_data
 from storage.clock import add_working_days, local, utc_now
 from storage.database import sessions
 from storage.departments import DepartmentView, department_view

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "GOV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-
-
-def _postgres_available() -> bool:
-    try:
-        with create_engine(POSTGRES_ADMIN_URL).connect() as connection:
-            connection.execute(text("select 1"))
-        return True
-    except Exception:
-        return False
+from helpers.backends import POSTGRES_ADMIN_URL, ensure_postgres
 
 
 @pytest.fixture
 def postgres_url():
     """A fresh schema in the machine's PostgreSQL, started if it is installed but stopped."""
-    if not _postgres_available() and os.path.isdir("/etc/postgresql"):
-        subprocess.run(START_POSTGRES, shell=True, check=False, capture_output=True)
-    if not _postgres_available():
+    if not ensure_postgres():
         pytest.skip("PostgreSQL is not installed on this machine")
     schema = f"t_{uuid.uuid4().hex[:10]}"
     engine = create_engine(POSTGRES_ADMIN_URL)
@@ -57,6 +41,6 @@ def _private_secret_key(tmp_path, monkeypatch):
 def workspace(database_url, monkeypatch, tmp_path):
     """The staff service on a free port (imported lazily: the Rasa environment has no staff
     dependencies)."""
-    from staff_helpers import run_workspace
+    from helpers.staff import run_workspace
 
     yield from run_workspace(database_url, monkeypatch, tmp_path)

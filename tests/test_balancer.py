@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from common.settings import PROJECT_ROOT
 from fakes.server import free_port
 from stack.balancer import create_balancer
-from stack.settings import PROJECT_ROOT
 
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 POLL_PATH = "/socket.io/?EIO=4&transport=polling"

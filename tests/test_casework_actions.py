@@ -345,7 +345,7 @@ def test_ticket_form_with_the_database_down_apologises(monkeypatch):
 
 
 def test_repeated_unanswered_questions_hand_over(monkeypatch):
-    monkeypatch.setattr(knowledge.SEARCHER, "search", lambda *_args, **_kwargs: [])
+    monkeypatch.setattr(knowledge.searcher(), "search", lambda *_args, **_kwargs: [])
     monkeypatch.setattr(knowledge, "record_unanswered", lambda *_args, **_kwargs: None)
     action = knowledge.ActionAnswerQuestion()
     dispatcher = CollectingDispatcher()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 UNITS = PROJECT_ROOT / "deploy" / "systemd"
 INSTALLED_AT = "/opt/gov-assistant"

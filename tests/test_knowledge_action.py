@@ -22,7 +22,7 @@ def test_search_failure_gives_an_apology(monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("index unreadable")
 
-    monkeypatch.setattr(knowledge.SEARCHER, "search", broken)
+    monkeypatch.setattr(knowledge.searcher(), "search", broken)
     dispatcher = CollectingDispatcher()
     events = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker("fees?"), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_kb_error"]
@@ -35,7 +35,7 @@ def test_a_complaint_never_gets_a_passage(monkeypatch):
     def searched(*_args, **_kwargs):
         raise AssertionError("a complaint must not be searched for a passage")
 
-    monkeypatch.setattr(knowledge.SEARCHER, "answer", searched)
+    monkeypatch.setattr(knowledge.searcher(), "answer", searched)
     letter = ("Dear Sir or Madam, the factory next to our village has been dumping waste water "
               "into the river for months. The water is black and smells. We have complained "
               "many times and nothing happened. Please investigate. Thank you.")
@@ -93,13 +93,13 @@ def sample_searcher(tmp_path_factory):
 
     settings = dataclasses.replace(KnowledgeBaseSettings(),
                                    home=tmp_path_factory.mktemp("kb"), answerability="")
-    kb = KnowledgeBase(settings, knowledge.SEARCHER.embedder)
+    kb = KnowledgeBase(settings, knowledge.searcher().embedder)
     kb.seed_sample()
-    return Searcher(settings, knowledge.SEARCHER.embedder)
+    return Searcher(settings, knowledge.searcher().embedder)
 
 
 def converse(monkeypatch, searcher, first: str, second: str, language: str = "zh"):
-    monkeypatch.setattr(knowledge, "SEARCHER", searcher)
+    monkeypatch.setattr(knowledge, "searcher", lambda: searcher)
     monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
     events = [*answered(first, NOW), user(second, NOW + 45)]
     current = Tracker("t", {"language": language, "last_question": first},
@@ -155,15 +155,15 @@ def test_a_published_documents_markup_never_reaches_the_answer(monkeypatch, tmp_
 
     settings = dataclasses.replace(KnowledgeBaseSettings(), home=tmp_path / "kb",
                                    answerability="")
-    kb = KnowledgeBase(settings, knowledge.SEARCHER.embedder)
+    kb = KnowledgeBase(settings, knowledge.searcher().embedder)
     path = tmp_path / "bus-card.txt"
     path.write_text(HOSTILE_POLICY, encoding="utf-8")
     kb.add(path, {"id": "tr-lost-bus-card-en", "language": "en", "department": "transport",
                   "title": "Lost <b>bus card</b> [replacement](javascript:alert(5))",
                   "source": "https://www.riverside.gov.example/transport/bus-card"})
-    searcher = Searcher(settings, knowledge.SEARCHER.embedder)
+    searcher = Searcher(settings, knowledge.searcher().embedder)
     assert "javascript:" in searcher.search("replace a lost senior bus card", 1)[0].text
-    monkeypatch.setattr(knowledge, "SEARCHER", searcher)
+    monkeypatch.setattr(knowledge, "searcher", lambda: searcher)
     monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
     dispatcher = CollectingDispatcher()
     asyncio.run(knowledge.ActionAnswerQuestion().run(

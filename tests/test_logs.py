@@ -1,4 +1,4 @@
-"""The one log format of every process (stack/logs.py): JSON lines or text, personal data
+"""The one log format of every process (common/logs.py): JSON lines or text, personal data
 masked in both, and a real service started by the stack writing nothing but JSON lines."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from datetime import datetime
 import pytest
 from aiohttp import web
 
+from common import logs
+from common.settings import Settings
 from fakes.server import BackgroundServer, free_port
-from stack import logs
 from stack.services import Service, wait_until_ready
-from stack.settings import Settings
 
 ID_CARD, PHONE = "110101199003071234", "13812345678"
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from bot import patches
-from stack.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 
 def test_the_tested_versions_are_the_locked_ones():
@@ -43,10 +43,10 @@ IMPORT_THEN_START = """
 import threading, time
 from actions import knowledge, startup, tickets  # noqa: F401
 
-assert knowledge.SEARCHER._embedder is None and knowledge.SEARCHER._loaded is None
+assert knowledge._searcher is None  # no model, no index
 assert [t.name for t in threading.enumerate()] == ["MainThread"], threading.enumerate()
 startup.start()
-assert knowledge.SEARCHER._embedder is not None  # the model is loaded before serving
+assert knowledge.searcher()._embedder is not None  # the model is loaded before serving
 started = time.monotonic()
 startup.start()  # again: nothing more
 assert time.monotonic() - started < 0.05

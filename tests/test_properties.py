@@ -15,8 +15,8 @@ from actions.references import (
     parse_ticket_reference,
     parse_verification_digits,
 )
-from bot.privacy import mask_personal_data
 from bot.text import detect_language, normalize
+from common.privacy import mask_personal_data
 from storage.office_hours import OfficeHours
 
 SEPARATORS = st.sampled_from(["", " ", "-", "－", "—", "_", ".", "  "])

@@ -1,4 +1,4 @@
-"""What the launcher does about secrets and state (README "Security model"): no secret on a
+"""What the launcher does about secrets and state (docs/security.md): no secret on a
 command line, owner-only state (also for files SQLite creates later), the Rasa API token taken
 from the environment, CORS origins, secrets masked in log lines, channel namespaces."""
 
@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from channels.namespaces import owning_channel
+from common.privacy import mask_sensitive
+from common.secrets import make_private
+from common.settings import Settings
 from services.rasa_server import api_token_from_environment
-from stack.logs import mask_personal_data
 from stack.services import build_services
-from stack.settings import Settings, make_private
 
 
 @pytest.fixture
@@ -110,8 +111,8 @@ def test_action_server_binds_loopback_by_default(monkeypatch):
     "calling /execute?output_channel=latest&token=s3cr3t-Value",
 ])
 def test_url_secrets_are_masked_in_logs(line):
-    assert "s3cr3t-Value" not in mask_personal_data(line)
-    assert "token=***" in mask_personal_data(line)
+    assert "s3cr3t-Value" not in mask_sensitive(line)
+    assert "token=***" in mask_sensitive(line)
 
 
 @pytest.mark.parametrize(("sender", "owner"), [

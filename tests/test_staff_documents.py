@@ -8,8 +8,8 @@ import re
 import zipfile
 
 import pytest
-from staff_helpers import csrf_of, sign_in
 
+from helpers.staff import csrf_of, sign_in
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.search import Searcher
 from knowledge_base.service import KnowledgeBase

@@ -14,8 +14,8 @@ import requests
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
-from staff_helpers import PASSWORD, csrf_of, sign_in
 
+from helpers.staff import PASSWORD, csrf_of, sign_in
 from staff.accounts import update_user
 from storage.handoffs import enqueue, list_handoffs
 from storage.migrate import upgrade

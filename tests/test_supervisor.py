@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from common.settings import SupervisionSettings
 from fakes.server import free_port
 from stack.services import Service, started
-from stack.settings import SupervisionSettings
 from stack.supervisor import Dependency, StackStopped, Supervisor, status_server
 
 QUICK = SupervisionSettings(restart_limit=3, restart_window=60, backoff_first=0.2,

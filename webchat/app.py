@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from webchat import readiness
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SOCKET_IO_CLIENT = (
     Path(__file__).resolve().parent
@@ -125,8 +127,11 @@ def _protect(request: web.Request, headers: MutableMapping[str, str]) -> None:
                        "frame-ancestors " + request.app[FRAME_ANCESTORS])
 
 
-def create_app(rasa_url: str, frame_ancestors: str = "*",
-               voice_url: str | None = None) -> web.Application:
+def create_app(rasa_url: str, frame_ancestors: str = "*", voice_url: str | None = None,
+               action_url: str | None = None, speech_url: str | None = None,
+               ) -> web.Application:
+    """The pages; `/readyz` asks Rasa, and the action server and speech service when their
+    addresses are given (webchat/readiness.py)."""
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[RASA_URL] = rasa_url
     app[FRAME_ANCESTORS] = frame_ancestors
@@ -138,5 +143,6 @@ def create_app(rasa_url: str, frame_ancestors: str = "*",
     app.router.add_get("/embed.js", embed_script)
     app.router.add_get("/vendor/socket.io.min.js", socket_io_client)
     app.router.add_get("/healthz", healthz)
+    readiness.install(app, rasa_url, action_url, speech_url)
     app.router.add_static("/static/", STATIC_DIR)
     return app

@@ -15,11 +15,11 @@ from typing import Iterator
 
 import pytest
 
+from common.settings import Settings
 from fakes import telegram, wechat
 from fakes.server import BackgroundServer
 from stack.data import ensure_data
 from stack.services import running_stack
-from stack.settings import Settings
 from stack.training import ensure_model
 
 

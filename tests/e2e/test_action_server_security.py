@@ -1,5 +1,5 @@
 """Hostile clients against the running stack's action server and REST endpoint, and what the
-launcher leaves for other users of the machine to see (README "Security model"): each attempt
+launcher leaves for other users of the machine to see (docs/security.md): each attempt
 gets a clear refusal and changes nothing. Loopback only, bounded request counts."""
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from e2e.chat import RestConversation
-from e2e.test_rest_conversation import assert_reply
 from fakes import telegram, wechat
 from helpers import response_texts
+from helpers.chat import RestConversation, assert_reply
 from storage.models import Ticket
 from storage.seed import demo_applicants
 

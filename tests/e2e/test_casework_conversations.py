@@ -4,19 +4,16 @@ server, action server and database, in both languages."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
-from e2e.chat import RestConversation
-from e2e.socket_chat import Citizen
-from e2e.test_rest_conversation import assert_reply
 from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
+from helpers.chat import RestConversation, assert_reply
+from helpers.socket_chat import Citizen
+from helpers.staff import staff_api
 from routing.classifier import default_router
 from staff.audit import entries
 from storage.departments import get_department
@@ -174,21 +171,6 @@ def test_vague_request_is_asked_to_describe_it_in_english(stack):
     assert_reply(chat.texts("yes"), "utter_ask_contact_digits", "en")
     [created] = chat.texts("my number ends in 1357")
     assert "Human Resources and Social Security Bureau" in created
-
-
-def staff_api(stack, method: str, path: str, body: dict | None = None,
-              token: str | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"{stack.settings.staff_url}{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token or stack.settings.staff_api_token()}",
-                 "Content-Type": "application/json", "Accept-Language": "zh"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as failure:
-        return failure.code, json.loads(failure.read())
 
 
 def test_handoff_pauses_the_bot_until_staff_hand_it_back(stack):

@@ -20,13 +20,12 @@ from typing import Any, Callable
 import pytest
 import socketio
 
-from e2e.chat import RestConversation
-from e2e.socket_chat import Citizen
-from e2e.test_rest_conversation import assert_reply
-from e2e.voice import VoiceConversation, post_form
 from fakes import telegram
 from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
+from helpers.chat import RestConversation, assert_reply
+from helpers.socket_chat import Citizen
+from helpers.voice import VoiceConversation, post_form
 
 ANSWERED_WITHIN = 10.0  # seconds
 LONG_ZH, LONG_EN = "路灯坏了" * 600, "help " * 600  # 2,400 and 3,000 characters

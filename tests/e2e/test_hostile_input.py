@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from e2e.chat import RestConversation
 from helpers import response_texts
+from helpers.chat import RestConversation
 
 
 def post(stack, body: bytes) -> tuple[int, object]:

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from e2e.chat import RestConversation
+from common.settings import PROJECT_ROOT
 from helpers import response_texts
-from stack.settings import PROJECT_ROOT
+from helpers.chat import RestConversation
+from helpers.knowledge import stack_reload_seconds
 
 KITE_POLICY_ZH = """---
 id: e2e-kite-permit-zh
@@ -51,12 +52,6 @@ def kite_policy(stack, tmp_path_factory):
     time.sleep(stack_reload_seconds() + 1)
     yield
     kb(stack, "remove", "e2e-kite-permit-zh")
-
-
-def stack_reload_seconds() -> float:
-    from knowledge_base.config import KnowledgeBaseSettings
-
-    return KnowledgeBaseSettings().reload_interval
 
 
 def test_question_is_answered_with_a_citation(stack, kite_policy):

@@ -7,10 +7,10 @@ import json
 import urllib.request
 import uuid
 
-from e2e.voice import synthesize
 from fakes import telegram
 from fakes.wechat import WeChatServer, event_xml, text_xml, voice_xml
 from helpers import response_texts
+from helpers.voice import synthesize
 
 
 def openid() -> str:

@@ -8,114 +8,19 @@ Redis are running again when a test ends."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from e2e.chat import RestConversation
-from e2e.test_rest_conversation import assert_reply
 from helpers import response_texts
-from stack.production import ProductionSettings, prepare, running_production_stack
-from stack.services import Service
-from stack.settings import Settings
-from stack.training import ensure_model
-from storage.provision import drop_database
+from helpers.backends import PG_CTL, POSTGRES_ADMIN_URL, down, ensure_postgres, ensure_redis, shell
+from helpers.chat import RestConversation, assert_reply
+from helpers.production import apology, production_stack
 from storage.seed import demo_applicants
-
-ADMIN_URL = os.environ.get("GOV_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_CTL = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main"
-REDIS_START = ("redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' "
-               "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log")
-REDIS_STOP = "redis-cli shutdown nosave"
-
-
-def _redis_up() -> bool:
-    return subprocess.run(["redis-cli", "ping"], capture_output=True, text=True,
-                          check=False).stdout.strip() == "PONG"
-
-
-def _postgres_up() -> bool:
-    engine = create_engine(ADMIN_URL)
-    try:
-        engine.connect().close()
-        return True
-    except Exception:
-        return False
-    finally:
-        engine.dispose()
-
-
-def _shell(command: str) -> None:
-    subprocess.run(command, shell=True, check=False, capture_output=True, timeout=60)
-
-
-def _until(check, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
-def ensure_postgres() -> bool:
-    """Start the machine's PostgreSQL if it is installed but not running."""
-    if not _postgres_up() and os.path.isdir("/etc/postgresql"):
-        _shell(f"{PG_CTL} start")
-    return _until(_postgres_up)
-
-
-def ensure_redis() -> bool:
-    if not _redis_up():
-        _shell(REDIS_START)
-    return _until(_redis_up, 10)
-
-
-@contextmanager
-def down(name: str) -> Iterator[None]:
-    """PostgreSQL or Redis stopped for the duration of the block, and running again after it,
-    even when the block fails."""
-    stop = f"{PG_CTL} stop" if name == "postgresql" else REDIS_STOP
-    up = _postgres_up if name == "postgresql" else _redis_up
-    _shell(stop)
-    assert _until(lambda: not up(), 15), f"{name} did not stop"
-    try:
-        yield
-    finally:
-        assert (ensure_postgres if name == "postgresql" else ensure_redis)(), \
-            f"{name} did not come back"
-
-
-@contextmanager
-def production_stack(tmp_path_factory, name: str, api_token: str | None = None,
-                     ) -> Iterator[tuple[Settings, ProductionSettings, dict[str, Service]]]:
-    """A production stack of its own (database `gov_<name>_…`, the same as its Redis key and
-    Socket.IO channel prefix), dropped afterwards; skips where PostgreSQL or Redis is absent."""
-    if not ensure_postgres():
-        pytest.skip("PostgreSQL is not installed here")
-    if not ensure_redis():
-        pytest.skip("Redis is not installed here")
-    database = f"gov_{name}_{uuid.uuid4().hex[:8]}"
-    settings = Settings().isolated(tmp_path_factory.mktemp("state"))
-    # Rasa takes only letters and digits as the lock keys' prefix
-    prod = ProductionSettings(pg_db=database, redis_prefix=database.replace("_", "")).isolated()
-    prepare(settings, prod)
-    try:
-        with running_production_stack(settings, prod, ensure_model(settings),
-                                      api_token=api_token) as services:
-            yield settings, prod, {service.name: service for service in services}
-    finally:
-        ensure_postgres()
-        ensure_redis()
-        drop_database(prod.database_url)
 
 
 @pytest.fixture(scope="module")
@@ -130,14 +35,9 @@ def _backends_left_running():
     assert ensure_postgres() and ensure_redis(), "PostgreSQL or Redis could not be restarted"
 
 
-def apology(language: str) -> str:
-    [text_] = response_texts("utter_service_unavailable", language)
-    return text_
-
-
 def sessions_and_events(database: str, sender: str) -> tuple[int, int]:
     """How many conversation sessions and events PostgreSQL holds for `sender`."""
-    engine = create_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
+    engine = create_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
     try:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -160,7 +60,7 @@ def test_postgresql_restart_loses_no_conversation_and_no_ticket(production):
                  "en")
     before = sessions_and_events(database, check.sender)
 
-    _shell(f"{PG_CTL} restart")
+    shell(f"{PG_CTL} restart")
     assert ensure_postgres()
 
     # Both Rasa instances and both action servers answer in turn (round robin): each has
@@ -212,7 +112,7 @@ def test_while_redis_is_down_citizens_get_an_apology_then_carry_on(production):
 def table_away(database: str, table: str) -> Iterator[None]:
     """One application table unreachable (renamed) while the conversation store works: what
     the action server meets when the application database fails on its own."""
-    engine = create_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
+    engine = create_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
     try:
         with engine.begin() as connection:
             connection.execute(text(f"alter table {table} rename to {table}_away"))
@@ -275,7 +175,7 @@ def test_a_rasa_instance_dies_mid_conversation_and_the_other_carries_on(producti
         if texts:
             break
     assert set(texts) & set(response_texts("utter_ask_verification_code", "zh"))
-    engine = create_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
+    engine = create_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}")
     with engine.connect() as connection:
         stored = connection.execute(text("select count(*) from events where sender_id = :s"),
                                     {"s": chat.sender}).scalar()

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
-from e2e.socket_chat import Citizen
-from e2e.test_production_mode import apology, down, production_stack
-from e2e.test_rest_conversation import assert_reply
+from common.settings import Settings
+from helpers.backends import down
+from helpers.chat import assert_reply
+from helpers.production import apology, production_stack
+from helpers.socket_chat import Citizen
 from stack.production import ProductionSettings
 from stack.services import Service
-from stack.settings import Settings
 
 
 @dataclass

@@ -13,10 +13,9 @@ import uuid
 
 import pytest
 
-from e2e.chat import RestConversation
-from e2e.test_rest_conversation import assert_reply
 from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
+from helpers.chat import RestConversation, assert_reply
 from staff.audit import entries
 
 LETTER_ZH = ("尊敬的领导：您好！我是滨江市建设路十八号院的居民，我们院子对面的一家"

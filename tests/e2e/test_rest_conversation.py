@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.text import detect_language
-from e2e.chat import RestConversation
 from helpers import response_texts
-
-
-def assert_reply(texts: list[str], response: str, language: str, **slots: str) -> None:
-    expected = [t.format(**slots) for t in response_texts(response, language)]
-    assert any(text in expected for text in texts), f"expected {response}/{language}, got {texts}"
+from helpers.chat import RestConversation, assert_reply
 
 
 @pytest.mark.parametrize(

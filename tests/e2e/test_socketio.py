@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from e2e.socket_chat import Citizen
 from helpers import response_texts
+from helpers.socket_chat import Citizen
 
 
 async def converse(url: str, messages: list[str]) -> list[list[dict]]:

@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from pathlib import Path
 
-import pytest
-
-from e2e.chat import RestConversation
-from e2e.test_webchat_browser import CHROMIUM, OUTPUT, chromium
+from helpers.browser import OUTPUT, chromium, requires_chromium
+from helpers.chat import RestConversation
 from staff.accounts import create_user
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+pytestmark = requires_chromium
 PASSWORD = "publisher passphrase 2026"
 POLICY = """# 滨江市龙舟赛观赛证申领办法
 

@@ -10,9 +10,9 @@ import uuid
 
 import requests
 
-from e2e.chat import RestConversation
-from e2e.test_knowledge_answers import stack_reload_seconds
 from helpers import response_texts
+from helpers.chat import RestConversation
+from helpers.knowledge import stack_reload_seconds
 from staff.accounts import create_user
 
 PASSWORD = "publisher passphrase 2026"

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from bench.citizens import Citizens
-from e2e.test_production_mode import ensure_postgres, ensure_redis
+from helpers.backends import ensure_postgres, ensure_redis
 from stack.launched import Launched
 from storage.provision import drop_database
 

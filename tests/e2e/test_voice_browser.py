@@ -21,15 +21,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from e2e.accessibility import axe_source, violations
-from e2e.test_webchat_browser import ARGS, CHROMIUM, OUTPUT
+from helpers.accessibility import axe_source, violations
+from helpers.browser import OUTPUT, chromium, requires_chromium, until_ready
 from speech.auth import token_headers
 from webchat.app import create_app
 
 REPLY_TIMEOUT = 60000
+STOP_MARGIN_MS = 1500  # silence recorded after the question, before the citizen stops
 LEAD_SILENCE, TAIL_SILENCE = 0.6, 1.0  # seconds around the question in the fake microphone's file
 FAKE_DEVICES = ["--use-fake-device-for-media-stream"]
 # Test instruments, added before the page's own script (the page itself has no test hooks):
@@ -57,7 +57,7 @@ window.fetch = (url, options) => {
 TURN_OVER = ("(before) => window.__turns.length > before"
              " && document.getElementById('talk').getAttribute('aria-disabled') === 'false'")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+pytestmark = requires_chromium
 
 
 def spoken_question(speech_url: str, text: str, language: str, path: Path) -> float:
@@ -92,24 +92,18 @@ def microphone_playing(wav: Path) -> list[str]:
 async def voice_page(url: str, locale: str, args: list[str]) -> AsyncIterator:
     """A phone-sized page of `url` in a fresh browser; page.problems collects script errors and
     console errors (a Content-Security-Policy violation is one)."""
-    from playwright.async_api import async_playwright
-
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + args)
-        try:
-            context = await browser.new_context(locale=locale, has_touch=True,
-                                                viewport={"width": 412, "height": 915})
-            await context.add_init_script(INSTRUMENTS)
-            page = await context.new_page()
-            page.problems = []
-            page.on("pageerror", lambda error: page.problems.append(str(error)))
-            page.on("console", lambda message: page.problems.append(message.text)
-                    if message.type == "error" else None)
-            await page.goto(url)
-            yield page
-        finally:
-            await browser.close()
+    async with chromium(*args) as browser:
+        context = await browser.new_context(locale=locale, has_touch=True,
+                                            viewport={"width": 412, "height": 915})
+        await context.add_init_script(INSTRUMENTS)
+        page = await context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        page.on("console", lambda message: page.problems.append(message.text)
+                if message.type == "error" else None)
+        await page.goto(url)
+        await until_ready(page)
+        yield page
 
 
 async def turns(page) -> list[dict]:
@@ -120,7 +114,13 @@ async def next_answer(page, before: int, expect: str = "") -> str:
     """The answer to the turn after the first `before` ones (containing `expect`)."""
     await page.wait_for_function(TURN_OVER, arg=before, timeout=REPLY_TIMEOUT)
     if expect:
-        await page.locator("#answer-text", has_text=expect).wait_for(timeout=5000)
+        try:
+            await page.locator("#answer-text", has_text=expect).wait_for(timeout=5000)
+        except Exception as error:  # say what was heard and answered instead
+            heard = await page.locator("#heard").inner_text()
+            answer = await page.locator("#answer-text").inner_text()
+            raise AssertionError(f"expected {expect!r}; heard {heard!r}, answered {answer!r}") \
+                from error
     return await page.locator("#answer-text").inner_text()
 
 
@@ -211,7 +211,9 @@ async def mandarin_status_check(web_url: str, speech_url: str, wav: Path) -> dic
         await page.wait_for_timeout(int(seconds * 500))
         seen["tapped"] = [await page.locator("#talk-label").inner_text(),
                           await page.locator("#status").inner_text()]
-        await page.wait_for_timeout(int(seconds * 500))
+        # and a margin before the second tap: on a busy machine the fake microphone's file
+        # starts late, and a tap on time would cut the question's last words
+        await page.wait_for_timeout(int(seconds * 500) + STOP_MARGIN_MS)
         await page.keyboard.press("Enter")
         seen["prompt"] = await next_answer(page, 0, "您是想查询申请进度吗")
         seen["heard"] = await page.locator("#heard").inner_text()
@@ -253,7 +255,7 @@ def test_mandarin_status_check_is_confirmed_with_a_tap_on_yes(stack, tmp_path):
 
 async def staff_reply_to(stack, conversation_id: str, text: str) -> None:
     """A member of staff takes the handoff and answers, through the staff API."""
-    from e2e.test_casework_conversations import staff_api
+    from helpers.staff import staff_api
 
     handoffs = (await asyncio.to_thread(staff_api, stack, "GET", "/api/handoffs"))[1]
     [entry] = [e for e in handoffs["handoffs"] if e["conversation_id"] == conversation_id]
@@ -271,6 +273,7 @@ async def without_microphone(stack) -> dict:
     async with voice_page(web_url + "/", "zh-CN", FAKE_DEVICES) as page:
         await page.get_by_role("link", name="语音服务（适合老年人）").click()
         await page.wait_for_url("**/voice")
+        await until_ready(page)
         await page.locator("#talk").press("Enter")
         await page.locator("#mic-problem").wait_for(timeout=10000)
         seen["message"] = await page.locator("#mic-problem p").evaluate_all(

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from e2e.voice import VoiceConversation, post_form, synthesize
+from helpers.voice import VoiceConversation, post_form, synthesize
 from speech.auth import HEADER
 from storage.seed import demo_applicants
 
@@ -102,7 +102,7 @@ def test_tapping_a_button_skips_recognition(en):
 
 
 def test_a_person_takes_over_and_their_reply_reaches_the_voice_page(stack, zh):
-    from e2e.test_casework_conversations import staff_api
+    from helpers.staff import staff_api
 
     status, reply = zh.send(text="/human_handoff")  # the page's 找人工 button
     assert status == 200 and reply["waiting_for_person"] is True

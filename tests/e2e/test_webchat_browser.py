@@ -2,58 +2,34 @@
 
 A citizen types a question in each language and sees the cited answer with a clickable source
 link, rates it with a feedback button, reloads and still sees the conversation; switches on high
-contrast and large text. Another citizen does everything with the keyboard alone. Screenshots
-go to var/test-output/ for review.
+contrast and large text. Another citizen does everything with the keyboard alone. Both pages say
+"starting…" until the assistant can answer. Screenshots go to var/test-output/ for review.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import AsyncIterator
+import json
+import urllib.error
+import urllib.request
 
-import pytest
+from fakes.server import BackgroundServer
+from helpers.accessibility import axe_source, violations
+from helpers.browser import (
+    OUTPUT,
+    REPLY_TIMEOUT,
+    ask,
+    chromium,
+    requires_chromium,
+    until_ready,
+    wait_for_reply,
+)
+from stack.balancer import create_balancer
+from webchat.app import create_app
 
-from e2e.accessibility import axe_source, violations
-from stack.settings import PROJECT_ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-OUTPUT = PROJECT_ROOT / "var" / "test-output"
-REPLY_TIMEOUT = 30000
 MARKUP = '<img src="x" onerror="window.pwned = 1">'
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator:
-    from playwright.async_api import async_playwright
-
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-async def wait_for_reply(chat, before: int, expect: str = "") -> None:
-    """Wait for a new bot message (and one containing `expect`); `chat` is a page or a frame."""
-    await chat.locator("li.bot").nth(before).wait_for(timeout=REPLY_TIMEOUT)
-    if expect:
-        await chat.locator("li.bot", has_text=expect).last.wait_for(timeout=REPLY_TIMEOUT)
-
-
-async def ask(chat, text: str, expect: str = "") -> None:
-    before = await chat.locator("li.bot").count()
-    await chat.locator("#message-input").fill(text)
-    await chat.locator("#message-input").press("Enter")
-    await wait_for_reply(chat, before, expect)
+pytestmark = requires_chromium
 
 
 async def full_page_screenshot(page, name: str) -> None:
@@ -216,6 +192,7 @@ async def keyboard_only(url: str) -> dict:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         await page.goto(url)
+        await until_ready(page)
         seen["interface"] = await page.evaluate(
             "[document.documentElement.lang, document.getElementById('handoff').textContent,"
             " document.getElementById('privacy-notice').innerText]")
@@ -311,3 +288,54 @@ def test_everything_works_with_the_keyboard_alone(stack):
     assert "high-contrast" in classes and "large-text" in classes
     assert lang == "zh-CN" and privacy_hidden is True
     assert seen["errors"] == []
+
+
+def readiness(web_url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"{web_url}/readyz", timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+async def page_state(page) -> list:
+    return [await page.locator("#status").inner_text(),
+            await page.locator("#message-input, #talk").first.is_disabled()]
+
+
+async def starting_then_ready(stack) -> dict:
+    """The pages served while Rasa cannot be reached (their Rasa address is a balancer in front
+    of the real one, not started yet), then after it is."""
+    seen: dict = {}
+    rasa_gate = BackgroundServer(create_balancer([stack.settings.rasa_url]))
+    pages = BackgroundServer(create_app(rasa_gate.url, action_url=stack.settings.action_url,
+                                        speech_url=stack.settings.speech_url))
+    with pages:
+        async with chromium() as browser:
+            chat = await browser.new_page(locale="zh-CN")
+            voice = await browser.new_page(locale="en-US")
+            await chat.goto(pages.url)
+            await voice.goto(pages.url + "/voice")
+            await chat.wait_for_timeout(3000)  # a few polls of /readyz: still not ready
+            seen["starting"] = [await page_state(chat), await page_state(voice),
+                                readiness(pages.url)]
+            await chat.screenshot(path=str(OUTPUT / "webchat-starting.png"))
+            with rasa_gate:
+                await until_ready(chat)
+                await until_ready(voice)
+                seen["ready"] = [await page_state(chat), await page_state(voice),
+                                 readiness(pages.url)]
+    return seen
+
+
+def test_both_pages_say_starting_until_the_assistant_can_answer(stack):
+    seen = asyncio.run(starting_then_ready(stack))
+    chat, voice, (status, body) = seen["starting"]
+    assert chat == ["正在启动，请稍候…", True]
+    assert voice == ["Starting up, one moment…", True]
+    assert status == 503 and body["ready"] is body["chat"] is body["voice"] is False
+    assert body["services"] == {"rasa": False, "actions": True, "speech": True}
+    chat, voice, (status, body) = seen["ready"]
+    assert chat[1] is False and chat[0] != "正在启动，请稍候…"
+    assert voice == ["Hold the big button and speak", False]
+    assert status == 200 and body["ready"] is body["chat"] is body["voice"] is True

@@ -8,14 +8,12 @@ small phone the panel fills the screen.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-import pytest
 from aiohttp import web
 
-from e2e.test_webchat_browser import CHROMIUM, OUTPUT, ask, chromium
+from helpers.browser import OUTPUT, ask, chromium, requires_chromium
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+pytestmark = requires_chromium
 
 HOST_PAGE = """<!doctype html>
 <html lang="en">

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
 
@@ -81,3 +82,13 @@ def test_privacy_notice_handoff_and_display_options_in_both_languages(stack):
     assert '"/human_handoff"' in script
     # Bot and user text only ever go in as text, never parsed as HTML.
     assert ".innerHTML" not in script and "insertAdjacentHTML" not in script
+
+
+def test_readiness_is_reported_for_operators_without_addresses_or_secrets(stack):
+    """GET /readyz on the page's server: Rasa has a model loaded and the action server and the
+    speech service answer (webchat/readiness.py); Rasa's own /status needs the API token."""
+    status, content_type, body = fetch(stack.settings.web_url + "/readyz")
+    assert status == 200 and "application/json" in content_type
+    assert json.loads(body) == {"ready": True, "chat": True, "voice": True, "services": {
+        "rasa": True, "actions": True, "speech": True}}
+    assert "127.0.0.1" not in body and "token" not in body.lower()

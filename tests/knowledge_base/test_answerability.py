@@ -7,8 +7,8 @@ import dataclasses
 import json
 
 import pytest
-from conftest import markdown
 
+from helpers.knowledge import markdown
 from knowledge_base.answerability import (
     FEATURES,
     MODEL_FILE,
@@ -122,7 +122,7 @@ def test_the_action_declines_and_records_when_the_classifier_says_no(monkeypatch
 
     recorded = []
     doubtful = Answer([hit("kite-stall-zh", 0.55)], 0.2, 0.6, "answerability")
-    monkeypatch.setattr(knowledge.SEARCHER, "answer", lambda *_a, **_k: doubtful)
+    monkeypatch.setattr(knowledge.searcher(), "answer", lambda *_a, **_k: doubtful)
     monkeypatch.setattr(knowledge, "record_unanswered", lambda *a, **_k: recorded.append(a))
     tracker = Tracker("t", {"language": "zh"}, {"text": "风筝", "intent": {"name": "x"}},
                       [], False, None, {}, "action_listen")

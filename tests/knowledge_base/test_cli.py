@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import markdown
-
+from helpers.knowledge import markdown
 from knowledge_base.__main__ import main
 
 

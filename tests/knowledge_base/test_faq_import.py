@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import markdown
 
+from helpers.knowledge import markdown
 from knowledge_base.__main__ import main
 from knowledge_base.documents import DocumentError, Metadata
 from knowledge_base.faq import parse_faq

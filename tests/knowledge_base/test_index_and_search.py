@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import markdown
 
+from helpers.knowledge import markdown
 from knowledge_base.documents import DocumentError
 from knowledge_base.index import current_version, publish
 from knowledge_base.search import Searcher
@@ -89,7 +89,7 @@ def test_a_failed_change_leaves_the_index_serving(kb, tmp_path):
 def test_empty_and_nonsense_queries(kb, use_embedder):
     searcher = Searcher(kb.settings, use_embedder)
     assert searcher.search("   ") == []
-    assert searcher.search("量子色动力学的渐近自由")[0].confidence < kb.settings.min_score
+    assert searcher.search("量子色动力学的渐近自由")[0].similarity < kb.settings.min_score
 
 
 def test_a_huge_query_is_searched_as_its_first_message_limit(kb, use_embedder):

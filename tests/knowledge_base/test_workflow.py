@@ -4,8 +4,8 @@ the published document (and what the assistant serves) exactly as it was."""
 from __future__ import annotations
 
 import pytest
-from conftest import markdown
 
+from helpers.knowledge import markdown
 from knowledge_base.search import Searcher
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.workflow import Workflow

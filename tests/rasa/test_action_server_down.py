@@ -13,9 +13,9 @@ import uuid
 
 import pytest
 
+from common.settings import PROJECT_ROOT, Settings, _free_port
 from stack.credentials import write_credentials
 from stack.services import Service, wait_until_ready
-from stack.settings import PROJECT_ROOT, Settings, _free_port
 from stack.training import model_path
 
 APOLOGY = {

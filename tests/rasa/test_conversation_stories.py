@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from stack.settings import PROJECT_ROOT, Settings
+from common.settings import PROJECT_ROOT, Settings
 from stack.training import model_path
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot import patches
 from bot.limits import MAX_MESSAGE_CHARS
-from stack.settings import Settings
+from common.settings import Settings
 from stack.training import model_path
 
 

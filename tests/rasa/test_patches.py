@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bot import patches
-from stack.settings import PROJECT_ROOT, Settings, _free_port
+from common.settings import PROJECT_ROOT, Settings, _free_port
 from stack.training import model_path
 
 INSTALL_TWICE = """

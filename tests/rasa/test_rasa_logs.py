@@ -1,6 +1,6 @@
 """Rasa's own ways of writing to the console (structlog events, coloredlogs, `print_warning`)
 come out as the project's log lines, masked (bot/rasa_logs.py, put in place by bot/patches.py;
-stack/logs.py). In a separate process: the set-up changes the process's logging for good."""
+common/logs.py). In a separate process: the set-up changes the process's logging for good."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import json
 import subprocess
 import sys
 
-from stack.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 ID_CARD = "110101199003071234"
 
 SCRIPT = f"""
 import logging
-from stack import logs
+from common import logs
 logs.configure("rasa-server")
 from bot import patches
 patches.install("logging")

@@ -107,6 +107,15 @@ def test_voice_uses_wechats_recognition_text(channel):
     assert len(bot.received) == before
 
 
+def test_typed_text_reaches_the_bot_even_when_it_reads_like_a_fixed_reply(channel):
+    """Control flow follows the message's kind, never the wording of a reply."""
+    server, bot = channel
+    openid = user()
+    for text in (NOT_HEARD, UNSUPPORTED):
+        assert server.send(text_xml(openid, text)).content.startswith("echo: ")
+        assert bot.received[-1] == (f"wechat:{openid}", text)
+
+
 def test_subscribe_is_welcomed_and_unsupported_types_explained(channel):
     server, bot = channel
     openid = user()

@@ -16,7 +16,7 @@
       log: "对话记录", inputLabel: "输入您的问题", send: "发送",
       placeholder: "请输入您的问题，例如：办营业执照要什么材料？",
       you: "您", bot: "助手", replies: "可选回复", newTab: "（在新窗口打开）",
-      connecting: "正在连接…", offline: "连接已断开，正在重新连接…", unreachable: "暂时无法连接服务器，正在重试…",
+      starting: "正在启动，请稍候…", connecting: "正在连接…", offline: "连接已断开，正在重新连接…", unreachable: "暂时无法连接服务器，正在重试…",
       queued: "尚未连接：消息会在连接恢复后发出。", waiting: "助手正在回复…",
       voiceLink: "语音服务（适合老年人）",
       switchPayload: "/switch_language{\"language_name\": \"zh\"}"
@@ -30,7 +30,7 @@
       log: "Conversation", inputLabel: "Type your question", send: "Send",
       placeholder: "Ask a question, e.g. what do I need for a business licence?",
       you: "You", bot: "Assistant", replies: "Suggested replies", newTab: " (opens in a new tab)",
-      connecting: "Connecting…", offline: "Connection lost. Reconnecting…",
+      starting: "Starting up, one moment…", connecting: "Connecting…", offline: "Connection lost. Reconnecting…",
       unreachable: "Can't reach the server right now. Retrying…",
       queued: "Not connected yet: your message will be sent when the connection is back.",
       waiting: "The assistant is replying…",
@@ -70,6 +70,11 @@
   let statusKey = "";
   let waitTimer = 0;
   const pending = [];  // messages typed while disconnected, sent in order after reconnecting
+  // Until the server's /readyz says the assistant can answer, the page says "starting…" and
+  // typing is off; the connection's own status is shown once it is ready.
+  let starting = true;
+  let afterStart = ["connecting", false];
+  const READY_POLL_MS = 1000;
 
   // The session the channel confirmed: the same one after a reload, or a new one (first visit,
   // or a session it no longer accepts); the history on screen is kept under the new id.
@@ -122,6 +127,7 @@
   }
 
   function setStatus(key, problem) {
+    if (starting && key !== "starting") { afterStart = [key, problem]; return; }
     statusKey = key || "";
     statusLine.textContent = statusKey ? t(statusKey) : "";
     statusLine.classList.toggle("problem", Boolean(problem));
@@ -289,9 +295,30 @@
     });
   }
 
+  function enableInput(on) {
+    input.disabled = !on;
+    $("composer").querySelector("button[type=submit]").disabled = !on;
+  }
+
+  // Polls the page server's readiness (webchat/readiness.py) until citizens can chat.
+  function waitUntilReady() {
+    fetch("/readyz", { cache: "no-store" })
+      .then((response) => response.json())
+      .then((state) => { if (state.chat) { ready(); } else { setTimeout(waitUntilReady, READY_POLL_MS); } })
+      .catch(() => setTimeout(waitUntilReady, READY_POLL_MS));
+  }
+
+  function ready() {
+    starting = false;
+    enableInput(true);
+    setStatus(afterStart[0], afterStart[1]);
+  }
+
   applyDisplay();
+  enableInput(false);
+  setStatus("starting");
   applyLanguage();
-  setStatus("connecting");
+  waitUntilReady();
   const lastUserTurn = history.map((entry) => entry.from).lastIndexOf("user");
   history.forEach((entry, index) => render(entry, index > lastUserTurn));
   if (log.lastElementChild) { log.lastElementChild.scrollIntoView({ block: "end" }); }

@@ -17,7 +17,7 @@
       conversation: "对话", youSaid: "您说：", confirm: "请选择", options: "您可以选择",
       yes: "是", no: "不是", more: "继续听", enough: "不用了", yesText: "是", noText: "不是",
       replay: "再听一遍", handoff: "找人工", chatLink: "文字聊天",
-      ready: "请按住大按钮说话", listening: "正在听…", thinking: "正在想…", speaking: "正在说…",
+      starting: "正在启动，请稍候…", ready: "请按住大按钮说话", listening: "正在听…", thinking: "正在想…", speaking: "正在说…",
       tapReplay: "请点“再听一遍”收听回答", micProblem: "麦克风不可用，请看下面的说明",
       offline: "连接不上服务器。请稍后再试，或拨打 12345 政务服务热线。",
       waiting: "正在等待工作人员回复…",
@@ -32,7 +32,7 @@
       options: "You can choose", yes: "Yes", no: "No", more: "Hear more", enough: "No, thanks",
       yesText: "yes", noText: "no",
       replay: "Play again", handoff: "Talk to a person", chatLink: "Text chat",
-      ready: "Hold the big button and speak", listening: "Listening…", thinking: "Thinking…",
+      starting: "Starting up, one moment…", ready: "Hold the big button and speak", listening: "Listening…", thinking: "Thinking…",
       speaking: "Speaking…", tapReplay: "Tap “Play again” to hear the answer",
       micProblem: "The microphone is unavailable: see below",
       offline: "Can't reach the server. Please try again later, or call the 12345 government service hotline.",
@@ -48,6 +48,7 @@
   const TAP_MS = 400;          // a press shorter than this starts tap-to-start / tap-to-stop
   const MAX_RECORDING_MS = 55000;  // the channel refuses recordings over a minute
   const REQUEST_TIMEOUT_MS = 90000;
+  const READY_POLL_MS = 1000;  // while the assistant starts: ask /readyz this often
   const POLL_MS = 5000;        // while waiting for a person: ask for their reply this often
   const MIME_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
 
@@ -77,6 +78,7 @@
   let tapMode = false;      // recording goes on until the next press
   let maxTimer = 0;
   let statusKey = "ready";
+  let booting = true;       // until the server's /readyz says voice turns can be answered
   let waitingForPerson = false;  // a handoff: staff replies are fetched (below)
   let pending = null;       // the question the last reply asked, sent back with the next turn
   let previous = "";        // the last spoken text, for "再说一遍"
@@ -487,12 +489,32 @@
       store.setItem(KEYS.language, language);
       applyLanguage();
       // The assistant answers in the chosen language from now on, and says so.
-      if (state === "idle") { sendText(t("switchPayload"), button.textContent, false); }
+      if (state === "idle" && !booting) { sendText(t("switchPayload"), button.textContent, false); }
     });
   });
 
+  function enableTalking(on) {
+    [talk, $("handoff"), $("yes"), $("no")].forEach((button) => { button.disabled = !on; });
+  }
+
+  // Polls the page server's readiness (webchat/readiness.py) until a voice turn can be answered.
+  function waitUntilReady() {
+    fetch("/readyz", { cache: "no-store" })
+      .then((response) => response.json())
+      .then((readiness) => { if (readiness.voice) { ready(); } else { setTimeout(waitUntilReady, READY_POLL_MS); } })
+      .catch(() => setTimeout(waitUntilReady, READY_POLL_MS));
+  }
+
+  function ready() {
+    booting = false;
+    enableTalking(true);
+    if (statusKey === "starting") { setStatus("ready"); }
+  }
+
   applyLanguage();
-  setStatus("ready");
+  enableTalking(false);
+  setStatus("starting");
+  waitUntilReady();
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) {
     micProblem();
   } else if (navigator.permissions && navigator.permissions.query) {

@@ -6,6 +6,8 @@ import json
 import urllib.request
 import uuid
 
+from helpers import response_texts
+
 
 class RestConversation:
     """One citizen talking to the Rasa REST channel (`/webhooks/rest/webhook`)."""
@@ -24,3 +26,9 @@ class RestConversation:
 
     def texts(self, text: str) -> list[str]:
         return [message.get("text", "") for message in self.say(text)]
+
+
+def assert_reply(texts: list[str], response: str, language: str, **slots: str) -> None:
+    """One of `texts` is a variation of domain response `response` in `language`."""
+    expected = [t.format(**slots) for t in response_texts(response, language)]
+    assert any(text in expected for text in texts), f"expected {response}/{language}, got {texts}"

@@ -1,35 +1,21 @@
-"""Every setting of the running stack, in one place: environment variables with defaults.
-
-README.md ("Configuration") documents each variable. Paths are relative to the project root
-unless given absolute.
-"""
+"""The stack's addresses, folders, tokens and supervision settings, read from the environment
+through the one settings registry (common/registry.py: types, defaults, documentation)."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import random
-import secrets
 import socket
-import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from common.registry import PROJECT_ROOT, from_env, setting
+from common.secrets import make_private, persistent_secret
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 WILDCARD = ("0.0.0.0", "::", "")
-
-
-def env(name: str, default: str) -> str:
-    """A setting from the environment; unset or empty means the default."""
-    return os.environ.get(name) or default
-
-
-def env_path(name: str, default: str) -> Path:
-    """A path setting; relative paths are taken from the project root."""
-    path = Path(env(name, default))
-    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def _free_port() -> int:
@@ -52,89 +38,49 @@ def _free_port() -> int:
 
 def default_state_dir() -> Path:
     """GOV_STATE_DIR: tracker DB, database, knowledge base, logs, caches."""
-    return env_path("GOV_STATE_DIR", "var")
-
-
-def persistent_secret(path: Path) -> str:
-    """A random secret kept in an owner-only file, created on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first
-            return path.read_text().strip()
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
-
-
-_MADE_PRIVATE: set[Path] = set()  # walked once per process; the umask covers what comes later
-
-
-def make_private(*paths: Path) -> None:
-    """Owner-only state (README "Security model"): from now on this process and every process
-    it starts create files 0600 and folders 0700 (umask 077: databases and SQLite's -wal/-shm
-    files, logs, caches, secrets), and whatever `paths` already hold is tightened to match."""
-    os.umask(0o077)
-    for top in paths:
-        if top in _MADE_PRIVATE or not top.exists():
-            continue
-        _MADE_PRIVATE.add(top)
-        top.chmod(top.stat().st_mode & 0o700)
-        for folder, folders, files in os.walk(top):
-            for name in (*folders, *files):
-                path = os.path.join(folder, name)
-                mode = os.lstat(path).st_mode
-                if mode & 0o077 and not stat.S_ISLNK(mode):
-                    os.chmod(path, mode & 0o700)
+    return setting("GOV_STATE_DIR")
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = field(default_factory=lambda: env("GOV_HOST", "127.0.0.1"))
-    rasa_port: int = field(default_factory=lambda: int(env("GOV_RASA_PORT", "5005")))
-    action_port: int = field(default_factory=lambda: int(env("GOV_ACTION_PORT", "5055")))
+    host: str = from_env("GOV_HOST")
+    rasa_port: int = from_env("GOV_RASA_PORT")
+    action_port: int = from_env("GOV_ACTION_PORT")
     # Loopback unless the action servers must be reached from other machines (README
     # "Security model"); they refuse every call without the action token either way.
-    action_host: str = field(default_factory=lambda: env("GOV_ACTION_HOST", "127.0.0.1"))
-    web_port: int = field(default_factory=lambda: int(env("GOV_WEB_PORT", "8080")))
-    staff_port: int = field(default_factory=lambda: int(env("GOV_STAFF_PORT", "8081")))
-    speech_port: int = field(default_factory=lambda: int(env("GOV_SPEECH_PORT", "8082")))
+    action_host: str = from_env("GOV_ACTION_HOST")
+    web_port: int = from_env("GOV_WEB_PORT")
+    staff_port: int = from_env("GOV_STAFF_PORT")
+    speech_port: int = from_env("GOV_SPEECH_PORT")
     # The supervisor's own readiness and metrics (stack/supervisor.py).
-    supervisor_port: int = field(
-        default_factory=lambda: int(env("GOV_SUPERVISOR_PORT", "8083")))
-    state_dir: Path = field(default_factory=default_state_dir)
-    models_dir: Path = field(default_factory=lambda: env_path("GOV_MODELS_DIR", "models"))
-    rasa_venv: Path = field(default_factory=lambda: env_path("GOV_RASA_VENV", ".venvs/rasa"))
-    app_venv: Path = field(default_factory=lambda: env_path("GOV_APP_VENV", ".venvs/app"))
-    tracker_db: Path = field(
-        default_factory=lambda: env_path("GOV_TRACKER_DB", str(default_state_dir() / "rasa.db"))
-    )
+    supervisor_port: int = from_env("GOV_SUPERVISOR_PORT")
+    state_dir: Path = from_env("GOV_STATE_DIR")
+    models_dir: Path = from_env("GOV_MODELS_DIR")
+    rasa_venv: Path = from_env("GOV_RASA_VENV")
+    app_venv: Path = from_env("GOV_APP_VENV")
+    tracker_db: Path = from_env("GOV_TRACKER_DB")
     # Page origins allowed to call Rasa from a browser (comma- or space-separated); empty means
     # the web chat page's own origin (`allowed_origins`).
-    cors_origins: str = field(default_factory=lambda: env("GOV_CORS_ORIGINS", ""))
+    cors_origins: str = from_env("GOV_CORS_ORIGINS")
     # Sites allowed to embed the web chat page (/embed.js), e.g. "https://www.example.gov.cn".
-    frame_ancestors: str = field(
-        default_factory=lambda: env("GOV_WEBCHAT_FRAME_ANCESTORS", "*"))
-    ready_timeout: float = field(
-        default_factory=lambda: float(env("GOV_READY_TIMEOUT", "300"))
-    )
+    frame_ancestors: str = from_env("GOV_WEBCHAT_FRAME_ANCESTORS")
+    ready_timeout: float = from_env("GOV_READY_TIMEOUT")
 
     def staff_api_token(self) -> str:
         """GOV_STAFF_API_TOKEN, else a token generated once into the state folder."""
-        return env("GOV_STAFF_API_TOKEN", "") or persistent_secret(
+        return setting("GOV_STAFF_API_TOKEN") or persistent_secret(
             self.state_dir / "staff-api.token")
 
     def action_token(self) -> str:
         """GOV_ACTION_TOKEN, else a token generated once into the state folder: Rasa sends it
         with every action call and the action server refuses calls without it."""
-        return env("GOV_ACTION_TOKEN", "") or persistent_secret(
+        return setting("GOV_ACTION_TOKEN") or persistent_secret(
             self.state_dir / "action-server.token")
 
     def speech_token(self) -> str:
         """GOV_SPEECH_TOKEN, else a token generated once into the state folder: the voice and
         WeChat channels send it and the speech service refuses calls without it."""
-        return env("GOV_SPEECH_TOKEN", "") or persistent_secret(
+        return setting("GOV_SPEECH_TOKEN") or persistent_secret(
             self.state_dir / "speech-service.token")
 
     @property
@@ -214,6 +160,9 @@ class Settings:
                 "KERAS_HOME": str(self.cache_dir / "keras"),
                 "GOV_ASSISTANT_CACHE_DIR": str(self.cache_dir / "jieba"),
                 "TF_CPP_MIN_LOG_LEVEL": "2",
+                # Rasa 3.6's own tracker store uses SQLAlchemy 1.4's legacy API; nothing here
+                # can fix its "MovedIn20Warning" at every start.
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                 "ACTION_ENDPOINT_URL": f"{self.action_url}/webhook",
                 "GOV_ACTION_TOKEN": self.action_token(),  # endpoints.yml: Rasa sends it
                 "GOV_SPEECH_TOKEN": self.speech_token(),  # speech/auth.py
@@ -230,17 +179,12 @@ class SupervisionSettings:
     "Supervision")."""
 
     # More deaths of one service than this within the window is a crash loop: stop the stack.
-    restart_limit: int = field(default_factory=lambda: int(env("GOV_RESTART_LIMIT", "5")))
-    restart_window: float = field(
-        default_factory=lambda: float(env("GOV_RESTART_WINDOW_SECONDS", "600")))
+    restart_limit: int = from_env("GOV_RESTART_LIMIT")
+    restart_window: float = from_env("GOV_RESTART_WINDOW_SECONDS")
     # Back-off before a restart: first delay, doubled per failure in a row, up to the maximum.
-    backoff_first: float = field(
-        default_factory=lambda: float(env("GOV_RESTART_BACKOFF_SECONDS", "1")))
-    backoff_max: float = field(
-        default_factory=lambda: float(env("GOV_RESTART_BACKOFF_MAX_SECONDS", "30")))
+    backoff_first: float = from_env("GOV_RESTART_BACKOFF_SECONDS")
+    backoff_max: float = from_env("GOV_RESTART_BACKOFF_MAX_SECONDS")
     # Ready this long after a restart: the next death starts the back-off from the beginning.
-    stable_after: float = field(
-        default_factory=lambda: float(env("GOV_RESTART_STABLE_SECONDS", "60")))
+    stable_after: float = from_env("GOV_RESTART_STABLE_SECONDS")
     # PostgreSQL or Redis unreachable this long stops the stack (0: wait for ever).
-    dependency_timeout: float = field(
-        default_factory=lambda: float(env("GOV_DEPENDENCY_TIMEOUT_SECONDS", "600")))
+    dependency_timeout: float = from_env("GOV_DEPENDENCY_TIMEOUT_SECONDS")

@@ -4,15 +4,15 @@ object per line for `make run-production` (log collectors), personal data masked
     GOV_LOG_FORMAT  text | json   (default text; production mode sets json)
     GOV_LOG_LEVEL   DEBUG | INFO | WARNING | ERROR   (default INFO)
 
-`configure(service)` is the first thing each entry point does (bot/server.py for Rasa,
-stack/action_server.py, webchat, staff, stack/balancer.py). A JSON line has `time` (ISO-8601,
-UTC), `level`, `logger`, `message`, `service` (GOV_SERVICE_NAME, set per process by
+`configure(service)` is the first thing each entry point does (services/rasa_server.py for
+Rasa, services/action_server.py, webchat, staff, stack/balancer.py). A JSON line has `time`
+(ISO-8601, UTC), `level`, `logger`, `message`, `service` (GOV_SERVICE_NAME, set per process by
 stack/services.py), `pid`, `exception` when there is one, and every `extra=` field, e.g.
 
     logger.info("turn", extra={"sender": sender_hash(sender_id), "channel": "rest",
                                "latency_ms": 113.7})
 
-The message, the exception text and the extra fields go through bot.privacy's masking, so an
+The message, the exception text and the extra fields go through common.privacy's masking, so an
 ID-card or phone number that reaches a log line comes out as "[ID ****1234]".
 
 Standard library only: the Rasa server imports this on Python 3.10 in Rasa's environment, the
@@ -26,14 +26,13 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import re
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, TextIO
 
-from bot.privacy import mask_personal_data as _mask_personal_data
+from common.privacy import mask_sensitive, masked
+from common.registry import setting
 
 FORMATS = ("text", "json")
 # What every LogRecord carries; anything else on a record came in through `extra=`.
@@ -42,40 +41,17 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 
 
 def log_format() -> str:
-    value = (os.environ.get("GOV_LOG_FORMAT") or "text").strip().lower()
+    value = setting("GOV_LOG_FORMAT").strip().lower()
     return value if value in FORMATS else "text"
 
 
 def level_name() -> str:
-    value = (os.environ.get("GOV_LOG_LEVEL") or "INFO").strip().upper()
+    value = setting("GOV_LOG_LEVEL").strip().upper()
     return value if isinstance(logging.getLevelName(value), int) else "INFO"
 
 
 def service_name(default: str) -> str:
-    return os.environ.get("GOV_SERVICE_NAME") or default
-
-
-# A secret in a URL's query (Rasa's API and the action server take theirs as `?token=`), e.g.
-# in an access-log line or an error that quotes the URL.
-_QUERY_SECRET = re.compile(r"((?:^|[?&;\s])(?:token|auth_token|secret)=)[^&\s\"']+", re.IGNORECASE)
-
-
-def mask_personal_data(text: str) -> str:
-    """Personal data masked (bot.privacy) and secrets in URLs replaced by `***`."""
-    return _QUERY_SECRET.sub(r"\1***", _mask_personal_data(text)) if text else text
-
-
-def masked(value: Any) -> Any:
-    """`value` with personal data masked in every string it contains."""
-    if isinstance(value, str):
-        return mask_personal_data(value)
-    if isinstance(value, dict):
-        return {str(key): masked(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [masked(item) for item in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return mask_personal_data(str(value))
+    return setting("GOV_SERVICE_NAME") or default
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -100,7 +76,7 @@ class _Masking(logging.Formatter):
         if record.stack_info:
             text = f"{text}\n{self.formatStack(record.stack_info)}" if text else \
                 self.formatStack(record.stack_info)
-        return mask_personal_data(text) if text else None
+        return mask_sensitive(text) if text else None
 
 
 class JsonFormatter(_Masking):
@@ -111,7 +87,7 @@ class JsonFormatter(_Masking):
             "time": _timestamp(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask_personal_data(record.getMessage()),
+            "message": mask_sensitive(record.getMessage()),
             "service": self.service,
             "pid": record.process,
         }
@@ -131,7 +107,7 @@ class TextFormatter(_Masking):
 
     def format(self, record: logging.LogRecord) -> str:
         line = (f"{_timestamp(record)} {record.levelname:<8} {self.service} {record.name} - "
-                f"{mask_personal_data(record.getMessage())}")
+                f"{mask_sensitive(record.getMessage())}")
         extras = {} if record.name in self.REPEATING else _extras(record)
         fields = " ".join(f"{key}={json.dumps(value, ensure_ascii=False, default=str)}"
                           for key, value in extras.items())
@@ -261,7 +237,8 @@ def claim_coloredlogs() -> None:
 
 @lru_cache(maxsize=1)
 def _sender_key() -> bytes:
-    from stack.settings import default_state_dir, persistent_secret
+    from common.secrets import persistent_secret
+    from common.settings import default_state_dir
 
     return persistent_secret(default_state_dir() / "log-hash.key").encode()
 

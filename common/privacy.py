@@ -3,12 +3,15 @@
 Covers what citizens actually type into a government chat: mainland ID-card numbers (18 digits,
 the last may be X), mobile numbers (11 digits starting 1[3-9], with or without +86 and
 separators), landlines, e-mail addresses and bank-card numbers. Works on full-width digits too.
+`masked` is the one walk over nested data that the logs (common/logs.py) and the stored
+conversations (bot/tracker_store.py) share; it also hides secrets quoted in URLs.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _DIGITS_SEP = r"[\s\-]?"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -52,3 +55,30 @@ def mask_personal_data(text: str) -> str:
 def _placeholder(label: str, value: str) -> str:
     tail = re.sub(r"[\s\-]", "", value)[-4:]
     return f"[{label} ****{tail}]" if label != "EMAIL" else "[EMAIL]"
+
+
+# A secret in a URL's query (Rasa's API and the action server take theirs as `?token=`), e.g.
+# in an access-log line or an error that quotes the URL.
+_QUERY_SECRET = re.compile(r"((?:^|[?&;\s])(?:token|auth_token|secret)=)[^&\s\"']+", re.IGNORECASE)
+
+
+def mask_sensitive(text: str) -> str:
+    """Personal data masked and secrets in URLs replaced by `***`."""
+    return _QUERY_SECRET.sub(r"\1***", mask_personal_data(text)) if text else text
+
+
+def masked(value: Any) -> Any:
+    """`value` with every string it contains passed through `mask_sensitive`.
+
+    Anything that is not plain JSON-like data is masked as its text (an object's `str` may
+    quote what a citizen typed); keys become strings and tuples/sets lists, as JSON has it.
+    """
+    if isinstance(value, str):
+        return mask_sensitive(value)
+    if isinstance(value, dict):
+        return {str(key): masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [masked(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return mask_sensitive(str(value))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.error
+import urllib.request
 
 import requests
 
@@ -41,3 +44,19 @@ def sign_in(url: str, username: str, password: str = PASSWORD) -> requests.Sessi
     browser.post(f"{url}/login", data={"login_csrf": token, "username": username,
                                        "password": password}, allow_redirects=False)
     return browser
+
+
+def staff_api(stack, method: str, path: str, body: dict | None = None,
+              token: str | None = None) -> tuple[int, dict]:
+    """A call to the running stack's staff API with its token (status, JSON body)."""
+    request = urllib.request.Request(
+        f"{stack.settings.staff_url}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token or stack.settings.staff_api_token()}",
+                 "Content-Type": "application/json", "Accept-Language": "zh"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as failure:
+        return failure.code, json.loads(failure.read())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 AXE_SCRIPT = Path(os.environ.get("GOV_TEST_AXE_SCRIPT")
                   or PROJECT_ROOT / "webchat" / "node_modules" / "axe-core" / "axe.min.js")

@@ -1,0 +1,1 @@
+"""Helpers every service shares: settings, logs, secrets, masking. Imports no project package."""
