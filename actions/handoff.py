@@ -6,7 +6,6 @@ office hours) and the bot stays silent; staff hand the conversation back by resu
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
@@ -15,6 +14,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.blocking import off_loop
 from actions.formatting import format_moment
 from storage.handoffs import enqueue, office_hours
 
@@ -43,7 +43,7 @@ class ActionHandoff(Action):
         language = tracker.get_slot("language") or "zh"
         asked = (tracker.latest_message.get("intent") or {}).get("name") == "human_handoff"
         try:
-            receipt = await asyncio.to_thread(
+            receipt = await off_loop(
                 enqueue, tracker.sender_id, tracker.get_latest_input_channel() or "unknown",
                 language, "requested" if asked else "repeated_failure", transcript(tracker),
             )

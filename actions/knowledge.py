@@ -6,7 +6,6 @@ documents before the assistant admits it does not know.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -16,6 +15,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.blocking import off_loop
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
 from common.privacy import mask_personal_data
@@ -46,15 +46,13 @@ def searcher() -> Searcher:
 
 
 def warm_up() -> None:
-    """Load the model and the current index while the server starts, not on a citizen's time."""
+    """Load the model and the current index while the server starts, not on a citizen's time
+    (actions/startup.py)."""
     try:
         searcher().embedder.encode(["warm up"])
         searcher().refresh(force=True)
     except Exception:  # a missing index must not stop the action server from starting
         logger.exception("knowledge base not loaded at start-up")
-
-
-warm_up()
 
 
 def citation(hit: Hit) -> dict[str, str]:
@@ -131,16 +129,16 @@ class ActionAnswerQuestion(Action):
             # GOV_KB_MIN_SCORE); see knowledge_base/answerability.py. A follow-up is also
             # searched with the previous answered question (`context`, README "Follow-up
             # questions"); that result is used only when clearly more likely to answer.
-            answer = await asyncio.to_thread(searcher().answer, question, language, 3,
-                                             context=context)
+            answer = await off_loop(searcher().answer, question, language, 3, context=context)
         except Exception:
             logger.exception("knowledge-base search failed")
             dispatcher.utter_message(response="utter_kb_error")
             return [SlotSet("last_answer", None)]
         best = answer.best
         if best is None or not answer.answered:
-            record_unanswered(question, language, tracker.get_latest_input_channel() or "",
-                              answer.confidence if best else None, best.doc_id if best else None)
+            await off_loop(record_unanswered, question, language,
+                           tracker.get_latest_input_channel() or "",
+                           answer.confidence if best else None, best.doc_id if best else None)
             return self._not_answered(dispatcher, tracker)
         dispatcher.utter_message(response="utter_kb_answer", **citation(best))
         if best.language != language:
@@ -179,10 +177,10 @@ class ActionRecordFeedback(Action):
         if not chunk_id:
             dispatcher.utter_message(response="utter_feedback_nothing_to_rate")
             return []
-        record_feedback(chunk_id, doc_id_of(chunk_id), helpful,
-                        tracker.get_slot("last_question") or "",
-                        tracker.get_slot("language") or "zh",
-                        tracker.get_latest_input_channel() or "")
+        await off_loop(record_feedback, chunk_id, doc_id_of(chunk_id), helpful,
+                       tracker.get_slot("last_question") or "",
+                       tracker.get_slot("language") or "zh",
+                       tracker.get_latest_input_channel() or "")
         if helpful:
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:

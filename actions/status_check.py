@@ -8,7 +8,6 @@ is told how long to wait, with directions to a counter.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from typing import Any
@@ -19,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.blocking import off_loop
 from actions.formatting import status_details
 from actions.outages import APOLOGY, OutageTolerantFormValidation
 from actions.references import (
@@ -75,7 +75,7 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
         if reference is None:
             dispatcher.utter_message(response="utter_invalid_reference")
             return {REFERENCE: None}
-        if await asyncio.to_thread(is_locked, tracker.sender_id, reference):
+        if await off_loop(is_locked, tracker.sender_id, reference):
             return {REFERENCE: reference, CODE: MASKED, OUTCOME: LOCKED}
         return {REFERENCE: reference}
 
@@ -89,7 +89,7 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
             dispatcher.utter_message(response="utter_invalid_verification_code")
             return {CODE: None}
         reference = tracker.get_slot(REFERENCE)
-        result = await asyncio.to_thread(
+        result = await off_loop(
             look_up, reference, digits, tracker.sender_id,
             tracker.get_latest_input_channel() or "unknown",
         )
@@ -106,8 +106,7 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
 async def _minutes_to_wait(tracker: Tracker) -> int:
     """How long this conversation must wait before trying its reference again, in minutes."""
     try:
-        seconds = await asyncio.to_thread(wait_seconds, tracker.sender_id,
-                                          tracker.get_slot(REFERENCE))
+        seconds = await off_loop(wait_seconds, tracker.sender_id, tracker.get_slot(REFERENCE))
     except SQLAlchemyError:
         logger.exception("the look-up wait could not be read")
         return CaseworkSettings().lockout_minutes
@@ -136,7 +135,7 @@ class ActionReportStatus(Action):
         view = None
         if claimed and reference:
             try:
-                view = await asyncio.to_thread(status_view, reference, language)
+                view = await off_loop(status_view, reference, language)
             except SQLAlchemyError:  # verified, then the database went: ask to try again
                 logger.exception("the status of a verified reference could not be read")
                 dispatcher.utter_message(response=APOLOGY)

@@ -12,10 +12,8 @@ to see its progress.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import threading
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.blocking import off_loop
 from actions.formatting import format_date
 from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
@@ -39,8 +38,6 @@ from storage.departments import DepartmentView, department_names, get_department
 from storage.tickets import create_ticket
 
 logger = logging.getLogger(__name__)
-# Train while the server starts, not on the first citizen's time (and without delaying start-up).
-threading.Thread(target=default_router, name="routing-warm-up", daemon=True).start()
 
 TEXT, DEPARTMENT, DIGITS = "request_text", "request_department", "contact_digits"
 CONFIDENCE, CANDIDATES = "routing_confidence", "routing_candidates"
@@ -129,7 +126,7 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if text == CHOOSE_PAYLOAD:  # validated into "offer the whole catalogue"
             return {DEPARTMENT: CHOOSE_PAYLOAD}
-        department = None if text.startswith("/") else match_department(text)
+        department = None if text.startswith("/") else await off_loop(match_department, text)
         if department:
             return {DEPARTMENT: department}
         if intent == "affirm" and tracker.get_slot(CANDIDATES):
@@ -151,7 +148,7 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         if not is_specific(text):
             dispatcher.utter_message(response="utter_request_too_vague")
             return {TEXT: None}
-        decision = await asyncio.to_thread(default_router().decide, text, 3)
+        decision = await off_loop(lambda: default_router().decide(text, 3))
         candidates, best = decision.candidates, decision.candidates[0]
         logger.info("routed %r to %s (%.2f)", mask_personal_data(text)[:60], best.department,
                     best.confidence)
@@ -169,7 +166,7 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             # Only a form's own slots may be extracted; the choice of the catalogue is kept by
             # emptying the candidates here, and the department is asked for again.
             return {DEPARTMENT: None, CANDIDATES: []}
-        if not value or await asyncio.to_thread(get_department, str(value), language) is None:
+        if not value or await off_loop(get_department, str(value), language) is None:
             dispatcher.utter_message(response="utter_unknown_department")
             return {DEPARTMENT: None}
         return {DEPARTMENT: str(value)}
@@ -204,18 +201,18 @@ class ActionAskRequestDepartment(Action):
         candidates = tracker.get_slot(CANDIDATES) or []
         summary = restate(text).line(language)
         if not candidates:
-            departments = await asyncio.to_thread(list_departments, language)
+            departments = await off_loop(list_departments, language)
             dispatcher.utter_message(response="utter_choose_any_department", summary=summary,
                                      buttons=[_choose(d, d.name) for d in departments])
             return []
         views = [view for department_id in candidates
-                 if (view := await asyncio.to_thread(get_department, department_id, language))]
+                 if (view := await off_loop(get_department, department_id, language))]
         if not views:
             return [SlotSet(CANDIDATES, [])]
         other = {"title": "其他部门" if language == "zh" else "Another department",
                  "payload": CHOOSE_PAYLOAD}
         confidence = float(tracker.get_slot(CONFIDENCE) or 0.0)
-        threshold = await asyncio.to_thread(lambda: default_router().threshold)
+        threshold = await off_loop(lambda: default_router().threshold)
         if confidence >= threshold:
             best = views[0]
             yes = f"对，转给{best.name}" if language == "zh" else f"Yes, the {best.name}"
@@ -260,7 +257,7 @@ class ActionCreateTicket(Action):
             return cleared(TICKET_SLOTS)
         department, proposed = tracker.get_slot(DEPARTMENT), tracker.get_slot(PROPOSED)
         try:
-            receipt = await asyncio.to_thread(
+            receipt = await off_loop(
                 create_ticket, tracker.get_slot(TEXT) or "", department,
                 language, tracker.get_latest_input_channel() or "unknown",
                 float(tracker.get_slot(CONFIDENCE) or 0.0),

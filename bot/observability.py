@@ -1,6 +1,6 @@
 """Health, readiness and Prometheus metrics for the Rasa server.
 
-`install()` (called by bot/server.py before Rasa starts) adds to Rasa's Sanic app:
+Put in place by bot/patches.py before Rasa starts: `add_routes` adds to Rasa's Sanic app
 `/healthz` (the process answers), `/readyz` (a model is loaded and can answer; 503 until then)
 and `/metrics` (Prometheus text). Turns, their latency, NLU fallbacks and errors are counted per
 channel where every channel meets: Rasa's agent (REST, Socket.IO, WeChat, Telegram), so a
@@ -14,11 +14,10 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-import rasa.core.run
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
 from sanic import response
 from sanic.request import Request
@@ -41,26 +40,28 @@ def _channel(message: Any) -> str:
     return (getattr(message, "input_channel", None) or "unknown")[:32]
 
 
-def _count_turns() -> None:
-    handle, log = Agent.handle_message, MessageProcessor.log_message
+@contextmanager
+def measured_turn(message: Any) -> Iterator[None]:
+    """Around `Agent.handle_message`: the turn counted, timed and logged, a failure counted
+    as an error (and raised on)."""
+    channel, started, outcome = _channel(message), time.perf_counter(), "error"
+    try:
+        yield
+        outcome = "ok"
+    except Exception:
+        ERRORS.labels(channel).inc()
+        raise
+    finally:
+        seconds = time.perf_counter() - started
+        TURNS.labels(channel).inc()
+        LATENCY.labels(channel).observe(seconds)
+        logger.info("turn", extra={
+            "sender": sender_hash(getattr(message, "sender_id", None) or ""),
+            "channel": channel, "latency_ms": round(seconds * 1000, 1), "outcome": outcome})
 
-    @functools.wraps(handle)
-    async def handle_message(self: Agent, message: Any) -> Any:
-        channel, started, outcome = _channel(message), time.perf_counter(), "error"
-        try:
-            result = await handle(self, message)
-            outcome = "ok"
-            return result
-        except Exception:
-            ERRORS.labels(channel).inc()
-            raise
-        finally:
-            seconds = time.perf_counter() - started
-            TURNS.labels(channel).inc()
-            LATENCY.labels(channel).observe(seconds)
-            logger.info("turn", extra={
-                "sender": sender_hash(getattr(message, "sender_id", None) or ""),
-                "channel": channel, "latency_ms": round(seconds * 1000, 1), "outcome": outcome})
+
+def fallbacks_counted(log: Any) -> Any:
+    """For `MessageProcessor.log_message`: messages not understood are counted per channel."""
 
     @functools.wraps(log)
     async def log_message(self: MessageProcessor, message: Any, *args: Any, **kwargs: Any) -> Any:
@@ -70,10 +71,12 @@ def _count_turns() -> None:
             FALLBACKS.labels(_channel(message), intent).inc()
         return tracker
 
-    Agent.handle_message, MessageProcessor.log_message = handle_message, log_message
+    return log_message
 
 
-def _add_routes(app: Any) -> None:
+def add_routes(app: Any) -> None:
+    """/healthz, /readyz and /metrics on Rasa's Sanic app."""
+
     async def healthz(_: Request) -> Any:
         return response.json({"status": "ok"})
 
@@ -89,18 +92,3 @@ def _add_routes(app: Any) -> None:
     app.add_route(readyz, "/readyz", methods=["GET"])
     app.add_route(metrics, "/metrics", methods=["GET"])
 
-
-def install() -> None:
-    if getattr(rasa.core.run.configure_app, "_observed", False):
-        return
-    configure = rasa.core.run.configure_app
-
-    @functools.wraps(configure)
-    def configure_app(*args: Any, **kwargs: Any) -> Any:
-        app = configure(*args, **kwargs)
-        _add_routes(app)
-        return app
-
-    configure_app._observed = True  # type: ignore[attr-defined]
-    rasa.core.run.configure_app = configure_app
-    _count_turns()

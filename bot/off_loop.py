@@ -10,7 +10,7 @@ another way (Rasa's HTTP API) is cut to GOV_MAX_MESSAGE_CHARS (`bot.limits`) bef
 component, including Rasa's regex featurizer and extractor, sees it; the components also cut
 their own input. The rest of `parse_message` is Rasa's.
 
-Installed by bot/server.py before Rasa starts.
+`parsed_in_a_worker_thread` builds the replacement; bot/patches.py puts it in place.
 """
 
 from __future__ import annotations
@@ -23,16 +23,14 @@ from typing import Any, Dict
 from bot.limits import MAX_MESSAGE_CHARS, bounded
 
 
-def install() -> None:
-    from rasa.core.processor import MessageProcessor, structlogger
+def parsed_in_a_worker_thread(original: Any) -> Any:
+    """For `MessageProcessor.parse_message`: the NLU graph in a worker thread, on bounded
+    text."""
+    from rasa.core.processor import structlogger
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    if getattr(MessageProcessor.parse_message, "_off_loop", False):
-        return
-    original = MessageProcessor.parse_message
-
     @functools.wraps(original)
-    async def parse_message(self: MessageProcessor, message: Any, tracker: Any = None,
+    async def parse_message(self: Any, message: Any, tracker: Any = None,
                             only_output_properties: bool = True) -> Dict[str, Any]:
         if self.http_interpreter:  # an NLU server elsewhere: already off this loop
             return await original(self, message, tracker, only_output_properties)
@@ -51,5 +49,4 @@ def install() -> None:
         self._check_for_unseen_features(parse_data)
         return parse_data
 
-    parse_message._off_loop = True  # type: ignore[attr-defined]
-    MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]
+    return parse_message

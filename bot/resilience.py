@@ -16,16 +16,19 @@ silence and not a wrong answer.
   again (in the language of their message, in both when it cannot be told); nothing of that
   turn is processed. When the database or Redis is back, the next message continues the
   conversation where it was. Rasa's REST channel would otherwise answer `[]`.
+
+Each function here builds a replacement or does the apologising; bot/patches.py puts them in
+place (the storage apology inside the one `Agent.handle_message` wrapper, around the turn
+metrics, so that those still see the failure).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import Any, Callable
 
-from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.core.actions.forms import FormAction
+from rasa.core.actions.action import ActionExecutionRejection
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
@@ -52,29 +55,21 @@ def _in_their_language(tracker: Any, domain: Any) -> Any:
     return copy
 
 
-def install() -> None:
-    """Install after bot.observability, so that its turn metrics still see the failures."""
-    _apologise_when_actions_fail()
-    _apologise_when_forms_fail()
-    _apologise_when_storage_fails()
+def action_failures_apologised(original: Any) -> Any:
+    """For `RemoteAction.run`. Actions whose names start with _SILENT_PREFIXES fail as before
+    (their callers handle it)."""
+    return _apologising(original, lambda action: action.name().startswith(_SILENT_PREFIXES))
 
 
-def _apologise_when_actions_fail() -> None:
-    # Actions whose names start with _SILENT_PREFIXES fail as before (their callers handle it).
-    _apologise_when_failing(RemoteAction, lambda action: action.name().startswith(_SILENT_PREFIXES))
+def form_failures_apologised(original: Any) -> Any:
+    """For `FormAction.run`: a form's failure (its validation action could not be reached)."""
+    return _apologising(original, lambda action: False)
 
 
-def _apologise_when_forms_fail() -> None:
-    # A form's failure: its validation action could not be reached.
-    _apologise_when_failing(FormAction, lambda action: False)
-
-
-def _apologise_when_failing(action_class: type, stays_silent: Any) -> None:
-    """Wrap `action_class.run` once: a RasaException (the action server unreachable) becomes
-    the apology, unless `stays_silent(action)`; a rejection still goes to the next policy."""
-    if getattr(action_class.run, "_apologises", False):
-        return
-    original = action_class.run
+def _apologising(original: Any, stays_silent: Callable[[Any], bool]) -> Any:
+    """`original` (an action's `run`), where a RasaException (the action server unreachable)
+    becomes the apology, unless `stays_silent(action)`; a rejection still goes to the next
+    policy."""
 
     @functools.wraps(original)
     async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list:
@@ -87,8 +82,7 @@ def _apologise_when_failing(action_class: type, stays_silent: Any) -> None:
                 raise
             return await _apology_events(self.name(), output_channel, nlg, tracker, domain)
 
-    run._apologises = True  # type: ignore[attr-defined]
-    action_class.run = run
+    return run
 
 
 def _apologised_this_turn(tracker: Any, domain: Any) -> bool:
@@ -112,10 +106,9 @@ async def _apology_events(action: str, output_channel: Any, nlg: Any, tracker: A
     return [BotUttered(message.get("text"), data=message)] if message else []
 
 
-
-
-def _tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
-    """Agent._create_tracker_store without Rasa's FailSafeTrackerStore around the store."""
+def tracker_store_without_fail_safe(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+    """For `Agent._create_tracker_store`: the store without Rasa's FailSafeTrackerStore around
+    it, so that a failing database reaches `Agent.handle_message`."""
     if store is None:
         return InMemoryTrackerStore(domain)
     store.domain = domain
@@ -133,26 +126,15 @@ async def _send_apology(agent: Agent, message: UserMessage) -> None:
             await channel.send_text_message(message.sender_id, reply["text"])
 
 
-def _apologise_when_storage_fails() -> None:
-    if getattr(Agent.handle_message, "_apologises", False):
-        return
-    Agent._create_tracker_store = staticmethod(_tracker_store)  # type: ignore[method-assign]
-    original = Agent.handle_message
-
-    @functools.wraps(original)
-    async def handle_message(self: Agent, message: UserMessage) -> Any:
-        try:
-            return await original(self, message)
-        except Exception:
-            fields = {"sender": sender_hash(message.sender_id or ""),
-                      "channel": (message.input_channel or "unknown")[:32]}
-            logger.exception("the message could not be handled; the citizen gets an apology",
-                             extra=fields)
-            try:
-                await _send_apology(self, message)
-            except Exception:
-                logger.exception("the apology could not be sent either", extra=fields)
-            return None
-
-    handle_message._apologises = True  # type: ignore[attr-defined]
-    Agent.handle_message = handle_message  # type: ignore[method-assign]
+async def apologise_for_failed_turn(agent: Agent, message: UserMessage,
+                                    error: BaseException) -> None:
+    """`Agent.handle_message` failed (the conversation or lock store is down): log it and ask
+    the citizen to try again."""
+    fields = {"sender": sender_hash(message.sender_id or ""),
+              "channel": (message.input_channel or "unknown")[:32]}
+    logger.error("the message could not be handled; the citizen gets an apology",
+                 exc_info=error, extra=fields)
+    try:
+        await _send_apology(agent, message)
+    except Exception:
+        logger.exception("the apology could not be sent either", extra=fields)

@@ -22,7 +22,7 @@ Found by profiling the Rasa server under load (README "Start-up, latency, memory
   (120 s) or the balancer (75 s) would, so a request never meets a connection the other side
   is closing), and write their JSON with ujson.
 
-Installed by bot/server.py before Rasa starts.
+Each function here builds a replacement; bot/patches.py puts them in place.
 """
 
 from __future__ import annotations
@@ -34,19 +34,13 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Tuple, Type
 
 
-def install() -> None:
-    _validate_action_results_once_compiled()
-    _cache_event_classes()
-    _keep_endpoint_sessions()
-
-
-def _validate_action_results_once_compiled() -> None:
+def validated_once_compiled(_: Any) -> Any:
+    """For `RemoteAction._validate_action_result`: the schema checked once, known-valid events
+    not checked again."""
     from jsonschema import ValidationError, validators
     from jsonschema.exceptions import best_match
     from rasa.core.actions.action import RemoteAction
 
-    if getattr(RemoteAction._validate_action_result, "_compiled", False):
-        return
     compiled: Dict[type, Tuple[Any, _ValidEvents]] = {}
 
     def validator_for(action_class: type, schema: Dict[str, Any]) -> Tuple[Any, _ValidEvents]:
@@ -78,8 +72,7 @@ def _validate_action_results_once_compiled() -> None:
             valid_events.remember(keys)
         return True
 
-    _validate_action_result._compiled = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    return _validate_action_result
 
 
 class _ValidEvents:
@@ -128,13 +121,11 @@ class _ValidEvents:
             self._known.popitem(last=False)
 
 
-def _cache_event_classes() -> None:
+def resolved_from_a_table(original: Any) -> Any:
+    """For `Event.resolve_by_type`: event classes looked up by name in a kept table."""
     import rasa.shared.utils.common
     from rasa.shared.core.events import Event
 
-    if getattr(Event.resolve_by_type, "_cached", False):
-        return
-    original = Event.resolve_by_type
     table: Dict[str, Type[Event]] = {}
 
     def rebuild() -> None:
@@ -154,8 +145,7 @@ def _cache_event_classes() -> None:
             return cls
         return original(type_name, default)  # None for "topic", the default, or ValueError
 
-    resolve_by_type._cached = True  # type: ignore[attr-defined]
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+    return resolve_by_type
 
 
 class _KeptSession:
@@ -172,16 +162,16 @@ class _KeptSession:
         return None
 
 
-def _keep_endpoint_sessions() -> None:
-    from rasa.utils.endpoints import EndpointConfig
+# The kept sessions, by (event loop, headers, basic auth).
+_KEPT: Dict[Tuple[Any, ...], Any] = {}
 
-    if getattr(EndpointConfig.session, "_kept", False):
-        return
-    original = EndpointConfig.session
-    kept: Dict[Tuple[Any, ...], Any] = {}
+
+def kept_sessions(original: Any) -> Any:
+    """For `EndpointConfig.session`: one kept-alive session per endpoint and event loop."""
+    kept = _KEPT  # closed by close_kept_sessions
 
     @functools.wraps(original)
-    def session(self: EndpointConfig) -> Any:
+    def session(self: Any) -> Any:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not inside a coroutine: Rasa's own behaviour
@@ -195,9 +185,7 @@ def _keep_endpoint_sessions() -> None:
             current = kept[key] = _session_like_rasa(self)
         return _KeptSession(current)
 
-    session._kept = True  # type: ignore[attr-defined]
-    EndpointConfig.session = session  # type: ignore[method-assign]
-    _close_on_stop(kept)
+    return session
 
 
 def _session_like_rasa(endpoint: Any) -> Any:
@@ -215,23 +203,10 @@ def _session_like_rasa(endpoint: Any) -> Any:
                                  json_serialize=ujson.dumps)
 
 
-def _close_on_stop(kept: Dict[Tuple[Any, ...], Any]) -> None:
-    """Close the kept sessions when the server stops (no "unclosed session" warnings)."""
-    import rasa.core.run
-
-    configure = rasa.core.run.configure_app
-
-    @functools.wraps(configure)
-    def configure_app(*args: Any, **kwargs: Any) -> Any:
-        app = configure(*args, **kwargs)
-
-        async def close_sessions(*_: Any) -> None:
-            for each in list(kept.values()):
-                if not each.closed:
-                    await each.close()
-            kept.clear()
-
-        app.register_listener(close_sessions, "after_server_stop")
-        return app
-
-    rasa.core.run.configure_app = configure_app
+async def close_kept_sessions(*_: Any) -> None:
+    """A Sanic `after_server_stop` listener: close the kept sessions when the server stops (no
+    "unclosed session" warnings)."""
+    for each in list(_KEPT.values()):
+        if not each.closed:
+            await each.close()
+    _KEPT.clear()

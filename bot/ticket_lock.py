@@ -8,7 +8,7 @@ dead instance's ticket and the waiting one are removed in the same update, the l
 empty, "now serving" is 0, and the waiting message loops until its request is cancelled (a
 citizen's turn hung for 111 s behind a killed instance). Here a message whose ticket expired
 while it waited takes a new one at the end of the queue, and is cleaned up under that number.
-Only `LockStore.lock` is replaced; what it yields and raises is Rasa's.
+Only `LockStore.lock` is replaced (by bot/patches.py); what it yields and raises is Rasa's.
 """
 
 from __future__ import annotations
@@ -24,23 +24,17 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 logger = logging.getLogger(__name__)
 
 
-def install() -> None:
-    if getattr(LockStore.lock, "_requeues", False):
-        return
-    LockStore.lock = _lock  # type: ignore[method-assign]
-
-
 @asynccontextmanager
-async def _lock(self: LockStore, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
-                wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+async def requeueing_lock(self: LockStore, conversation_id: str,
+                          lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+                          ) -> AsyncGenerator[TicketLock, None]:
+    """For `LockStore.lock`: Rasa's lock, where a ticket that expired while waiting queues
+    again."""
     tickets = [self.issue_ticket(conversation_id, lock_lifetime)]
     try:
         yield await _acquire(self, conversation_id, tickets, lock_lifetime, wait_time_in_seconds)
     finally:
         self.cleanup(conversation_id, tickets[-1])
-
-
-_lock._requeues = True  # type: ignore[attr-defined]
 
 
 async def _acquire(store: LockStore, conversation_id: str, tickets: list[int],

@@ -4,9 +4,9 @@ object per line for `make run-production` (log collectors), personal data masked
     GOV_LOG_FORMAT  text | json   (default text; production mode sets json)
     GOV_LOG_LEVEL   DEBUG | INFO | WARNING | ERROR   (default INFO)
 
-`configure(service)` is the first thing each entry point does (bot/server.py for Rasa,
-stack/action_server.py, webchat, staff, stack/balancer.py). A JSON line has `time` (ISO-8601,
-UTC), `level`, `logger`, `message`, `service` (GOV_SERVICE_NAME, set per process by
+`configure(service)` is the first thing each entry point does (services/rasa_server.py for
+Rasa, services/action_server.py, webchat, staff, stack/balancer.py). A JSON line has `time`
+(ISO-8601, UTC), `level`, `logger`, `message`, `service` (GOV_SERVICE_NAME, set per process by
 stack/services.py), `pid`, `exception` when there is one, and every `extra=` field, e.g.
 
     logger.info("turn", extra={"sender": sender_hash(sender_id), "channel": "rest",

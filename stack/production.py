@@ -152,7 +152,7 @@ def build_production_services(settings: Settings, production: ProductionSettings
         action_urls.append(settings.action_url_on(port))
         services.append(Service(
             name=f"action server {i + 1}",
-            argv=[app_python, "-m", "stack.action_server", "--actions", "actions", "--port",
+            argv=[app_python, "-m", "services.action_server", "--actions", "actions", "--port",
                   str(port)],
             health_url=f"{action_urls[-1]}/health",
             log_path=settings.logs_dir / f"actions-{i + 1}.log"))
@@ -168,7 +168,7 @@ def build_production_services(settings: Settings, production: ProductionSettings
         rasa_urls.append(f"http://{settings.host}:{port}")
         services.append(Service(
             name=f"rasa server {i + 1}",
-            argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server", "run",
+            argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "services.rasa_server", "run",
                   "--model", str(model), "--endpoints", "endpoints.production.yml",
                   "--credentials", credentials, "--interface", settings.host,
                   "--port", str(port), "--cors", *settings.allowed_origins,

@@ -112,7 +112,7 @@ def build_services(settings: Settings, model_path: Path) -> list[Service]:
     resume conversations. No command line holds a secret: anyone on the machine can read those
     in /proc."""
     rasa_argv = [
-        str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server",
+        str(settings.rasa_venv / "bin" / "python"), "-m", "services.rasa_server",
         "run",
         "--model", str(model_path),
         "--endpoints", "endpoints.yml",
@@ -121,13 +121,13 @@ def build_services(settings: Settings, model_path: Path) -> list[Service]:
         "--port", str(settings.rasa_port),
         "--cors", *settings.allowed_origins,
         "--log-file", str(settings.logs_dir / "rasa-events.log"),
-        "--enable-api",  # with GOV_RASA_API_TOKEN from the environment (bot/server.py)
+        "--enable-api",  # with GOV_RASA_API_TOKEN from the environment (services/rasa_server.py)
     ]
     app_python = str(settings.app_venv / "bin" / "python")
     return [
         Service(
             name="action server",
-            argv=[app_python, "-m", "stack.action_server", "--actions", "actions",
+            argv=[app_python, "-m", "services.action_server", "--actions", "actions",
                   "--port", str(settings.action_port)],
             health_url=f"{settings.action_url}/health",
             log_path=settings.logs_dir / "actions.log",

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import api_token_from_environment
 from channels.namespaces import owning_channel
 from common.privacy import mask_sensitive
 from common.secrets import make_private
 from common.settings import Settings
+from services.rasa_server import api_token_from_environment
 from stack.services import build_services
 
 
@@ -77,10 +77,11 @@ def test_no_secret_on_any_command_line(tmp_path, monkeypatch, restored_umask):
 
 
 def test_rasa_api_token_comes_from_the_environment(monkeypatch):
-    argv = ["bot.server", "run", "--enable-api"]
+    argv = ["services.rasa_server", "run", "--enable-api"]
     monkeypatch.setenv("GOV_RASA_API_TOKEN", "-starts-with-a-dash")
     assert api_token_from_environment(argv) == [*argv, "--auth-token=-starts-with-a-dash"]
-    assert api_token_from_environment(["bot.server", "run"]) == ["bot.server", "run"]
+    plain = ["services.rasa_server", "run"]
+    assert api_token_from_environment(plain) == plain
     monkeypatch.delenv("GOV_RASA_API_TOKEN")
     with pytest.raises(SystemExit, match="GOV_RASA_API_TOKEN"):  # never an open API
         api_token_from_environment(argv)

@@ -37,7 +37,7 @@ def rasa_process(tmp_path_factory):
     credentials = write_credentials(settings)
     rasa = Service(
         name="rasa server",
-        argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "bot.server", "run",
+        argv=[str(settings.rasa_venv / "bin" / "python"), "-m", "services.rasa_server", "run",
               "--model", str(model), "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
               "--credentials", str(credentials),
               "--interface", settings.host, "--port", str(settings.rasa_port)],

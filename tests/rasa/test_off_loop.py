@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from bot import off_loop
+from bot import patches
 from bot.limits import MAX_MESSAGE_CHARS
 from common.settings import Settings
 from stack.training import model_path
@@ -21,7 +21,7 @@ def agent():
         pytest.skip(f"{model.name} is not trained yet (make train)")
     from rasa.core.agent import Agent
 
-    off_loop.install()
+    patches.install("off-loop")
     return Agent.load(str(model))
 
 

@@ -1,4 +1,5 @@
-"""bot/speedups.py changes how fast Rasa does things, never what it decides."""
+"""bot/speedups.py (put in place by bot/patches.py) changes how fast Rasa does things, never
+what it decides."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActiveLoop, BotUttered, Event, SlotSet, UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import speedups
+from bot import patches
 
-speedups.install()
+patches.install("speed")
 
 SLOT = {"event": "slot", "name": "language", "value": "zh", "timestamp": None}
 LOOP = {"event": "active_loop", "name": "status_check_form", "timestamp": None}

@@ -9,7 +9,7 @@ import time
 import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockStore
 
-from bot import ticket_lock
+from bot import patches
 
 LIFETIME = 0.5  # seconds; production mode uses 15
 
@@ -27,14 +27,14 @@ async def wait_behind_a_dead_turn(store: LockStore) -> float:
 def test_rasa_alone_waits_forever_behind_a_dead_turn():
     """The failure this module mends, shown on Rasa's own lock (runs before the patch is
     installed in this process)."""
-    if getattr(LockStore.lock, "_requeues", False):
+    if getattr(LockStore.lock, "_gov_patch", None):
         pytest.skip("the patch is already installed in this process")
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(asyncio.wait_for(wait_behind_a_dead_turn(InMemoryLockStore()), timeout=3))
 
 
 def test_the_waiting_message_is_served_once_the_dead_turn_expires():
-    ticket_lock.install()
+    patches.install("lock")
     store = InMemoryLockStore()
     waited = asyncio.run(asyncio.wait_for(wait_behind_a_dead_turn(store), timeout=10))
     assert waited < 5
@@ -42,7 +42,7 @@ def test_the_waiting_message_is_served_once_the_dead_turn_expires():
 
 
 def test_messages_still_take_turns():
-    ticket_lock.install()
+    patches.install("lock")
     store, order = InMemoryLockStore(), []
 
     async def message(name: str, hold: float) -> None:
