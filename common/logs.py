@@ -21,7 +21,6 @@ other services on 3.11 in theirs.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -29,7 +28,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from common.privacy import mask_sensitive, masked
 from common.registry import setting
@@ -193,46 +192,12 @@ def route_to_root(*names: str) -> None:
     adopt()
 
 
-def call_after(module: Any, name: str, then: Callable[[], None]) -> None:
-    """Make `module.<name>()` (a library's own logging set-up) call `then()` when it is done.
-    Once: installing it twice wraps it once."""
-    original = getattr(module, name)
-    if getattr(original, "_gov", False):
-        return
-
-    @functools.wraps(original)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        then()
-        return result
-
-    wrapped._gov = True  # type: ignore[attr-defined]
-    setattr(module, name, wrapped)
-
-
 def _log_uncaught(kind: type[BaseException], error: BaseException, trace: Any) -> None:
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, error, trace)
         return
     logging.getLogger("uncaught").critical("the process stopped on an uncaught exception",
                                           exc_info=(kind, error, trace))
-
-
-def claim_coloredlogs() -> None:
-    """Rasa and rasa_sdk call `coloredlogs.install()`, which replaces the console handler with
-    its own; make it re-apply ours instead."""
-    try:
-        import coloredlogs
-    except ImportError:
-        return
-    if getattr(coloredlogs.install, "_gov", False):
-        return
-
-    def install(*_: Any, **__: Any) -> None:
-        configure(_current.get("service", "python"))
-
-    install._gov = True  # type: ignore[attr-defined]
-    coloredlogs.install = install
 
 
 @lru_cache(maxsize=1)
