@@ -74,7 +74,6 @@
   // typing is off; the connection's own status is shown once it is ready.
   let starting = true;
   let afterStart = ["connecting", false];
-  const READY_POLL_MS = 1000;
 
   // The session the channel confirmed: the same one after a reload, or a new one (first visit,
   // or a session it no longer accepts); the history on screen is kept under the new id.
@@ -300,14 +299,6 @@
     $("composer").querySelector("button[type=submit]").disabled = !on;
   }
 
-  // Polls the page server's readiness (webchat/readiness.py) until citizens can chat.
-  function waitUntilReady() {
-    fetch("/readyz", { cache: "no-store" })
-      .then((response) => response.json())
-      .then((state) => { if (state.chat) { ready(); } else { setTimeout(waitUntilReady, READY_POLL_MS); } })
-      .catch(() => setTimeout(waitUntilReady, READY_POLL_MS));
-  }
-
   function ready() {
     starting = false;
     enableInput(true);
@@ -318,7 +309,7 @@
   enableInput(false);
   setStatus("starting");
   applyLanguage();
-  waitUntilReady();
+  window.GovWhenReady("chat", ready);
   const lastUserTurn = history.map((entry) => entry.from).lastIndexOf("user");
   history.forEach((entry, index) => render(entry, index > lastUserTurn));
   if (log.lastElementChild) { log.lastElementChild.scrollIntoView({ block: "end" }); }

@@ -48,7 +48,6 @@
   const TAP_MS = 400;          // a press shorter than this starts tap-to-start / tap-to-stop
   const MAX_RECORDING_MS = 55000;  // the channel refuses recordings over a minute
   const REQUEST_TIMEOUT_MS = 90000;
-  const READY_POLL_MS = 1000;  // while the assistant starts: ask /readyz this often
   const POLL_MS = 5000;        // while waiting for a person: ask for their reply this often
   const MIME_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
 
@@ -512,14 +511,6 @@
     [talk, $("handoff"), $("yes"), $("no")].forEach((button) => { button.disabled = !on; });
   }
 
-  // Polls the page server's readiness (webchat/readiness.py) until a voice turn can be answered.
-  function waitUntilReady() {
-    fetch("/readyz", { cache: "no-store" })
-      .then((response) => response.json())
-      .then((readiness) => { if (readiness.voice) { ready(); } else { setTimeout(waitUntilReady, READY_POLL_MS); } })
-      .catch(() => setTimeout(waitUntilReady, READY_POLL_MS));
-  }
-
   function ready() {
     booting = false;
     enableTalking(true);
@@ -529,7 +520,7 @@
   applyLanguage();
   enableTalking(false);
   setStatus("starting");
-  waitUntilReady();
+  window.GovWhenReady("voice", ready);
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) {
     micProblem();
   } else if (navigator.permissions && navigator.permissions.query) {
