@@ -29,6 +29,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from knowledge_base.aspects import question_aspect
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Document, Section
 from knowledge_base.embedding import load_embedder
@@ -132,6 +133,25 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
         correct = sum(1 for r in answered if r[1]) / len(answered) if answered else 0.0
         print(f"  {label:<30}{precision:>11.3f}{tp / unanswerable:>12.3f}{len(declined):>10}"
               f"{len(declined) - tp:>21}{correct:>18.3f}")
+
+
+def sections(searcher: Searcher, questions: list[dict]) -> None:
+    """Whether the answer quotes the section that answers (`gold_section`, the last-level
+    heading), when the right document is first; by what the question asks for
+    (knowledge_base/aspects.py: steps, materials, fees, time, place, ...; "-": nothing)."""
+    right: dict[str, list[bool]] = defaultdict(list)
+    for item in questions:
+        if not item.get("gold_doc") or not item.get("gold_section"):
+            continue
+        best = searcher.answer(item["question"], item["language"], limit=1).best
+        if best is None or best.doc_id != item["gold_doc"]:
+            continue
+        hit = best.headings[-1].strip() == item["gold_section"].strip()
+        for group in ("all", question_aspect(item["question"]) or "-"):
+            right[group].append(hit)
+    print("\nsection quoted (right document first): group   n   right section")
+    for group in sorted(right, key=lambda g: (g != "all", g)):
+        print(f"  {group:<14}{len(right[group]):>5}{np.mean(right[group]):>10.3f}")
 
 
 def followups(searcher: Searcher, path: Path) -> None:
@@ -259,6 +279,7 @@ def main() -> None:
             evaluate(searcher, questions, mode, settings.min_score)
         sweep(searcher, questions)
         decisions(searcher, questions)
+        sections(searcher, questions)
         base = kb.documents()
     if not args.skip_speed:
         sizes = [int(s) for s in args.sizes.split(",")]

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from bot.text import detect_language
+from knowledge_base.aspects import section_aspects
 from knowledge_base.documents import Document
 
 PASSAGE, QUESTION = "passage", "question"
@@ -38,6 +39,7 @@ class Chunk:
     text: str
     language: str
     kind: str = PASSAGE
+    aspects: tuple[str, ...] = ()  # what its section tells (knowledge_base/aspects.py)
 
     @property
     def content_hash(self) -> str:
@@ -109,6 +111,7 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
     # (A document that is nothing but such a line keeps it: it is all there is to find.)
     sections = [s for s in document.sections if not has_nothing_to_quote(s.headings, s.text)]
     for section in sections or document.sections:
+        aspects = section_aspects(section.headings)
         sentences = _pieces(section.text, max_chars)
         start = 0
         while start < len(sentences):
@@ -127,6 +130,7 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
                     position=len(chunks),
                     text=text,
                     language=document.metadata.language,
+                    aspects=aspects,
                 )
             )
             if end >= len(sentences):
