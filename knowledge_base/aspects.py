@@ -7,6 +7,10 @@ are labelled with the same few aspects:
 
 - a section by its headings, at ingest (`section_aspects`, stored with each chunk, nothing to
   compute at query time); a section can have two ("收费和时限", "Documents and fees");
+Aspects: the steps, the materials, the fees, the time (deadlines, processing), the place
+(where and when open), the contact (phone), the amount (of a benefit or rate) and who is
+eligible.
+
 - a question by its wording (`question_aspect`), one aspect, the most specific that matches.
 
 Search then quotes, of a document it found, the passage of the section with the question's
@@ -21,9 +25,9 @@ import re
 
 from bot.text import normalize
 
-STEPS, MATERIALS, FEES, TIME, PLACE, AMOUNT, ELIGIBILITY = (
-    "steps", "materials", "fees", "time", "place", "amount", "eligibility")
-ASPECTS = (STEPS, MATERIALS, FEES, TIME, PLACE, AMOUNT, ELIGIBILITY)
+STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY = (
+    "steps", "materials", "fees", "time", "place", "contact", "amount", "eligibility")
+ASPECTS = (STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY)
 
 
 def _cues(*patterns: str) -> re.Pattern[str]:
@@ -41,8 +45,9 @@ _HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (TIME, _cues(r"时限", r"期限", r"有效期", r"办理时间", r"处理时间", r"报名时间", r"录取时间",
                  r"processing time", r"time limits?", r"\bdeadlines?\b", r"validity",
                  r"timetable", r"when to", r"if you are late")),
-    (PLACE, _cues(r"地点", r"地址", r"窗口", r"咨询", r"联系", r"机构", r"渠道", r"where",
-                  r"contacts?", r"enquiries", r"who to call", r"opening hours")),
+    (PLACE, _cues(r"地点", r"地址", r"窗口", r"机构", r"渠道", r"where", r"opening hours")),
+    (CONTACT, _cues(r"咨询", r"联系", r"电话", r"热线", r"contacts?", r"enquiries",
+                    r"who to call", r"hotline")),
     (AMOUNT, _cues(r"标准", r"金额", r"额度", r"比例", r"费率", r"利率", r"how much", r"amounts?",
                    r"\brates?\b", r"benefits")),
     (STEPS, _cues(r"流程", r"步骤", r"程序", r"如何", r"怎么", r"办理方式", r"申请登记",
@@ -69,9 +74,11 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (TIME, _cues(r"多久", r"多长时间", r"几天", r"几个工作日", r"什么时候", r"何时", r"期限",
                  r"截止", r"时限", r"有效期", r"多少天", r"how long", r"\bwhen\b", r"deadline",
                  r"how many days", r"how soon", r"valid for")),
+    (CONTACT, _cues(r"电话", r"热线", r"联系方式", r"phone", r"hotline", r"\bcall\b",
+                    r"contact")),
     (PLACE, _cues(r"在哪", r"去哪", r"哪里", r"哪儿", r"地址", r"地点", r"窗口", r"办公时间",
-                  r"上班时间", r"电话", r"\bwhere\b", r"address", r"office hours",
-                  r"opening hours", r"which office", r"phone number", r"contact")),
+                  r"上班时间", r"\bwhere\b", r"address", r"office hours", r"opening hours",
+                  r"which office")),
     (ELIGIBILITY, _cues(r"条件", r"资格", r"符合", r"谁可以", r"哪些人", r"eligib", r"qualify",
                         r"who can")),
     (STEPS, _cues(r"怎么办", r"怎么申请", r"如何申请", r"怎样申请", r"怎么办理", r"如何办理",
@@ -82,7 +89,8 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # The sections that answer a question of each aspect, best first: where to complain or report
 # and by when to apply are often told in the steps ("How to report", "申请流程和时限").
-ANSWERED_BY: dict[str, tuple[str, ...]] = {PLACE: (PLACE, STEPS), TIME: (TIME, STEPS)}
+ANSWERED_BY: dict[str, tuple[str, ...]] = {PLACE: (PLACE, STEPS), TIME: (TIME, STEPS),
+                                           CONTACT: (CONTACT, STEPS)}
 
 # Sentence evidence for `trim`: a sentence that carries the aspect (a sum of money, a number of
 # days, an address or opening hours).
@@ -93,9 +101,11 @@ _SENTENCE_CUES: dict[str, re.Pattern[str]] = {
     TIME: _cues(r"\d+\s*(?:个)?(?:工作日|日|天|月|年|小时)", r"当场", r"即时", r"当天", r"截止",
                 r"之前", r"以前", r"期限", r"\bdays?\b", r"\bweeks?\b", r"\bmonths?\b",
                 r"\bwithin\b", r"\bby the\b", r"same day", r"on the spot", r"deadline"),
-    PLACE: _cues(r"路\d|\d+号|大道|楼|区|窗口|大厅|中心|电话|\d{1,2}[:：]\d{2}", r"\broad\b",
+    PLACE: _cues(r"路\d|\d+号|大道|楼|区|窗口|大厅|中心|\d{1,2}[:：]\d{2}", r"\broad\b",
                  r"\bavenue\b", r"\bstreet\b", r"\bfloor\b", r"\bhall\b", r"\bcentre\b",
-                 r"\bcenter\b", r"\d{1,2}:\d{2}", r"hotline", r"\bphone\b"),
+                 r"\bcenter\b", r"\d{1,2}:\d{2}"),
+    CONTACT: _cues(r"电话", r"热线", r"\d{4}\s?\d{4}", r"12345", r"hotline", r"\bphone\b",
+                   r"\bcall\b"),
 }
 # A passage of at most this many sentences is quoted whole.
 TRIM_ABOVE_SENTENCES = 2

@@ -5,6 +5,10 @@ A chunk never crosses a section (so its citation is exact) and breaks only at se
 Consecutive chunks share `overlap` sentences so an answer split across a boundary is still
 found whole in one of them.
 
+Each passage carries the aspects of its section (the steps, the materials, the fees, ...;
+`knowledge_base.aspects.section_aspects`), labelled here at ingest from the headings, so
+search can quote the section a question asks for without any work at query time.
+
 A document's questions (`Metadata.questions`) become chunks of kind "question": embedded alone
 (USE-m was trained to match a question with its paraphrase), they are never quoted; a hit on one
 counts for its document, whose best passage for the citizen's question is the answer.

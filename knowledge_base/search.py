@@ -24,6 +24,17 @@ question's language cost cross-lingual top-1 answers on the evaluation set and w
 the pair rule above only ever swaps the two halves of one document.) Expired and superseded
 documents are never returned.
 
+Across languages, cosines are first put on one scale (`language_shift`): USE-m scores any
+passage in the question's own language higher than one in the other, so half of that gap
+for this question (LANGUAGE_SHIFT_WEIGHT, chosen on the answerability training questions:
+half gained top-1 answers across languages and lost none within one; the whole gap lost
+same-language ones) is added to the other language's cosines.
+
+Which passage of a found document is quoted: the section the question asks for (how to
+apply → the steps, what to bring → the materials, cost → the fees, ...; `LoadedIndex.quote`,
+knowledge_base/aspects.py). The decision to answer and the ranking are made before, on the
+passages that found the documents.
+
 Questions as content: a document's own questions (`Metadata.questions`, FAQ imports, questions
 staff linked) are indexed beside its passages. A citizen's question close to one of them lifts
 the document: every passage of it is ranked by the better of its own cosine and that
@@ -376,6 +387,12 @@ class Searcher:
                today: dt.date | None = None, mode: str = "hybrid") -> list[Hit]:
         """The best documents for a question, each with the passage to quote."""
         return self._quoted(query, *self._found(query, language, limit, today, mode))
+
+    def found(self, query: str, language: str | None = None, limit: int = 5,
+              today: dt.date | None = None) -> list[Hit]:
+        """The best documents, each with the passage that found it: what the decision to
+        answer looks at (`answerability.features`; bench/fit_answerability.py fits on these)."""
+        return self._found(query, language, limit, today)[2]
 
     def _found(self, query: str, language: str | None, limit: int, today: dt.date | None,
                mode: str = "hybrid") -> tuple[LoadedIndex | None, np.ndarray | None, list[Hit]]:
