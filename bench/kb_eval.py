@@ -7,7 +7,9 @@ threshold, and the same for dense-only and BM25-only retrieval. A threshold swee
 "I don't know" starts costing real answers. "answer or decline" puts the old decision (cosine
 >= GOV_KB_MIN_SCORE) next to the fitted answerability classifier the assistant uses
 (knowledge_base/answerability.py; fitted by bench/fit_answerability.py on its own training
-questions, never on this evaluation set).
+questions, never on this evaluation set). "section quoted": of the answers from the right
+document, the share quoting the section that answers (`gold_section`), by what the question
+asks for (knowledge_base/aspects.py).
 
 Speed: query latency p50/p99 at 1k and 50k chunks (synthetic copies of the sample chunks),
 index build throughput, and resident memory.
@@ -116,7 +118,7 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
         rows.append((item.get("gold_doc") is None,
                      best is not None and best.doc_id == item.get("gold_doc"),
                      best is None or best.confidence < searcher.settings.min_score,
-                     not answer.answered))
+                     not answer.answered, "cross" in item.get("tags", [])))
     print("\nanswer or decline (hybrid):      no-ans-prec  no-ans-rec  declined  "
           "answerable-declined  answered-correct")
     labels = [f"cosine >= {searcher.settings.min_score:.2f} (old)"]
@@ -133,6 +135,12 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
         correct = sum(1 for r in answered if r[1]) / len(answered) if answered else 0.0
         print(f"  {label:<30}{precision:>11.3f}{tp / unanswerable:>12.3f}{len(declined):>10}"
               f"{len(declined) - tp:>21}{correct:>18.3f}")
+    cross = [r for r in rows if r[4]]
+    if cross:
+        cells = "  ".join(f"{label.split(' (')[0]}: {sum(r[1] and not r[c] for r in cross)}"
+                          for c, label in enumerate(labels, start=2))
+        print(f"  cross-lingual questions ({len(cross)}), answered from the right document: "
+              f"{cells}")
 
 
 def sections(searcher: Searcher, questions: list[dict]) -> None:

@@ -22,7 +22,7 @@ def test_search_failure_gives_an_apology(monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("index unreadable")
 
-    monkeypatch.setattr(knowledge.SEARCHER, "search", broken)
+    monkeypatch.setattr(knowledge.SEARCHER, "refresh", broken)
     dispatcher = CollectingDispatcher()
     events = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker("fees?"), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_kb_error"]
@@ -211,6 +211,17 @@ def test_the_answer_is_the_part_of_the_section_the_question_asks_for(monkeypatch
         assert answer["section"] == "收费和时限"
         assert wanted in answer["answer"] and left_out not in answer["answer"]
         assert wanted in shorten(answer["answer"], language).say
+
+
+def test_an_answer_from_the_other_language_carries_the_note(monkeypatch, sample_searcher):
+    monkeypatch.setattr(knowledge, "SEARCHER", sample_searcher)
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(knowledge.ActionAnswerQuestion().run(
+        dispatcher, tracker("Which farm machines qualify for the purchase subsidy?"), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_kb_answer",
+                                                            "utter_kb_other_language"]
+    assert dispatcher.messages[0]["title"] == "农机购置与应用补贴申领指南"
 
 
 def test_steps_are_quoted_as_a_list(monkeypatch, sample_searcher):
