@@ -19,6 +19,7 @@ from actions.blocking import off_loop
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
 from common.privacy import mask_personal_data
+from knowledge_base.aspects import question_aspect, trim
 from knowledge_base.chunking import doc_id_of
 from knowledge_base.records import record_feedback, record_unanswered
 from knowledge_base.search import Hit, Searcher, contextual_query
@@ -55,13 +56,15 @@ def warm_up() -> None:
         logger.exception("knowledge base not loaded at start-up")
 
 
-def citation(hit: Hit) -> dict[str, str]:
+def citation(hit: Hit, question: str = "") -> dict[str, str]:
     """The variables of `utter_kb_answer`: plain text, whatever markup the document had, and
     a source that is an http(s)/mailto/tel link or else the document's department and id
-    (`bot.links`): an imported FAQ entry without a link still says which office answered."""
+    (`bot.links`): an imported FAQ entry without a link still says which office answered.
+    The passage is trimmed to the sentences that carry what `question` asks for (a fee, a
+    time, a place; `knowledge_base.aspects.trim`); lists are quoted whole."""
     metadata = hit.metadata
     return {
-        "answer": plain_text(hit.text),
+        "answer": trim(plain_text(hit.text), question_aspect(question), hit.language),
         "title": plain_text(metadata.title),
         "section": plain_text(hit.section),
         "effective_date": metadata.effective_date.isoformat() if metadata.effective_date else "-",
@@ -140,7 +143,7 @@ class ActionAnswerQuestion(Action):
                            tracker.get_latest_input_channel() or "",
                            answer.confidence if best else None, best.doc_id if best else None)
             return self._not_answered(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_kb_answer", **citation(best))
+        dispatcher.utter_message(response="utter_kb_answer", **citation(best, question))
         if best.language != language:
             dispatcher.utter_message(response="utter_kb_other_language")
         logger.info("answered %r from %s (%s confidence %.3f%s)",

@@ -140,7 +140,8 @@ def near_duplicates(train: list[dict], evaluation: list[dict], embedder) -> list
 def measure(searcher: Searcher, questions: list[dict]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     rows, labels = [], {name: [] for name in LABELS}
     for item in questions:
-        hits = searcher.search(item["question"], language=item["language"], limit=HITS_NEEDED)
+        # What `Searcher.answer` decides on: the passages that found the documents.
+        hits = searcher.found(item["question"], item["language"], HITS_NEEDED)
         values = features(item["question"], item["language"], hits)
         rows.append([values[name] for name in FEATURES])
         gold = item.get("gold_doc")

@@ -7,7 +7,9 @@ threshold, and the same for dense-only and BM25-only retrieval. A threshold swee
 "I don't know" starts costing real answers. "answer or decline" puts the old decision (cosine
 >= GOV_KB_MIN_SCORE) next to the fitted answerability classifier the assistant uses
 (knowledge_base/answerability.py; fitted by bench/fit_answerability.py on its own training
-questions, never on this evaluation set).
+questions, never on this evaluation set). "section quoted": of the answers from the right
+document, the share quoting the section that answers (`gold_section`), by what the question
+asks for (knowledge_base/aspects.py).
 
 Speed: query latency p50/p99 at 1k and 50k chunks (synthetic copies of the sample chunks),
 index build throughput, and resident memory.
@@ -29,6 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from knowledge_base.aspects import question_aspect
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Document, Section
 from knowledge_base.embedding import load_embedder
@@ -115,7 +118,7 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
         rows.append((item.get("gold_doc") is None,
                      best is not None and best.doc_id == item.get("gold_doc"),
                      best is None or best.similarity < searcher.settings.min_score,
-                     not answer.answered))
+                     not answer.answered, "cross" in item.get("tags", [])))
     print("\nanswer or decline (hybrid):      no-ans-prec  no-ans-rec  declined  "
           "answerable-declined  answered-correct")
     labels = [f"cosine >= {searcher.settings.min_score:.2f} (old)"]
@@ -132,6 +135,31 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
         correct = sum(1 for r in answered if r[1]) / len(answered) if answered else 0.0
         print(f"  {label:<30}{precision:>11.3f}{tp / unanswerable:>12.3f}{len(declined):>10}"
               f"{len(declined) - tp:>21}{correct:>18.3f}")
+    cross = [r for r in rows if r[4]]
+    if cross:
+        cells = "  ".join(f"{label.split(' (')[0]}: {sum(r[1] and not r[c] for r in cross)}"
+                          for c, label in enumerate(labels, start=2))
+        print(f"  cross-lingual questions ({len(cross)}), answered from the right document: "
+              f"{cells}")
+
+
+def sections(searcher: Searcher, questions: list[dict]) -> None:
+    """Whether the answer quotes the section that answers (`gold_section`, the last-level
+    heading), when the right document is first; by what the question asks for
+    (knowledge_base/aspects.py: steps, materials, fees, time, place, ...; "-": nothing)."""
+    right: dict[str, list[bool]] = defaultdict(list)
+    for item in questions:
+        if not item.get("gold_doc") or not item.get("gold_section"):
+            continue
+        best = searcher.answer(item["question"], item["language"], limit=1).best
+        if best is None or best.doc_id != item["gold_doc"]:
+            continue
+        hit = best.headings[-1].strip() == item["gold_section"].strip()
+        for group in ("all", question_aspect(item["question"]) or "-"):
+            right[group].append(hit)
+    print("\nsection quoted (right document first): group   n   right section")
+    for group in sorted(right, key=lambda g: (g != "all", g)):
+        print(f"  {group:<14}{len(right[group]):>5}{np.mean(right[group]):>10.3f}")
 
 
 def followups(searcher: Searcher, path: Path) -> None:
@@ -259,6 +287,7 @@ def main() -> None:
             evaluate(searcher, questions, mode, settings.min_score)
         sweep(searcher, questions)
         decisions(searcher, questions)
+        sections(searcher, questions)
         base = kb.documents()
     if not args.skip_speed:
         sizes = [int(s) for s in args.sizes.split(",")]

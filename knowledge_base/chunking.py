@@ -5,6 +5,10 @@ A chunk never crosses a section (so its citation is exact) and breaks only at se
 Consecutive chunks share `overlap` sentences so an answer split across a boundary is still
 found whole in one of them.
 
+Each passage carries the aspects of its section (the steps, the materials, the fees, ...;
+`knowledge_base.aspects.section_aspects`), labelled here at ingest from the headings, so
+search can quote the section a question asks for without any work at query time.
+
 A document's questions (`Metadata.questions`) become chunks of kind "question": embedded alone
 (USE-m was trained to match a question with its paraphrase), they are never quoted; a hit on one
 counts for its document, whose best passage for the citizen's question is the answer.
@@ -17,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from bot.text import detect_language
+from knowledge_base.aspects import section_aspects
 from knowledge_base.documents import Document
 
 PASSAGE, QUESTION = "passage", "question"
@@ -38,6 +43,7 @@ class Chunk:
     text: str
     language: str
     kind: str = PASSAGE
+    aspects: tuple[str, ...] = ()  # what its section tells (knowledge_base/aspects.py)
 
     @property
     def content_hash(self) -> str:
@@ -109,6 +115,7 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
     # (A document that is nothing but such a line keeps it: it is all there is to find.)
     sections = [s for s in document.sections if not has_nothing_to_quote(s.headings, s.text)]
     for section in sections or document.sections:
+        aspects = section_aspects(section.headings)
         sentences = _pieces(section.text, max_chars)
         start = 0
         while start < len(sentences):
@@ -127,6 +134,7 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
                     position=len(chunks),
                     text=text,
                     language=document.metadata.language,
+                    aspects=aspects,
                 )
             )
             if end >= len(sentences):

@@ -26,7 +26,7 @@ from knowledge_base.embedding import Embedder
 HNSW_THRESHOLD = 20_000
 # Bumped whenever the layout of a version folder, or what parsing and chunking produce,
 # changes; versions of an older format are rebuilt by setup (`kb seed`).
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 KEEP_VERSIONS = 5
 
 
@@ -144,6 +144,7 @@ def _write_version(folder: Path, chunks: list[Chunk], vectors: np.ndarray,
         for chunk in chunks:
             row = asdict(chunk)
             row["headings"] = list(chunk.headings)
+            row["aspects"] = list(chunk.aspects)
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     ranges: dict[str, tuple[int, int]] = {}
     for position, chunk in enumerate(chunks):

@@ -24,6 +24,17 @@ question's language cost cross-lingual top-1 answers on the evaluation set and w
 the pair rule above only ever swaps the two halves of one document.) Expired and superseded
 documents are never returned.
 
+Across languages, cosines are first put on one scale (`language_shift`): USE-m scores any
+passage in the question's own language higher than one in the other, so half of that gap
+for this question (LANGUAGE_SHIFT_WEIGHT, chosen on the answerability training questions:
+half gained top-1 answers across languages and lost none within one; the whole gap lost
+same-language ones) is added to the other language's cosines.
+
+Which passage of a found document is quoted: the section the question asks for (how to
+apply → the steps, what to bring → the materials, cost → the fees, ...; `LoadedIndex.quote`,
+knowledge_base/aspects.py). The decision to answer and the ranking are made before, on the
+passages that found the documents.
+
 Questions as content: a document's own questions (`Metadata.questions`, FAQ imports, questions
 staff linked) are indexed beside its passages. A citizen's question close to one of them lifts
 the document: every passage of it is ranked by the better of its own cosine and that
@@ -53,18 +64,20 @@ from knowledge_base.answerability import (
     features,
     topic_of,
 )
+from knowledge_base.aspects import ANSWERED_BY, question_aspect
 from knowledge_base.chunking import QUESTION
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
 from knowledge_base.index import INDEX_FORMAT, current_version, version_dir
-from knowledge_base.lexical import LexicalIndex
+from knowledge_base.lexical import LexicalIndex, tokenize
 
 logger = logging.getLogger(__name__)
 DENSE_CANDIDATES = 50
 MODES = ("hybrid", "dense", "lexical")  # dense-only and lexical-only exist for the benchmark
 LEXICAL_WEIGHT = 0.10
 LEXICAL_MARGIN = 0.08
+LANGUAGE_SHIFT_WEIGHT = 0.5
 # How much more likely to answer (answerability probability) the search for "previous question +
 # follow-up" must be than the follow-up's own search to be used: chosen on half of
 # bench/data/kb_followups.yml, reported on the other (README "Knowledge base", follow-ups).
@@ -84,12 +97,14 @@ class Hit:
     dense: float
     lexical: float
     metadata: Metadata
-    question: float = 0.0  # cosine of the document's closest own question (0: none)
+    question: float = 0.0  # cosine of the document's closest own question (0: none), shifted
+    calibration: float = 0.0  # the language shift for this passage's cosine (`language_shift`)
 
     @property
     def match(self) -> float:
-        """How well the question matches: the passage, or one of its document's questions."""
-        return max(self.dense, self.question)
+        """How well the question matches: the passage, or one of its document's questions,
+        on the scale of the question's own language (`language_shift`)."""
+        return max(self.dense + self.calibration, self.question)
 
     @property
     def similarity(self) -> float:
@@ -142,6 +157,10 @@ class LoadedIndex:
             doc_id: Metadata.from_mapping(raw) for doc_id, raw in self.manifest["documents"].items()
         }
         self.ranges = {lang: tuple(r) for lang, r in self.manifest["language_ranges"].items()}
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
+                               for lang, (start, end) in self.ranges.items() if end > start}
+        self.position_of = {chunk["id"]: position for position, chunk in enumerate(self.chunks)}
         self.passages_of: dict[str, list[int]] = defaultdict(list)
         for position, chunk in enumerate(self.chunks):
             if chunk.get("kind") != QUESTION:
@@ -176,6 +195,7 @@ class LoadedIndex:
                     candidates[int(i)] = 0.0 if mode == "lexical" else float(
                         np.dot(self.index.reconstruct(int(i)), vector.ravel())
                     )
+        shift = language_shift(vector, self.language_means, language)
         # A document's own questions: their best cosine and BM25 score count for its passages.
         questions: dict[str, float] = {}
         question_terms: dict[str, float] = defaultdict(float)
@@ -185,6 +205,7 @@ class LoadedIndex:
                 doc_id = self.chunks[i]["doc_id"]
                 question_terms[doc_id] = max(question_terms[doc_id], float(lexical[i]))
                 if mode != "lexical":
+                    dense += shift.get(self.chunks[i]["language"], 0.0)
                     questions[doc_id] = max(questions.get(doc_id, dense), dense)
         for doc_id in {*questions, *question_terms}:  # found by a question: all its passages
             for i in self.passages_of.get(doc_id, ()):
@@ -200,8 +221,59 @@ class LoadedIndex:
                                 chunk["text"], chunk["language"], dense, dense,
                                 max(float(lexical[i]), question_terms.get(chunk["doc_id"], 0.0))
                                 / top_lexical if top_lexical else 0.0,
-                                metadata, questions.get(chunk["doc_id"], 0.0)))
+                                metadata, questions.get(chunk["doc_id"], 0.0),
+                                shift.get(chunk["language"], 0.0)))
         return rank_documents(passages, language, mode)[:limit]
+
+    def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str]) -> Hit:
+        """Of the document `hit` found, the passage to quote: one of a section that answers
+        the question's aspect (`knowledge_base.aspects.ANSWERED_BY`; of them, the closest to
+        the question by meaning, plus LEXICAL_WEIGHT for the share of its `terms` the section
+        has), or the hit's own when its section answers already or the document has none.
+
+        Only the quote changes: the hit keeps the scores of the passage that found the
+        document, which rank it and decide whether to answer at all (the aspect chooses
+        within a document, never between documents)."""
+        if aspect is None:
+            return hit
+        answering = set(ANSWERED_BY.get(aspect, (aspect,)))
+        if answering & set(self.chunks[self.position_of[hit.chunk_id]].get("aspects", ())):
+            return hit
+        fitting = [i for i in self.passages_of.get(hit.doc_id, ())
+                   if answering & set(self.chunks[i].get("aspects", ()))]
+        if not fitting:
+            return hit
+        query = vector.ravel()
+
+        def closeness(i: int) -> float:
+            chunk = self.chunks[i]
+            words = set(tokenize(" ".join(chunk["headings"]) + " " + chunk["text"]))
+            shared = len(terms & words) / len(terms) if terms else 0.0
+            return float(np.dot(self.index.reconstruct(i), query)) + LEXICAL_WEIGHT * shared
+
+        chunk = self.chunks[max(fitting, key=closeness)]
+        return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]),
+                       text=chunk["text"])
+
+
+def language_shift(vector: np.ndarray, means: dict[str, np.ndarray],
+                   language: str | None) -> dict[str, float]:
+    """What to add to the cosines of each other language's passages to put them on the
+    scale of the question's own language.
+
+    USE-m scores a question higher against any passage in its own language than against
+    passages in another: a Chinese question's cosine with unrelated Chinese passages averages
+    about 0.08 more than with unrelated English ones. Compared raw, a same-language near miss
+    beats the other-language document that answers (我的护照丢了怎么办 found a Chinese
+    residence-permit guide above the English passport guide). The shift is that gap for this
+    question: its mean cosine with all passages of its language minus its mean cosine with
+    the other language's (the dot product with each language's mean vector)."""
+    if language is None or language not in means:
+        return {}
+    query = vector.ravel()
+    own = float(query @ means[language])
+    return {lang: LANGUAGE_SHIFT_WEIGHT * (own - float(query @ mean))
+            for lang, mean in means.items() if lang != language}
 
 
 def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybrid") -> list[Hit]:
@@ -314,13 +386,35 @@ class Searcher:
 
     def search(self, query: str, language: str | None = None, limit: int = 5,
                today: dt.date | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The best documents for a question, each with the passage to quote."""
+        return self._quoted(query, *self._found(query, language, limit, today, mode))
+
+    def found(self, query: str, language: str | None = None, limit: int = 5,
+              today: dt.date | None = None) -> list[Hit]:
+        """The best documents, each with the passage that found it: what the decision to
+        answer looks at (`answerability.features`; bench/fit_answerability.py fits on these)."""
+        return self._found(query, language, limit, today)[2]
+
+    def _found(self, query: str, language: str | None, limit: int, today: dt.date | None,
+               mode: str = "hybrid") -> tuple[LoadedIndex | None, np.ndarray | None, list[Hit]]:
         loaded = self.refresh()
         query = bounded(query)  # encoding and BM25 work grow with the text
         if loaded is None or not query.strip():
-            return []
+            return loaded, None, []
         language = language or detect_language(query).language
         vector = self.embedder.encode([query])[0]
-        return loaded.search(vector, query, language, limit, today or dt.date.today(), mode)
+        return loaded, vector, loaded.search(vector, query, language, limit,
+                                             today or dt.date.today(), mode)
+
+    @staticmethod
+    def _quoted(query: str, loaded: LoadedIndex | None, vector: np.ndarray | None,
+                hits: list[Hit]) -> list[Hit]:
+        if loaded is None or vector is None:
+            return hits
+        query = bounded(query)
+        aspect = question_aspect(query)
+        terms = set(tokenize(query)) if aspect else set()
+        return [loaded.quote(hit, aspect, vector, terms) for hit in hits]
 
     @property
     def answerability(self) -> AnswerabilityModel | None:
@@ -361,15 +455,18 @@ class Searcher:
 
     def _decide(self, query: str, language: str | None, limit: int,
                 today: dt.date | None) -> Answer:
-        hits = self.search(query, language, max(limit, HITS_NEEDED), today)
+        # Whether to answer is decided on the passages that found the documents; the answer
+        # quotes the section the question asks for (`LoadedIndex.quote`).
+        loaded, vector, hits = self._found(query, language, max(limit, HITS_NEEDED), today)
+        quoted = self._quoted(query, loaded, vector, hits[:limit])
         model = self.answerability
         if model is None:
             confidence = hits[0].similarity if hits else 0.0
-            return Answer(hits[:limit], confidence, self.settings.min_score, "dense")
+            return Answer(quoted, confidence, self.settings.min_score, "dense")
         threshold = (self.settings.min_confidence if self.settings.min_confidence is not None
                      else model.threshold)
         confidence = model.probability(features(query, language, hits)) if hits else 0.0
-        return Answer(hits[:limit], confidence, threshold, "answerability")
+        return Answer(quoted, confidence, threshold, "answerability")
 
 
 def contextual_query(context: str, query: str) -> str:

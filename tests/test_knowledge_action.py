@@ -22,7 +22,7 @@ def test_search_failure_gives_an_apology(monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("index unreadable")
 
-    monkeypatch.setattr(knowledge.searcher(), "search", broken)
+    monkeypatch.setattr(knowledge.searcher(), "refresh", broken)
     dispatcher = CollectingDispatcher()
     events = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker("fees?"), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_kb_error"]
@@ -188,3 +188,44 @@ def test_a_source_that_is_not_a_safe_link_is_never_cited():
         hit = Hit("old-doc#0", "old-doc", ("Old", "Fees"), "Free of charge.", "en", 1.0, 1.0,
                   0.0, metadata)
         assert knowledge.citation(hit)["source"] == "health · old-doc"
+
+
+def test_the_answer_is_the_part_of_the_section_the_question_asks_for(monkeypatch,
+                                                                      sample_searcher):
+    """A fee question quotes the fee sentences of "收费和时限", not the processing time next
+    to them; the voice channel's short form then starts with the fee."""
+    from channels.voice_turns import shorten
+
+    monkeypatch.setattr(knowledge, "searcher", lambda: sample_searcher)
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
+    for question, language, wanted, left_out in (
+            ("居住证补办要交多少钱", "zh", "20元", "15日内"),
+            ("居住證辦下來要幾天", "zh", "15日内", "20元")):
+        current = Tracker("t", {"language": language},
+                          {"text": question, "intent": {"name": "ask_question"}}, [], False,
+                          None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, current, {}))
+        answer = dispatcher.messages[0]
+        assert answer["response"] == "utter_kb_answer", question
+        assert answer["section"] == "收费和时限"
+        assert wanted in answer["answer"] and left_out not in answer["answer"]
+        assert wanted in shorten(answer["answer"], language).say
+
+
+def test_an_answer_from_the_other_language_carries_the_note(monkeypatch, sample_searcher):
+    monkeypatch.setattr(knowledge, "searcher", lambda: sample_searcher)
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(knowledge.ActionAnswerQuestion().run(
+        dispatcher, tracker("Which farm machines qualify for the purchase subsidy?"), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_kb_answer",
+                                                            "utter_kb_other_language"]
+    assert dispatcher.messages[0]["title"] == "农机购置与应用补贴申领指南"
+
+
+def test_steps_are_quoted_as_a_list(monkeypatch, sample_searcher):
+    messages, _ = converse(monkeypatch, sample_searcher, "我想问问居住证", "居住证怎么办理")
+    answer = messages[0]
+    assert answer["section"].endswith("第二步：申领居住证")
+    assert answer["answer"].count("\n• ") >= 2  # the conditions stay one item a line

@@ -1,0 +1,156 @@
+"""What a question asks for, and what a section tells: the steps, the materials, the fees...
+
+A guide answers "how do I apply?", "what do I bring?" and "how much?" in different sections of
+one document. Meaning alone finds the document but often quotes the wrong section of it (怎么
+办理居住证？ got "什么是居住证" while the steps were two sections further down). So both sides
+are labelled with the same few aspects:
+
+- a section by its headings, at ingest (`section_aspects`, stored with each chunk, nothing to
+  compute at query time); a section can have two ("收费和时限", "Documents and fees");
+Aspects: the steps, the materials, the fees, the time (deadlines, processing), the place
+(where and when open), the contact (phone), the amount (of a benefit or rate) and who is
+eligible.
+
+- a question by its wording (`question_aspect`), one aspect, the most specific that matches.
+
+Search then quotes, of a document it found, the passage of the section with the question's
+aspect (`knowledge_base.search`), and `trim` keeps the sentences of a prose passage that carry
+that aspect. Cues are matched on `bot.text.normalize`d text (Traditional folded to Simplified,
+lower case), so the lists hold Simplified Chinese and lower-case English only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.text import normalize
+
+STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY = (
+    "steps", "materials", "fees", "time", "place", "contact", "amount", "eligibility")
+ASPECTS = (STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY)
+
+
+def _cues(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(patterns))
+
+
+# Headings: what a section is about. "Who can apply" is eligibility, not steps, so eligibility
+# is looked for first and a heading it claims is not also read as steps.
+_HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (ELIGIBILITY, _cues(r"条件", r"对象", r"适用", r"谁可以", r"哪些人", r"资格", r"\bwho\b",
+                        r"eligib", r"conditions")),
+    (MATERIALS, _cues(r"材料", r"资料", r"证件", r"\bdocuments?\b", r"to bring", r"to provide",
+                      r"to prepare", r"information you need", r"what to include")),
+    (FEES, _cues(r"收费", r"费用", r"工本费", r"\bfees?\b", r"\bcosts?\b", r"\bfares?\b")),
+    (TIME, _cues(r"时限", r"期限", r"有效期", r"办理时间", r"处理时间", r"报名时间", r"录取时间",
+                 r"processing time", r"time limits?", r"\bdeadlines?\b", r"validity",
+                 r"timetable", r"when to", r"if you are late")),
+    (PLACE, _cues(r"地点", r"地址", r"窗口", r"机构", r"渠道", r"where", r"opening hours")),
+    (CONTACT, _cues(r"咨询", r"联系", r"电话", r"热线", r"contacts?", r"enquiries",
+                    r"who to call", r"hotline")),
+    (AMOUNT, _cues(r"标准", r"金额", r"额度", r"比例", r"费率", r"利率", r"how much", r"amounts?",
+                   r"\brates?\b", r"benefits")),
+    (STEPS, _cues(r"流程", r"步骤", r"程序", r"如何", r"怎么", r"办理方式", r"申请登记",
+                  r"领取方式",
+                  r"第[一二三四五六七八九十]步", r"网上办理", r"线上办理", r"窗口办理", r"how to",
+                  r"\bsteps?\b", r"procedure", r"\bprocess\b", r"apply online", r"register")),
+)
+
+# Questions, most specific first: "how much does it cost" is fees, "what documents do I need
+# when..." is materials, "how long" is time, only then is "how do I" the steps. "几点" is left
+# out: 最晚到几点 asks a rule, not opening hours.
+_QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (AMOUNT, _cues(r"领多少", r"能领多少", r"补多少", r"补贴多少", r"发多少", r"报销多少",
+                   r"贷多少", r"报多少", r"标准是", r"税率", r"利率", r"比例",
+                   r"how much (?:do|will|can|would) (?:i|we|you|he|she|they) (?:get|receive|be paid"
+                   r"|borrow|claim)", r"how much is (?:the )?(?:allowance|subsidy|benefit|pension)",
+                   r"\brates?\b")),
+    (FEES, _cues(r"多少钱", r"费用", r"收费", r"收不收", r"要钱", r"花钱", r"免费", r"工本费",
+                 r"价格", r"价钱", r"交多少", r"付多少", r"\bcosts?\b", r"\bfees?\b",
+                 r"\bcharges?\b", r"how much (?:is|does|do|will)", r"\bprice\b", r"\bfree\b")),
+    (MATERIALS, _cues(r"材料", r"带什么", r"准备什么", r"准备哪些", r"什么证件", r"哪些证件",
+                      r"资料", r"要带", r"提交什么", r"documents?\b", r"\bbring\b",
+                      r"paperwork", r"what do i need", r"papers\b")),
+    (TIME, _cues(r"多久", r"多长时间", r"几天", r"几个工作日", r"什么时候", r"何时", r"期限",
+                 r"截止", r"时限", r"有效期", r"多少天", r"how long", r"\bwhen\b", r"deadline",
+                 r"how many days", r"how soon", r"valid for")),
+    (CONTACT, _cues(r"电话", r"热线", r"联系方式", r"phone", r"hotline", r"\bcall\b",
+                    r"contact")),
+    (PLACE, _cues(r"在哪", r"去哪", r"哪里", r"哪儿", r"地址", r"地点", r"窗口", r"办公时间",
+                  r"上班时间", r"\bwhere\b", r"address", r"office hours", r"opening hours",
+                  r"which office")),
+    (ELIGIBILITY, _cues(r"条件", r"资格", r"符合", r"谁可以", r"哪些人", r"eligib", r"qualify",
+                        r"who can")),
+    (STEPS, _cues(r"怎么办", r"怎么申请", r"如何申请", r"怎样申请", r"怎么办理", r"如何办理",
+                  r"怎样办理", r"怎么领", r"如何领", r"怎么弄", r"怎么登记", r"如何登记", r"流程",
+                  r"步骤", r"手续", r"怎么报", r"how (?:do|can|should) (?:i|we)\b", r"how to\b",
+                  r"\bprocedure", r"\bsteps?\b", r"\bprocess\b", r"apply for")),
+)
+
+# The sections that answer a question of each aspect, best first: where to complain or report
+# and by when to apply are often told in the steps ("How to report", "申请流程和时限").
+ANSWERED_BY: dict[str, tuple[str, ...]] = {PLACE: (PLACE, STEPS), TIME: (TIME, STEPS),
+                                           CONTACT: (CONTACT, STEPS)}
+
+# Sentence evidence for `trim`: a sentence that carries the aspect (a sum of money, a number of
+# days, an address or opening hours).
+_SENTENCE_CUES: dict[str, re.Pattern[str]] = {
+    FEES: _cues(r"元", r"费", r"免费", r"\brmb\b", r"\bfees?\b", r"\bfree\b", r"\bcharged?\b",
+                r"\bpay\b", r"\bcosts?\b"),
+    AMOUNT: _cues(r"元", r"%", r"标准", r"\brmb\b", r"\bper (?:month|year)\b"),
+    TIME: _cues(r"\d+\s*(?:个)?(?:工作日|日|天|月|年|小时)", r"当场", r"即时", r"当天", r"截止",
+                r"之前", r"以前", r"期限", r"\bdays?\b", r"\bweeks?\b", r"\bmonths?\b",
+                r"\bwithin\b", r"\bby the\b", r"same day", r"on the spot", r"deadline"),
+    PLACE: _cues(r"路\d|\d+号|大道|楼|区|窗口|大厅|中心|\d{1,2}[:：]\d{2}", r"\broad\b",
+                 r"\bavenue\b", r"\bstreet\b", r"\bfloor\b", r"\bhall\b", r"\bcentre\b",
+                 r"\bcenter\b", r"\d{1,2}:\d{2}"),
+    CONTACT: _cues(r"电话", r"热线", r"\d{4}\s?\d{4}", r"12345", r"hotline", r"\bphone\b",
+                   r"\bcall\b"),
+}
+# A passage of at most this many sentences is quoted whole.
+TRIM_ABOVE_SENTENCES = 2
+_LIST_LINE = re.compile(r"^\s*(?:[•\-*]|\d+[.)、]|[一二三四五六七八九十]+、|\|)")
+
+
+def section_aspects(headings: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The aspects a section covers, from its headings below the title (the title names the
+    whole document: "居住证办理指南" is not the steps)."""
+    below_title = [normalize(h) for h in headings[1:]]
+    found: list[str] = []
+    for heading in below_title:
+        claimed = False
+        for aspect, cues in _HEADING_CUES:
+            if aspect == STEPS and claimed:
+                continue
+            if cues.search(heading):
+                claimed = claimed or aspect == ELIGIBILITY
+                if aspect not in found:
+                    found.append(aspect)
+    return tuple(found)
+
+
+def question_aspect(question: str) -> str | None:
+    """The one thing a question asks for (Simplified, Traditional or English), or None."""
+    text = normalize(question)
+    for aspect, cues in _QUESTION_CUES:
+        if cues.search(text):
+            return aspect
+    return None
+
+
+def trim(text: str, aspect: str | None, language: str) -> str:
+    """The sentences of a prose passage that carry `aspect` (a fee, a time, a place); the
+    whole passage when it is a list (steps and materials stay lists), short, or when no
+    sentence shows the aspect."""
+    from knowledge_base.chunking import split_sentences  # chunking labels chunks with this module
+
+    cues = _SENTENCE_CUES.get(aspect or "")
+    if cues is None or any(_LIST_LINE.match(line) for line in text.splitlines()):
+        return text
+    sentences = split_sentences(text)
+    if len(sentences) <= TRIM_ABOVE_SENTENCES:
+        return text
+    kept = [s for s in sentences if cues.search(normalize(s))]
+    if not kept:
+        return text
+    return (" " if language == "en" else "").join(kept)
