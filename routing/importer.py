@@ -146,13 +146,10 @@ def train_with_history(history: list[tuple[str, str]], featurize: Featurizer,
     labels = [department for _, department in examples]
     router = DepartmentRouter(featurize.router.embedder)
     router.description = description
-    if not history:  # the shipped model, calibrated on its own examples' held-out scores
-        router, scores = featurize.general_part(base, grams, dense)
-        router.description = description
-        router.calibrate(scores, np.array([router.departments.index(d) for d in labels]))
-        return Trained(router, np.zeros((0, 0)), np.zeros(0, dtype=int))
     if len(set(labels[len(base):])) < 2:  # no city model can be learnt from one department
-        router.fit_features(grams, dense, labels, calibrate=False)
+        router.fit_features(grams, dense, labels, calibrate=not history)
+        if not history:
+            return Trained(router, np.zeros((0, 0)), np.zeros(0, dtype=int))
         return _calibrated_on_history(router, grams, dense, labels, len(base), count)
     size = len(base)
     # The general model never sees the history; on its own examples, held-out scores.
