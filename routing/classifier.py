@@ -8,9 +8,6 @@ neighbouring departments. Real messages are letters, so both see the text prepar
 `routing.text`: wrapping removed, the subject line weighted, long narratives read as their
 subject plus first sentences (the encoder degrades on long text).
 
-With a city's imported history, a model trained on that history alone and a stacker over both
-models' scores are added (`routing.city`); the shipped model is then the "general" part.
-
 Calibration: a temperature on the model's scores, fitted on out-of-fold predictions of the
 training data (cross-validation), and an "ask" threshold chosen on the same predictions so that
 the routings made without asking are right at least `target_precision` of the time.
@@ -35,14 +32,6 @@ from sklearn.model_selection import StratifiedKFold
 from bot.text import normalize
 from knowledge_base.config import DEFAULT_MODEL
 from knowledge_base.embedding import Embedder, load_embedder
-from routing.city import (
-    CityModel,
-    decision_scores,
-    linear_parameters,
-    new_stacker,
-    restore_linear,
-    stack_inputs,
-)
 from routing.config import RoutingSettings
 from routing.text import for_ngrams, segments
 
@@ -144,9 +133,6 @@ class DepartmentRouter:
         self._embedder = embedder or load_embedder(DEFAULT_MODEL)
         self._ngrams = _vectorizer()
         self._model = LogisticRegression(C=REGULARISATION_C, max_iter=3000)
-        # With imported history: the city's own model and the stacker combining both.
-        self._city: CityModel | None = None
-        self._stacker: LogisticRegression | None = None
         self.temperature = 1.0
         self.ask_below = 0.5
         # Where the fitted model came from (shipped examples, an import), for reports.
@@ -158,18 +144,7 @@ class DepartmentRouter:
 
     @property
     def departments(self) -> list[str]:
-        final = self._stacker if self._stacker is not None else self._model
-        return [str(name) for name in final.classes_]
-
-    @property
-    def general_departments(self) -> list[str]:
-        """The departments of the shipped (general) part, in its score columns' order."""
         return [str(name) for name in self._model.classes_]
-
-    def attach_city(self, city: CityModel, stacker: LogisticRegression) -> None:
-        """Use the city's model, combined with this one's scores by the stacker (fitted on
-        `stack_inputs(general scores, city scores)`)."""
-        self._city, self._stacker = city, stacker
 
     # --- features -------------------------------------------------------------------------
 
@@ -214,7 +189,7 @@ class DepartmentRouter:
         our written examples are easier than real messages and would make it overconfident."""
         self._model.fit(self._features(grams, dense, fit=True), labels)
         if calibrate:
-            scores, gold = self.out_of_fold_scores(grams, dense, labels)
+            scores, gold = self._out_of_fold_scores(grams, dense, labels)
             if calibrate_on is not None and calibrate_on.any():
                 scores, gold = scores[calibrate_on], gold[calibrate_on]
             self.calibrate(scores, gold, target_precision)
@@ -231,21 +206,13 @@ class DepartmentRouter:
             probabilities.max(axis=1), probabilities.argmax(axis=1) == gold, precision)
 
     def scores_from_features(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
-        """Uncalibrated scores (before the temperature), columns in `departments` order."""
-        general = self.general_scores(grams, dense)
-        if self._city is None or self._stacker is None:
-            return general
-        return decision_scores(
-            self._stacker, stack_inputs(general, self._city.scores(grams, dense)))
-
-    def general_scores(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
-        """The shipped (general) part's scores, columns in `general_departments` order."""
+        """Uncalibrated scores (before the temperature)."""
         return self._scores(self._features(grams, dense))
 
     def calibrated(self, scores: np.ndarray) -> np.ndarray:
         return _softmax(scores / self.temperature)
 
-    def out_of_fold_scores(self, grams: list[str], dense: np.ndarray,
+    def _out_of_fold_scores(self, grams: list[str], dense: np.ndarray,
                             labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
         classes = list(self._model.classes_)
         gold = np.asarray([classes.index(label) for label in labels])
@@ -266,16 +233,20 @@ class DepartmentRouter:
         return scores, gold
 
     def _scores(self, features: csr_matrix) -> np.ndarray:
-        return decision_scores(self._model, features)
+        scores = self._model.decision_function(features)
+        if scores.ndim == 1:  # two departments only: sklearn returns one column
+            scores = np.column_stack([-scores / 2, scores / 2])
+        return scores
 
     # --- use ------------------------------------------------------------------------------
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in `departments` order."""
-        return self.probabilities_from_features(self.ngram_texts(texts), self.embed(texts))
+        features = self._features(self.ngram_texts(texts), self.embed(texts))
+        return _softmax(self._scores(features) / self.temperature)
 
     def probabilities_from_features(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
-        return _softmax(self.scores_from_features(grams, dense) / self.temperature)
+        return _softmax(self._scores(self._features(grams, dense)) / self.temperature)
 
     def rank(self, text: str, top: int = 3) -> list[Candidate]:
         """The most likely departments, best first, with calibrated probabilities."""
@@ -312,14 +283,11 @@ class DepartmentRouter:
     def parameters(self) -> dict[str, np.ndarray]:
         """Everything needed to rebuild the fitted router, as plain arrays (no pickles)."""
         vocabulary = sorted(self._ngrams.vocabulary_, key=self._ngrams.vocabulary_.get)
-        city = {}
-        if self._city is not None and self._stacker is not None:
-            city = self._city.parameters() | linear_parameters(self._stacker, "stack_")
-        return city | {
+        return {
             "vocabulary": np.asarray(vocabulary, dtype=str),
             "idf": self._ngrams.idf_, "coef": self._model.coef_,
             "intercept": self._model.intercept_,
-            "classes": np.asarray(self.general_departments, dtype=str),
+            "classes": np.asarray(self.departments, dtype=str),
             "temperature": np.asarray(self.temperature),
             "ask_below": np.asarray(self.ask_below),
             "embedder": np.asarray(self._embedder.name),
@@ -335,10 +303,9 @@ class DepartmentRouter:
                              f"not {router._embedder.name}")
         router._ngrams.vocabulary_ = {str(term): i for i, term in enumerate(arrays["vocabulary"])}
         router._ngrams.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
-        restore_linear(router._model, arrays, "")
-        if "stack_coef" in arrays:
-            router.attach_city(CityModel.from_parameters(arrays),
-                               restore_linear(new_stacker(), arrays, "stack_"))
+        router._model.classes_ = np.asarray([str(c) for c in arrays["classes"]], dtype=object)
+        router._model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
+        router._model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
         router.temperature = float(arrays["temperature"])
         router.ask_below = float(arrays["ask_below"])
         router.description = str(arrays["description"])

@@ -2,10 +2,9 @@
 
 `import_history` is what `python -m routing import` runs:
 1. read and check the file and the mapping (`routing.history`; texts masked as they are read);
-2. the shipped model (trained on the shipped examples and staff reassignments), a model of the
-   city's own history and a stacker over both (`routing.city`); 5-fold cross-validation over
-   the history gives held-out predictions that calibrate the final model (one temperature and
-   the ask threshold) and give the report — accuracy, macro-F1, confusions,
+2. 5-fold cross-validation over the history, each fold trained on the shipped examples, staff
+   reassignments and the other 4/5: its held-out predictions calibrate the final model (one
+   temperature and the ask threshold) and give the report — accuracy, macro-F1, confusions,
    calibration error, the share routed without asking and its accuracy;
 3. the first fold's held-out part also decides: if the model in use (the active import or the
    shipped one) routes it better than the new one would, the new model is refused;
@@ -15,10 +14,7 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import hashlib
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,7 +25,6 @@ from sklearn.model_selection import StratifiedKFold
 
 from knowledge_base.embedding import Embedder
 from routing import examples as stored
-from routing.city import CityModel, decision_scores, new_stacker, source_weights, stack_inputs
 from routing.classifier import DepartmentRouter, expected_calibration_error, load_examples
 from routing.config import RoutingSettings
 from routing.history import ImportRefused, apply_mapping, read_history, read_mapping
@@ -92,7 +87,6 @@ class Featurizer:
     def __init__(self, embedder: Embedder | None = None) -> None:
         self.router = DepartmentRouter(embedder)
         self._cache: dict[str, tuple[str, np.ndarray]] = {}
-        self._general: dict[str, tuple[DepartmentRouter, np.ndarray]] = {}
 
     def __call__(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
         new = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -101,20 +95,6 @@ class Featurizer:
             self._cache.update({t: (g, d) for t, g, d in zip(new, grams, dense, strict=True)})
         rows = [self._cache[t] for t in texts]
         return [g for g, _ in rows], np.vstack([d for _, d in rows])
-
-    def general_part(self, base: list[tuple[str, str]], grams: list[str],
-                     dense: np.ndarray) -> tuple[DepartmentRouter, np.ndarray]:
-        """A fresh router whose general part is fitted on `base` (features given), and that
-        part's held-out scores on `base`; the fit is shared by calls with the same base
-        (cross-validation folds, the final model) since it is the slow part."""
-        key = hashlib.sha256(json.dumps(base, ensure_ascii=False).encode()).hexdigest()
-        if key not in self._general:
-            labels = [department for _, department in base]
-            router = DepartmentRouter(self.router.embedder).fit_features(
-                grams, dense, labels, calibrate=False)
-            self._general[key] = (router, router.out_of_fold_scores(grams, dense, labels)[0])
-        router, scores = self._general[key]
-        return copy.copy(router), scores
 
 
 def base_examples() -> list[tuple[str, str]]:
@@ -135,86 +115,35 @@ class Trained:
 def train_with_history(history: list[tuple[str, str]], featurize: Featurizer,
                        base: list[tuple[str, str]] | None = None,
                        description: str = "imported history", count: int = FOLDS) -> Trained:
-    """The shipped (general) model fitted on the base examples; with history, a city model
-    fitted on the history and a stacker over both models' scores (`routing.city`).
-    `count`-fold cross-validation over the history gives the stacker its city-model inputs
-    and the held-out scores that calibrate the final model: the city's own records, not our
-    written examples, decide what its confidence means."""
+    """Fit on the base examples plus the history. With history, `count`-fold cross-validation
+    over it (each fold trained on all base examples and the other folds) gives the held-out
+    scores that calibrate the final model: the city's own records, not our written
+    examples, decide what its confidence means."""
     base = base_examples() if base is None else base
     examples = base + history
     grams, dense = featurize([text for text, _ in examples])
     labels = [department for _, department in examples]
     router = DepartmentRouter(featurize.router.embedder)
     router.description = description
-    if len(set(labels[len(base):])) < 2:  # no city model can be learnt from one department
-        router.fit_features(grams, dense, labels, calibrate=not history)
-        if not history:
-            return Trained(router, np.zeros((0, 0)), np.zeros(0, dtype=int))
-        return _calibrated_on_history(router, grams, dense, labels, len(base), count)
-    size = len(base)
-    # The general model never sees the history; on its own examples, held-out scores.
-    router, general_base = featurize.general_part(base, grams[:size], dense[:size])
-    router.description = description
-    general = np.vstack([general_base, router.general_scores(grams[size:], dense[size:])])
-    # The city model: cross-validated scores on the history, full-fit scores on the base.
-    own = labels[size:]
-    city_names = sorted(set(own))
-    city_scores = np.zeros((len(examples), len(city_names)))
-    splits = folds(own, count)
-    for train, held in splits:
-        fold = CityModel().fit([grams[size + i] for i in train], dense[size + train],
-                               [own[i] for i in train])
-        city_scores[size + held] = _columns(
-            fold.scores([grams[size + i] for i in held], dense[size + held]),
-            fold.classes, city_names)
-    city = CityModel().fit(grams[size:], dense[size:], own)
-    city_scores[:size] = _columns(city.scores(grams[:size], dense[:size]), city.classes,
-                                  city_names)
-    inputs, weights = stack_inputs(general, city_scores), source_weights(size, len(own))
-    stacker = new_stacker().fit(inputs, labels, sample_weight=weights)
-    router.attach_city(city, stacker)
-    # The stacker's held-out scores on the history: calibration and the import's report.
+    if not history:
+        router.fit_features(grams, dense, labels)
+        return Trained(router, np.zeros((0, 0)), np.zeros(0, dtype=int))
+    router.fit_features(grams, dense, labels, calibrate=False)
     names = router.departments
-    scores = np.full((len(own), len(names)), -1e3)
-    for train, held in splits:
-        keep = np.concatenate([np.arange(size), size + train])
-        fold_stacker = new_stacker().fit(inputs[keep], [labels[i] for i in keep],
-                                         sample_weight=weights[keep])
-        held_scores = decision_scores(fold_stacker, inputs[size + held])
-        for column, name in enumerate(fold_stacker.classes_):
-            scores[held, names.index(str(name))] = held_scores[:, column]
-    gold = np.array([names.index(label) for label in own])
-    router.calibrate(scores, gold)
-    return Trained(router, router.calibrated(scores), splits[0][1])
-
-
-def _columns(scores: np.ndarray, have: list[str], want: list[str]) -> np.ndarray:
-    """Scores rearranged to the `want` columns; a department the fold could not learn gets
-    the row's lowest score."""
-    out = np.repeat(scores.min(axis=1, keepdims=True), len(want), axis=1)
-    for column, name in enumerate(have):
-        out[:, want.index(name)] = scores[:, column]
-    return out
-
-
-def _calibrated_on_history(router: DepartmentRouter, grams: list[str], dense: np.ndarray,
-                           labels: list[str], size: int, count: int) -> Trained:
-    """A router fitted on base + history together (no city model), calibrated on
-    `count`-fold held-out scores of the history."""
-    names = router.departments
-    own = np.arange(size, len(labels))
-    scores = np.full((len(own), len(names)), -1e3)
-    splits = folds(labels[size:], count)
-    for train, held in splits:
-        keep = np.concatenate([np.arange(size), own[train]])
-        fold = DepartmentRouter(router.embedder).fit_features(
+    own = np.arange(len(base), len(examples))
+    scores = np.full((len(history), len(names)), -1e3)
+    first = np.zeros(0, dtype=int)
+    for number, (train, held) in enumerate(folds(labels[len(base):], count)):
+        keep = np.concatenate([np.arange(len(base)), own[train]])
+        fold = DepartmentRouter(featurize.router.embedder).fit_features(
             [grams[i] for i in keep], dense[keep], [labels[i] for i in keep], calibrate=False)
         held_scores = fold.scores_from_features([grams[i] for i in own[held]], dense[own[held]])
         for column, name in enumerate(fold.departments):
             scores[held, names.index(name)] = held_scores[:, column]
-    gold = np.array([names.index(label) for label in labels[size:]])
+        first = held if number == 0 else first
+    gold = np.array([names.index(label) for label in labels[len(base):]])
     router.calibrate(scores, gold)
-    return Trained(router, router.calibrated(scores), splits[0][1])
+    return Trained(router, router.calibrated(scores), first)
 
 
 def train_router(history: list[tuple[str, str]], featurize: Featurizer,
