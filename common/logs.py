@@ -5,7 +5,7 @@ object per line for `make run-production` (log collectors), personal data masked
     GOV_LOG_LEVEL   DEBUG | INFO | WARNING | ERROR   (default INFO)
 
 `configure(service)` is the first thing each entry point does (services/rasa_server.py for
-Rasa, services/action_server.py, webchat, staff, stack/balancer.py). A JSON line has `time`
+Rasa, services/action_server.py, webchat, staff, services/balancer.py). A JSON line has `time`
 (ISO-8601, UTC), `level`, `logger`, `message`, `service` (GOV_SERVICE_NAME, set per process by
 stack/services.py), `pid`, `exception` when there is one, and every `extra=` field, e.g.
 

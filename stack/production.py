@@ -2,7 +2,7 @@
 conversations in PostgreSQL, conversation locks in Redis (README "Production mode").
 
     Rasa balancer  :5005 ──► Rasa 1, Rasa 2 … ──► action balancer :5055 ──► actions 1, 2 …
-    (HTTP and Socket.IO)         │                     (stack/balancer.py: round robin,
+    (HTTP and Socket.IO)         │                     (services/balancer.py: round robin,
                                  ▼                      failed instance → next instance)
               PostgreSQL (tracker, app database) + Redis (lock store, Socket.IO emits)
 
@@ -54,7 +54,7 @@ class ProductionSettings:
     # A conversation's lock in Redis outlives the instance that took it when that instance is
     # killed mid-turn: the citizen's next message waits until it expires (Rasa's default 60 s).
     lock_lifetime: str = from_env("GOV_LOCK_LIFETIME_SECONDS")
-    # "builtin" (stack/balancer.py) or "haproxy" (deploy/haproxy/haproxy.cfg, Debian's haproxy)
+    # "builtin" (services/balancer.py) or "haproxy" (deploy/haproxy/haproxy.cfg, Debian's haproxy)
     balancer: str = from_env("GOV_BALANCER")
 
     def isolated(self) -> ProductionSettings:
@@ -215,7 +215,7 @@ def _balancer(settings: Settings, name: str, port: int, upstreams: list[str],
               health_path: str, options: list[str] | None = None,
               host: str | None = None) -> Service:
     host = host or settings.host
-    argv = [str(settings.app_venv / "bin" / "python"), "-m", "stack.balancer",
+    argv = [str(settings.app_venv / "bin" / "python"), "-m", "services.balancer",
             "--host", host, "--port", str(port), *(options or [])]
     for upstream in upstreams:
         argv += ["--upstream", upstream]

@@ -2,7 +2,7 @@
 
 A service that exits is restarted after a back-off (1 s, 2 s, 4 s … up to
 GOV_RESTART_BACKOFF_MAX_SECONDS) while the others keep serving; in production mode the
-balancers send it nothing until it answers its health check again (stack/balancer.py). Only
+balancers send it nothing until it answers its health check again (services/balancer.py). Only
 two things stop the whole stack, each with a bilingual message saying what to do:
 
 - a crash loop: one service dying more than GOV_RESTART_LIMIT times within

@@ -1,7 +1,7 @@
 """The balancer's Socket.IO proxying against two tiny aiohttp upstreams: WebSockets relayed
 both ways on one upstream each, closes passed on with their codes, failover when an instance
 refuses connections, and long-polling kept on the instance holding the engine.io session.
-Each runs against the built-in balancer (stack/balancer.py) and against HAProxy with the
+Each runs against the built-in balancer (services/balancer.py) and against HAProxy with the
 shipped deploy/haproxy/haproxy.cfg (skipped where Debian's haproxy is not installed)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aiohttp import web
 
 from common.settings import PROJECT_ROOT
 from fakes.server import free_port
-from stack.balancer import create_balancer
+from services.balancer import create_balancer
 
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 POLL_PATH = "/socket.io/?EIO=4&transport=polling"

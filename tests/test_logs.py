@@ -156,7 +156,7 @@ def test_a_balancer_started_by_the_stack_writes_json_lines(tmp_path, monkeypatch
     with BackgroundServer(upstream) as alive:
         balancer = Service(
             name="rasa balancer",
-            argv=[str(settings.app_venv / "bin" / "python"), "-m", "stack.balancer",
+            argv=[str(settings.app_venv / "bin" / "python"), "-m", "services.balancer",
                   "--port", str(port), "--upstream", f"http://127.0.0.1:{free_port()}",
                   "--upstream", alive.url],
             health_url=f"http://127.0.0.1:{port}/", log_path=tmp_path / "balancer.log")
@@ -173,7 +173,7 @@ def test_a_balancer_started_by_the_stack_writes_json_lines(tmp_path, monkeypatch
     entries = [json.loads(line) for line in lines]  # every line, or this fails
     assert {entry["service"] for entry in entries} == {"rasa-balancer"}
     assert any(entry["level"] == "WARNING" and "is not answering" in entry["message"]
-               and entry["logger"] == "stack.balancer" for entry in entries)
+               and entry["logger"] == "services.balancer" for entry in entries)
     access = [entry for entry in entries if entry["logger"] == "aiohttp.access"]
     assert access and all("[ID ****1234]" in entry["message"] for entry in access
                           if "/conversations/" in entry["message"])

@@ -1,5 +1,5 @@
 """Socket.IO in production mode: two Rasa instances behind the balancer, PostgreSQL, and Redis
-carrying the Socket.IO emits between the instances (channels/socketio.py, stack/balancer.py).
+carrying the Socket.IO emits between the instances (channels/socketio.py, services/balancer.py).
 
 A citizen's socket goes through the balancer like everything else; a staff reply handled by
 either instance reaches the citizen's socket, wherever it is; the long-polling transport works

@@ -24,7 +24,7 @@ from helpers.browser import (
     until_ready,
     wait_for_reply,
 )
-from stack.balancer import create_balancer
+from services.balancer import create_balancer
 from webchat.app import create_app
 
 MARKUP = '<img src="x" onerror="window.pwned = 1">'

@@ -1,6 +1,6 @@
 """A small load balancer for production mode: round robin over identical instances, and a
 request whose instance is down is retried on the next one, so a citizen never notices one Rasa
-or action server going away. `python -m stack.balancer --port 5005 --upstream URL …`
+or action server going away. `python -m services.balancer --port 5005 --upstream URL …`
 
 Health: an instance that refuses a connection, or fails its health check (`--health-path`,
 every `--health-interval` s; two failures in a row) is out of service: it gets no requests
@@ -53,7 +53,7 @@ from aiohttp import web
 
 from common import logs
 
-logger = logging.getLogger("stack.balancer")  # not "__main__" when run with -m
+logger = logging.getLogger("services.balancer")  # not "__main__" when run with -m
 UPSTREAMS = web.AppKey("upstreams", list)
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
 WS_CLIENT = web.AppKey("ws_client", aiohttp.ClientSession)
