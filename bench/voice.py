@@ -44,8 +44,9 @@ import urllib.request
 import uuid
 import wave
 from collections import Counter, defaultdict
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import yaml
@@ -275,6 +276,35 @@ def tree_state() -> dict[str, str]:
     return {"commit": git("rev-parse", "--short", "HEAD"),
             "uncommitted": git("status", "--short", "--", "speech", "channels", "stack",
                                "bot", "actions", ":!stack/__main__.py")}
+
+
+@contextmanager
+def speech_service_alone(prefix: str, extra_env: dict[str, str] | None = None
+                         ) -> Iterator[tuple[Settings, Service, Path]]:
+    """The speech service alone, on free ports with its own state folder (removed afterwards),
+    its token set for `post`: what the trust and numbers benchmarks measure against."""
+    state = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = Settings().isolated(state)
+    os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()  # post() sends it
+    env = {**settings.process_env(), **(extra_env or {})}
+    prepare_speech_cache(env, settings)
+    service = speech_service(settings)
+    try:
+        with ExitStack() as cleanup:
+            start([service], env, settings.ready_timeout, cleanup)
+            yield settings, service, state
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def write_report(report: dict[str, Any], output: Path,
+                 show: Callable[[dict[str, Any]], None]) -> None:
+    """Print `report` with the machine's load average, and keep it as JSON in `output`."""
+    report["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
+    show(report)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"written: {output.relative_to(PROJECT_ROOT)} (load average {report['loadavg']})")
 
 
 def start(services: list[Service], env: dict[str, str], timeout: float,

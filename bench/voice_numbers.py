@@ -21,21 +21,16 @@ Real recordings (../shared/data/real/speech) hold no numbers, so none are used h
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import shutil
 import signal
 import sys
-import tempfile
 from collections import defaultdict
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from channels.voice_turns import number_groups, number_heard
-from common.settings import PROJECT_ROOT, Settings
+from common.settings import PROJECT_ROOT
 
 OUTPUT = PROJECT_ROOT / "var" / "bench" / "voice_numbers.json"
 TARGET = 0.9
@@ -174,7 +169,7 @@ def print_numbers(report: dict) -> None:
 
 
 def main() -> None:
-    from bench.voice import ensure_tools, prepare_speech_cache, speech_service, start
+    from bench.voice import ensure_tools, speech_service_alone, write_report
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -183,23 +178,9 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     ensure_tools()
-    state = Path(tempfile.mkdtemp(prefix="gov-bench-voice-numbers-"))
-    settings = Settings().isolated(state)
-    os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()  # bench.voice.post sends it
-    env = {**settings.process_env()}
-    prepare_speech_cache(env, settings)
-    try:
-        with ExitStack() as cleanup:
-            start([speech_service(settings)], env, settings.ready_timeout, cleanup)
-            report = measure(settings.speech_url, state / "numbers", args.count)
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-    report["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
-    print_numbers(report)
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"written: {OUTPUT.relative_to(PROJECT_ROOT)} (load average {report['loadavg']})")
-
+    with speech_service_alone("gov-bench-voice-numbers-") as (settings, _, state):
+        report = measure(settings.speech_url, state / "numbers", args.count)
+    write_report(report, OUTPUT, print_numbers)
 
 if __name__ == "__main__":
     main()

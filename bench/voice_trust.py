@@ -23,23 +23,19 @@ import argparse
 import concurrent.futures
 import io
 import json
-import os
 import secrets
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import wave
 from collections import defaultdict
-from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.settings import PROJECT_ROOT, Settings
+from common.settings import PROJECT_ROOT
 from speech.scoring import error_rate
 from speech.trust import is_repetitive, is_stock_phrase, prompt_overlap
 
@@ -253,32 +249,18 @@ def measure(speech_url: str, fairness: bool = True) -> dict:
 
 
 def main() -> None:
-    from bench.voice import memory_mb, prepare_speech_cache, speech_service, start
+    from bench.voice import memory_mb, speech_service_alone, write_report
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-fairness", action="store_true", help="skip the two-caller test")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    state = Path(tempfile.mkdtemp(prefix="gov-bench-voice-trust-"))
-    settings = Settings().isolated(state)
-    os.environ["GOV_SPEECH_TOKEN"] = settings.speech_token()  # bench.voice.post sends it
-    env = {**settings.process_env(), "GOV_RASA_API_TOKEN": secrets.token_urlsafe(16)}
-    prepare_speech_cache(env, settings)
-    service = speech_service(settings)
-    try:
-        with ExitStack() as cleanup:
-            start([service], env, settings.ready_timeout, cleanup)
-            report = measure(settings.speech_url, fairness=not args.no_fairness)
-            report["speech_rss_mb"] = round(memory_mb(service)[0])
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
-    report["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
-    print_trust(report)
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"written: {OUTPUT.relative_to(PROJECT_ROOT)} (load average {report['loadavg']})")
-
+    extra = {"GOV_RASA_API_TOKEN": secrets.token_urlsafe(16)}
+    with speech_service_alone("gov-bench-voice-trust-", extra) as (settings, service, _):
+        report = measure(settings.speech_url, fairness=not args.no_fairness)
+        report["speech_rss_mb"] = round(memory_mb(service)[0])
+    write_report(report, OUTPUT, print_trust)
 
 if __name__ == "__main__":
     main()
