@@ -38,9 +38,14 @@ get additions from two modules each: they are wrapped once each, here, in a stat
 15  turn           Agent.handle_message → each turn counted, timed and logged
                    (bot/observability); a failed turn, after that, an apology (bot/resilience)
                    · tests/rasa/test_action_server_down.py, tests/e2e/test_production_mode.py
-16  app            rasa.core.run.configure_app → /healthz, /readyz, /metrics
-                   (bot/observability); kept sessions closed at stop (bot/speedups)
-                   · tests/rasa/test_action_server_down.py, tests/test_supervisor.py
+16  turn           MessageProcessor.handle_message → a turn a balancer sent again after the
+                   instance handling it died is answered from the conversation, not handled
+                   twice (bot/retried_turns) · tests/e2e/test_retried_turns.py
+17  app            rasa.core.run.configure_app → /healthz, /readyz, /metrics
+                   (bot/observability); kept sessions closed at stop (bot/speedups); the
+                   balancer's request id kept for the turn (bot/retried_turns)
+                   · tests/rasa/test_action_server_down.py, tests/test_supervisor.py,
+                   tests/rasa/test_retried_turns.py
 
 rasa_sdk (the action server) is not patched: `install_sdk(plugin)` (services/action_server.py)
 refuses an untested rasa_sdk and registers the plugin with rasa_sdk's own extension hook
@@ -121,6 +126,8 @@ PATCHES = (
           "bot.resilience:tracker_store_without_fail_safe"),
     Patch("turn", "rasa.core.agent:Agent.handle_message", "wrap",
           "bot.patches:measured_then_apologised"),
+    Patch("turn", "rasa.core.processor:MessageProcessor.handle_message", "wrap",
+          "bot.retried_turns:answered_once"),
     Patch("app", "rasa.core.run:configure_app", "wrap", "bot.patches:with_routes_and_cleanup"),
 )
 
@@ -210,13 +217,15 @@ def measured_then_apologised(original: Any) -> Any:
 
 def with_routes_and_cleanup(original: Any) -> Any:
     """`rasa.core.run.configure_app`: Rasa's Sanic app with the health, readiness and metrics
-    routes, and the kept action-server sessions closed when it stops."""
-    from bot import observability, speedups
+    routes, the kept action-server sessions closed when it stops, and the balancer's request
+    id kept for the turn."""
+    from bot import observability, retried_turns, speedups
 
     @functools.wraps(original)
     def configure_app(*args: Any, **kwargs: Any) -> Any:
         app = original(*args, **kwargs)
         app.register_listener(speedups.close_kept_sessions, "after_server_stop")
+        app.register_middleware(retried_turns.remember_request_id, "request")
         observability.add_routes(app)
         return app
 

@@ -31,6 +31,11 @@ round robin, request by request. Socket.IO (`/socket.io/`, the web chat page) is
   the balancer, so with several balancers in front of the same instances a client has to stay
   with one balancer (one balancer tier here, or ip_hash at the tier in front of it).
 
+A request is re-sent whole to the next instance when its instance refuses the connection or
+drops it unanswered (killed mid-turn), with the same `X-Request-ID` on every attempt (the
+balancer's own, replacing any the client sent): Rasa answers a turn it had already handled
+from the stored conversation instead of handling it twice (common/request_ids.py).
+
 Delivery across instances is not the balancer's job: a reply may be produced by any instance
 (a staff reply arrives through Rasa's API on whichever instance the balancer picks), and the
 Socket.IO channel publishes it through Redis to the instance holding the citizen's socket
@@ -52,6 +57,8 @@ import aiohttp
 from aiohttp import web
 
 from common import logs
+from common.request_ids import HEADER as REQUEST_ID
+from common.request_ids import new_request_id
 
 logger = logging.getLogger("services.balancer")  # not "__main__" when run with -m
 UPSTREAMS = web.AppKey("upstreams", list)
@@ -203,7 +210,9 @@ async def _proxy(request: web.Request, candidates: list[str], *,
                  keep_encoding: bool = False) -> tuple[web.Response, str | None]:
     """The first candidate that answers; the answer and who gave it (None: nobody did)."""
     body = await request.read()
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    headers = {k: v for k, v in request.headers.items()
+               if k.lower() not in HOP_BY_HOP and k.lower() != REQUEST_ID.lower()}
+    headers[REQUEST_ID] = new_request_id()  # the same on every attempt below
     for upstream in candidates:
         try:
             async with request.app[CLIENT].request(

@@ -39,6 +39,8 @@ class Upstream:
         self.sessions: set[str] = set()
         self.runner: web.AppRunner | None = None
         self.open: list[asyncio.BaseTransport] = []
+        self.turns: list[tuple[str | None, int]] = []  # (X-Request-ID, body length) received
+        self.deaths = [0]  # turns still to drop unanswered (a list shared between instances)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         self.headers.append(dict(request.headers))
@@ -72,9 +74,21 @@ class Upstream:
         body = await request.text()
         return web.Response(text=f"{self.name} {request.method} {body}".strip())
 
+    async def turn(self, request: web.Request) -> web.StreamResponse:
+        """A Rasa turn; dropped unanswered after reading it while `deaths` says so, as an
+        instance killed mid-turn."""
+        body = await request.read()
+        self.turns.append((request.headers.get("X-Request-ID"), len(body)))
+        if self.deaths[0] > 0:
+            self.deaths[0] -= 1
+            request.transport.abort()
+            raise asyncio.CancelledError
+        return web.json_response([{"text": self.name}])
+
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=1 << 20)
         app.router.add_route("*", "/socket.io/", self.socketio)
+        app.router.add_post("/webhooks/rest/webhook", self.turn)
         app.router.add_get("/readyz", lambda _: web.json_response({"ready": True}))
         self.runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self.runner.setup()
@@ -235,6 +249,31 @@ def test_websocket_fails_over_when_an_instance_refuses_connections(balanced):
                     assert await ws.receive_str(timeout=5) == "hello from a"
 
     scenario(test, start_b=False)
+
+
+def test_a_turn_dropped_unanswered_is_sent_again_whole_with_the_same_request_id(balanced):
+    """An instance killed after reading a turn: the turn goes to the other one with its body
+    and request id unchanged (Rasa answers a turn it already handled from the conversation,
+    bot/retried_turns.py). The body is larger than HAProxy's default 16 kB buffer, as action
+    calls are (they carry the conversation and the domain): HAProxy re-sends only what fits
+    in one buffer. The id is the balancer's: a client cannot pass a turn off as an earlier one."""
+    async def test(a: Upstream, b: Upstream) -> None:
+        a.deaths = b.deaths = [1]
+        body = {"sender": "citizen", "message": "长" * 20_000}  # 60 kB of UTF-8
+        async with balanced(a, b) as url, aiohttp.ClientSession() as client:
+            async with client.post(url + "/webhooks/rest/webhook", json=body,
+                                   headers={"X-Request-ID": "chosen-by-the-client"}) as reply:
+                assert reply.status == 200
+                answered_by = (await reply.json())[0]["text"]
+        turns = a.turns + b.turns
+        assert len(turns) == 2 and {name for name, u in (("a", a), ("b", b)) if u.turns} \
+            == {"a", "b"}, turns
+        (first, first_size), (second, second_size) = turns
+        assert first == second and first not in (None, "chosen-by-the-client")
+        assert first_size == second_size == len(json.dumps(body).encode())
+        assert answered_by in {"a", "b"}
+
+    scenario(test)
 
 
 async def open_polling_sessions(client: aiohttp.ClientSession, url: str, count: int) -> list[str]:

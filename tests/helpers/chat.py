@@ -16,16 +16,18 @@ class RestConversation:
         self.url = f"{rasa_url}/webhooks/rest/webhook"
         self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
 
-    def say(self, text: str) -> list[dict]:
+    def say(self, text: str, request_id: str | None = None) -> list[dict]:
+        """The replies; `request_id` as a balancer in front of Rasa would send it."""
         body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        if request_id is not None:
+            headers["X-Request-ID"] = request_id
+        request = urllib.request.Request(self.url, data=body, headers=headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    def texts(self, text: str) -> list[str]:
-        return [message.get("text", "") for message in self.say(text)]
+    def texts(self, text: str, request_id: str | None = None) -> list[str]:
+        return [message.get("text", "") for message in self.say(text, request_id)]
 
 
 def assert_reply(texts: list[str], response: str, language: str, **slots: str) -> None:
