@@ -3,7 +3,13 @@ silence and not a wrong answer.
 
 - **Action server**: Rasa logs a failed custom action and carries on without its events, so the
   citizen would see nothing at all. A connection or server failure of an action that answers
-  the citizen becomes `utter_service_unavailable` (in the conversation's language). Slot
+  the citizen becomes `utter_service_unavailable` (in the conversation's language), and what
+  the turn had changed before the failure (slots, the active form) is set back to what it was
+  before the citizen's message, then the assistant listens: the citizen's "try again" is
+  handled as the first try would have been. Without that, a status form that had taken the
+  verification digits when the report failed was over, and the digits said again were
+  answered as a policy question. (Not Rasa's `UserUtteranceReverted`: inside a form Rasa folds
+  the form's earlier turns into one, and that revert undid the whole form.) Slot
   validation and form validation actions stay silent as before: the responses the dialogue
   chooses next still go out, and one apology per turn is enough. A form whose validation fails
   that way would lose the whole turn silently (Rasa drops the form's events): it apologises
@@ -32,8 +38,15 @@ from rasa.core.actions.action import ActionExecutionRejection
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActiveLoop,
+    BotUttered,
+    FollowupAction,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
@@ -97,13 +110,31 @@ def _apologised_this_turn(tracker: Any, domain: Any) -> bool:
 
 async def _apology_events(action: str, output_channel: Any, nlg: Any, tracker: Any,
                           domain: Any) -> list:
-    """The apology as the failed action's only event; none if the turn already has one."""
-    logger.error("action %s failed; the citizen gets an apology", action)
+    """The turn undone, the apology (unless the turn already has one), then listening."""
+    logger.error("action %s failed; the citizen gets an apology and the turn is undone", action)
     if _apologised_this_turn(tracker, domain):
         return []
     message = await nlg.generate(APOLOGY, _in_their_language(tracker, domain),
                                  output_channel.name())
-    return [BotUttered(message.get("text"), data=message)] if message else []
+    apology = [BotUttered(message.get("text"), data=message)] if message else []
+    return [*_turn_undone(tracker, domain), *apology, FollowupAction(ACTION_LISTEN_NAME)]
+
+
+def _turn_undone(tracker: Any, domain: Any) -> list:
+    """Events setting the active form and the slots back to what they were before the
+    citizen's latest message."""
+    events = list(tracker.events)
+    starts = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+    if not starts:
+        return []
+    before = DialogueStateTracker.from_events(tracker.sender_id, events[:starts[-1]],
+                                              domain.slots)
+    undo: list = []
+    if before.active_loop_name != tracker.active_loop_name:
+        undo.append(ActiveLoop(before.active_loop_name))
+    undo += [SlotSet(name, slot.value) for name, slot in before.slots.items()
+             if name in tracker.slots and tracker.slots[name].value != slot.value]
+    return undo
 
 
 def tracker_store_without_fail_safe(store: TrackerStore | None, domain: Domain) -> TrackerStore:
