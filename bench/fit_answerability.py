@@ -88,8 +88,6 @@ FEATURE_SETS = {
     "dense": ("dense",),
     "dense+gaps": ("dense", "margin", "spread"),
     "dense+gaps+words": ("dense", "margin", "spread", "same_language", "coverage", "lexical"),
-    "dense+gaps+terms": ("dense", "margin", "spread", "same_language", "term_coverage",
-                         "dense_agrees"),
     "all": FEATURES,
 }
 C_VALUES = (0.03, 0.1, 0.3, 1.0, 3.0)

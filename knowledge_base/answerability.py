@@ -15,12 +15,7 @@ handful of signals from the search itself does the deciding instead:
 - `same_language`  whether the passage is in the question's language;
 - `coverage`       share of the question's terms (jieba / words, Traditional folded to
                    Simplified) that appear in the passage and its headings;
-- `lexical`        the passage's BM25 score relative to the best BM25 score of any passage;
-- `term_coverage`  the idf-weighted share of the question's terms the passage (or its
-                   document's questions) has (`Hit.coverage`, `LexicalIndex.coverage`): rare
-                   words of the question missing from the passage count most;
-- `dense_agrees`   whether the best passage is also the best by meaning alone among the hits
-                   (keywords did not move another document ahead of it).
+- `lexical`        the passage's BM25 score relative to the best BM25 score of any passage.
 
 None of them grows with the length of the message. (An earlier `query_terms`, the log of the
 number of terms, did: with it a long letter to the city passed the threshold on length alone,
@@ -53,8 +48,7 @@ if TYPE_CHECKING:
     from knowledge_base.search import Hit
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "answerability.json"
-FEATURES = ("dense", "margin", "spread", "same_language", "coverage", "lexical", "term_coverage",
-            "dense_agrees")
+FEATURES = ("dense", "margin", "spread", "same_language", "coverage", "lexical")
 # How many hits the features look at; searches for the decision ask for at least this many.
 HITS_NEEDED = 5
 _LANGUAGE_SUFFIXES = ("-zh", "-en")
@@ -85,8 +79,6 @@ def features(query: str, language: str | None, hits: list[Hit]) -> dict[str, flo
         "same_language": 1.0 if language is None or best.language == language else 0.0,
         "coverage": len(terms & passage) / len(terms) if terms else 0.0,
         "lexical": best.lexical,
-        "term_coverage": best.coverage,
-        "dense_agrees": 1.0 if best.match >= max(h.match for h in hits[:HITS_NEEDED]) else 0.0,
     }
 
 
