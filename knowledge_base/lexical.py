@@ -3,10 +3,20 @@
 Lexical matching is what dense vectors miss: exact names, numbers, rare terms ("高龄津贴",
 "Form B-3"). It only ever matches text in the query's own language, so it is fused with the
 dense score as a bounded bonus, never as a rank of its own (see `search.py`).
+
+Text is folded (NFKC, lower case, Traditional → Simplified, `bot.text.normalize`) before jieba
+cuts it, for the index and the query alike, so 護照 finds 护照.
+
+Two scores per chunk: BM25 (`scores`, which candidates to look at), and the share of the
+question's distinct terms a chunk contains, each weighted by its inverse document frequency
+(`coverage`, in [0, 1]): what the fusion rewards. Unlike BM25 relative to the best chunk, it
+is absolute — a chunk with half of the question's rare words scores 0.5 whether or not another
+chunk has more — and it does not favour long chunks, nor grow with the length of the question.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -52,6 +62,27 @@ class LexicalIndex:
         self._retriever = bm25s.BM25()
         corpus = [tokenize(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
+
+    def coverage(self, query: str) -> np.ndarray:
+        """For every chunk, in chunk order, the idf-weighted share of the query's distinct terms
+        it contains (terms found nowhere count in the whole, so they lower every chunk's)."""
+        terms = set(tokenize(query))
+        covered = np.zeros(self._size, dtype=np.float32)
+        if not terms or self._size == 0:
+            return covered
+        vocabulary = self._retriever.vocab_dict
+        matrix = self._retriever.scores  # per term, the chunks that contain it (CSC)
+        indptr, indices = matrix["indptr"], matrix["indices"]
+        total = 0.0
+        for term in terms:
+            token = vocabulary.get(term)
+            chunks = (indices[indptr[token]:indptr[token + 1]] if token is not None
+                      else indices[:0])
+            frequency = len(chunks)
+            weight = math.log(1.0 + (self._size - frequency + 0.5) / (frequency + 0.5))
+            covered[chunks] += weight
+            total += weight
+        return covered / total
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros when nothing matches)."""

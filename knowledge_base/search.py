@@ -8,9 +8,13 @@ candidate list.
 Fusion (`rank_documents`), per language, because keywords can only ever match text in the
 question's own language (a Chinese question shares no words with the English passage that
 answers it):
-- within the question's language, BM25 re-ranks: a passage within LEXICAL_MARGIN of that
-  language's best cosine gets up to LEXICAL_WEIGHT for its BM25 score (relative to the best
-  BM25 score of any passage);
+- within the question's language, the question's words re-rank: a passage gains
+  LEXICAL_WEIGHT times its term coverage — the idf-weighted share of the question's distinct
+  terms it (or one of its document's questions) contains (`LexicalIndex.coverage`; BM25 only
+  chooses which passages are looked at). Chosen on the training questions
+  (knowledge_base/data/answerability_train.yml): coverage against the earlier bonus (up to 0.10
+  for BM25 relative to the best passage's, only within 0.08 of the language's best cosine),
+  weight 0.4 without a margin the best there (docs/benchmarks.md);
 - between languages, meaning alone decides: the r-th document of a language takes that
   language's r-th best cosine as its score, so re-ranking inside one language never moves a
   passage of the other language up or down. The other language stays in cosine order.
@@ -75,8 +79,10 @@ from knowledge_base.lexical import LexicalIndex, tokenize
 logger = logging.getLogger(__name__)
 DENSE_CANDIDATES = 50
 MODES = ("hybrid", "dense", "lexical")  # dense-only and lexical-only exist for the benchmark
-LEXICAL_WEIGHT = 0.10
-LEXICAL_MARGIN = 0.08
+LEXICAL_WEIGHT = 0.4
+# Between the sections of one found document (`LoadedIndex.quote`): the share of the question's
+# terms a section has, on top of its cosine (chosen with the section precision work).
+SECTION_TERMS_WEIGHT = 0.10
 LANGUAGE_SHIFT_WEIGHT = 0.5
 # How much more likely to answer (answerability probability) the search for "previous question +
 # follow-up" must be than the follow-up's own search to be used: chosen on half of
@@ -99,6 +105,7 @@ class Hit:
     metadata: Metadata
     question: float = 0.0  # cosine of the document's closest own question (0: none), shifted
     calibration: float = 0.0  # the language shift for this passage's cosine (`language_shift`)
+    coverage: float = 0.0  # idf-weighted share of the question's terms it has (LexicalIndex)
 
     @property
     def match(self) -> float:
@@ -188,6 +195,8 @@ class LoadedIndex:
         k = min(DENSE_CANDIDATES, len(self.chunks))
         candidates = {} if mode == "lexical" else self._dense_candidates(vector, k)
         lexical = self.lexical.scores(query) if mode != "dense" else np.zeros(len(self.chunks))
+        coverage = (self.lexical.coverage(query) if mode == "hybrid"
+                    else np.zeros(len(self.chunks)))
         top_lexical = float(lexical.max()) if lexical.size else 0.0
         if top_lexical > 0:
             for i in np.argsort(-lexical)[:k]:
@@ -199,11 +208,13 @@ class LoadedIndex:
         # A document's own questions: their best cosine and BM25 score count for its passages.
         questions: dict[str, float] = {}
         question_terms: dict[str, float] = defaultdict(float)
+        question_coverage: dict[str, float] = defaultdict(float)
         for i, dense in list(candidates.items()):
             if self.chunks[i].get("kind") == QUESTION:
                 del candidates[i]
                 doc_id = self.chunks[i]["doc_id"]
                 question_terms[doc_id] = max(question_terms[doc_id], float(lexical[i]))
+                question_coverage[doc_id] = max(question_coverage[doc_id], float(coverage[i]))
                 if mode != "lexical":
                     dense += shift.get(self.chunks[i]["language"], 0.0)
                     questions[doc_id] = max(questions.get(doc_id, dense), dense)
@@ -222,13 +233,15 @@ class LoadedIndex:
                                 max(float(lexical[i]), question_terms.get(chunk["doc_id"], 0.0))
                                 / top_lexical if top_lexical else 0.0,
                                 metadata, questions.get(chunk["doc_id"], 0.0),
-                                shift.get(chunk["language"], 0.0)))
+                                shift.get(chunk["language"], 0.0),
+                                max(float(coverage[i]),
+                                    question_coverage.get(chunk["doc_id"], 0.0))))
         return rank_documents(passages, language, mode)[:limit]
 
     def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str]) -> Hit:
         """Of the document `hit` found, the passage to quote: one of a section that answers
         the question's aspect (`knowledge_base.aspects.ANSWERED_BY`; of them, the closest to
-        the question by meaning, plus LEXICAL_WEIGHT for the share of its `terms` the section
+        the question by meaning, plus SECTION_TERMS_WEIGHT for the share of its `terms` the section
         has), or the hit's own when its section answers already or the document has none.
 
         Only the quote changes: the hit keeps the scores of the passage that found the
@@ -249,7 +262,7 @@ class LoadedIndex:
             chunk = self.chunks[i]
             words = set(tokenize(" ".join(chunk["headings"]) + " " + chunk["text"]))
             shared = len(terms & words) / len(terms) if terms else 0.0
-            return float(np.dot(self.index.reconstruct(i), query)) + LEXICAL_WEIGHT * shared
+            return float(np.dot(self.index.reconstruct(i), query)) + SECTION_TERMS_WEIGHT * shared
 
         chunk = self.chunks[max(fitting, key=closeness)]
         return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]),
@@ -279,20 +292,17 @@ def language_shift(vector: np.ndarray, means: dict[str, np.ndarray],
 def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybrid") -> list[Hit]:
     """One hit per document (its best passage), best first; see the module docstring.
 
-    `passages` carry their cosine (`dense`) and relative BM25 score (`lexical`); `language` is
-    the question's (None: BM25 re-ranks within every language, and no pair rule)."""
+    `passages` carry their cosine (`dense`) and term coverage (`coverage`); `language` is the
+    question's (None: the words re-rank within every language, and no pair rule)."""
     if mode == "lexical":
         return _best_per_document([replace(p, score=p.lexical) for p in passages])
     if mode == "dense":
         return _best_per_document([replace(p, score=p.match) for p in passages])
-    best_dense: dict[str, float] = {}
-    for p in passages:
-        best_dense[p.language] = max(best_dense.get(p.language, p.match), p.match)
     scored = []
     for p in passages:
-        rewarded = ((language is None or p.language == language)
-                    and p.match >= best_dense[p.language] - LEXICAL_MARGIN)
-        scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.lexical if rewarded else 0.0)))
+        rewarded = language is None or p.language == language
+        scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.coverage if rewarded
+                                                  else 0.0)))
     ranked = _best_per_document(scored)
     # Between languages by meaning: each language's documents, in their fused order, take that
     # language's cosines (each document's best passage) in descending order.

@@ -1,15 +1,18 @@
-"""Fusing dense and BM25 scores per language (knowledge_base.search.rank_documents)."""
+"""Fusing dense scores and term coverage per language (knowledge_base.search.rank_documents)."""
 
 from __future__ import annotations
 
 from knowledge_base.documents import Metadata
-from knowledge_base.search import LEXICAL_MARGIN, LEXICAL_WEIGHT, Hit, rank_documents
+from knowledge_base.lexical import LexicalIndex
+from knowledge_base.search import LEXICAL_WEIGHT, Hit, rank_documents
 
 
 def passage(doc_id: str, language: str, dense: float, lexical: float = 0.0, n: int = 0) -> Hit:
+    """`lexical`: the passage's term coverage (and its relative BM25 score)."""
     metadata = Metadata.from_mapping({"id": doc_id, "title": doc_id, "language": language,
                                       "department": "health"})
-    return Hit(f"{doc_id}#{n}", doc_id, (doc_id,), "", language, 0.0, dense, lexical, metadata)
+    return Hit(f"{doc_id}#{n}", doc_id, (doc_id,), "", language, 0.0, dense, lexical, metadata,
+               coverage=lexical)
 
 
 def order(hits: list[Hit]) -> list[str]:
@@ -39,10 +42,22 @@ def test_keywords_still_re_rank_within_the_question_language():
     assert [h.dense for h in hits] == [0.57, 0.58, 0.60]  # the passages' own cosines are kept
 
 
-def test_bonus_only_near_the_best_passage_of_the_language():
-    far = 0.60 - LEXICAL_MARGIN - 0.01
-    passages = [passage("best-zh", "zh", 0.60), passage("far-zh", "zh", far, lexical=1.0)]
+def test_the_bonus_is_bounded_by_the_words_the_question_shares():
+    # A passage far behind in meaning needs most of the question's words to overtake.
+    far = 0.60 - LEXICAL_WEIGHT * 0.5
+    passages = [passage("best-zh", "zh", 0.60), passage("far-zh", "zh", far - 0.01, lexical=0.5)]
     assert order(rank_documents(passages, "zh")) == ["best-zh", "far-zh"]
+    passages = [passage("best-zh", "zh", 0.60), passage("far-zh", "zh", far - 0.01, lexical=0.6)]
+    assert order(rank_documents(passages, "zh")) == ["far-zh", "best-zh"]
+
+
+def test_coverage_weighs_rare_terms_and_is_absolute():
+    index = LexicalIndex(["护照 丢失 补办", "护照 居住证 办理", "居住证 办理 材料", "办理 时间"])
+    covered = index.coverage("護照丟失了怎么办理")  # Traditional folded to Simplified
+    assert covered[0] > covered[1] > 0  # 丢失 is rarer than 办理
+    assert covered.max() < 1.0  # no chunk has every term: not relative to the best one
+    assert list(index.coverage("passport")) == [0.0] * 4
+    assert list(index.coverage("")) == [0.0] * 4
 
 
 def test_other_language_passages_are_not_re_ranked_by_stray_keyword_matches():
