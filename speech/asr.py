@@ -157,9 +157,9 @@ class WhisperRecognizer:
         for candidate in self._numbers.candidates(
                 samples, language, prompt, beam,
                 token_budget(duration_seconds(samples), self._decoding.tokens_per_second)):
-            text = self._to_simplified.convert(candidate.text)
+            text = self._to_simplified.convert(candidate.signals.text)
             if whole_number(text) and not _repeats_prompt(text, prompt):
-                return [candidate]
+                return [candidate.signals]
         return segments
 
     def transcribe(self, samples: np.ndarray, language: str | None,

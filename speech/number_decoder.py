@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from dataclasses import dataclass
 from functools import cache
 from itertools import product
 from typing import Any
@@ -123,6 +124,12 @@ def _compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
+@dataclass(frozen=True)
+class Hypothesis:
+    signals: SegmentSignals  # its text and the decoder's signals, as for any segment
+    tokens: tuple[int, ...]
+
+
 class NumberDecoder:
     """Decodes one short recording (at most one 30-s window) with the number vocabulary."""
 
@@ -147,7 +154,7 @@ class NumberDecoder:
         return Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
 
     def candidates(self, samples: np.ndarray, language: str, prompt: str | None,
-                   beam_size: int, max_new_tokens: int) -> list[SegmentSignals]:
+                   beam_size: int, max_new_tokens: int) -> list[Hypothesis]:
         """The best hypotheses, best first, each with the decoder's signals."""
         from faster_whisper.audio import pad_or_trim
 
@@ -167,6 +174,6 @@ class NumberDecoder:
             text = tokenizer.decode(ids).strip()
             # scores are length-normalised sums; as faster-whisper, per token with the end
             avg_logprob = score * len(ids) / (len(ids) + 1)
-            found.append(SegmentSignals(text, avg_logprob, result.no_speech_prob,
-                                        _compression_ratio(text)))
+            found.append(Hypothesis(SegmentSignals(text, avg_logprob, result.no_speech_prob,
+                                                   _compression_ratio(text)), tuple(ids)))
         return found
