@@ -22,7 +22,7 @@ import opencc
 
 from speech.audio import SAMPLE_RATE, duration_seconds
 from speech.domain_words import restore_domain_words
-from speech.number_decoder import NumberDecoder, whole_number
+from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.spoken_text import from_speech
 from speech.trust import SegmentSignals, judge
 
@@ -158,7 +158,8 @@ class WhisperRecognizer:
                 samples, language, prompt, beam,
                 token_budget(duration_seconds(samples), self._decoding.tokens_per_second)):
             text = self._to_simplified.convert(candidate.signals.text)
-            if whole_number(text) and not _repeats_prompt(text, prompt):
+            if whole_number(text) and number_characters_only(text, language) \
+                    and not _repeats_prompt(text, prompt):
                 return [candidate.signals]
         return segments
 

@@ -110,6 +110,14 @@ def allowed_token_ids(hf_tokenizer: Any, text_tokens: int, language: str) -> fro
     return frozenset(token_id for token_id in allowed if token_id < text_tokens)
 
 
+def number_characters_only(text: str, language: str) -> bool:
+    """Is `text` written only with what a number said in `language` can hold? (Byte tokens
+    shared between characters can still spell another character, or an invalid one.)"""
+    words = "".join(LEAD_IN[language]) + ("".join(EN_NUMBER_WORDS) if language == "en" else "")
+    allowed = _allowed_characters(language) | set(words) | set(words.upper()) | {"'"}
+    return set(text) <= allowed
+
+
 def whole_number(text: str) -> bool:
     """Do the digits heard in `text`, together, make one whole number a form asks for?
     (A reference must also read as one: a year of this century, a real date.)"""

@@ -10,7 +10,7 @@ from channels.voice_turns import number_heard
 from speech.asr import _NUMBER_PROMPTS, _repeats_prompt
 from speech.audio import decode, wav_bytes
 from speech.config import SpeechSettings
-from speech.number_decoder import NumberDecoder, whole_number
+from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.service import load_engines
 from speech.spoken_text import for_speaking
 
@@ -99,3 +99,12 @@ def test_the_prompts_example_digits_are_a_leak_not_a_number():
     assert _repeats_prompt("2024001122", _NUMBER_PROMPTS["zh"])
     assert _repeats_prompt("G O V 2024 001234", _NUMBER_PROMPTS["en"])
     assert not _repeats_prompt("GOV 2026 126551", _NUMBER_PROMPTS["zh"])
+
+
+@pytest.mark.parametrize(("text", "language", "kept"), [
+    ("申请号是G-O 2026045354", "zh", True), ("七十六。2026。126。556。", "zh", True),
+    ("七楼笛。2026。1226。556。", "zh", False), ("20260900\ufffd", "zh", False),
+    ("My application number is GOV, 2026045354.", "en", True), ("GOV, 2026045354 吧", "en", False),
+])
+def test_a_hypothesis_with_a_character_no_number_holds_is_not_taken(text, language, kept):
+    assert number_characters_only(text, language) is kept
