@@ -22,6 +22,7 @@ import opencc
 
 from speech.audio import SAMPLE_RATE, duration_seconds
 from speech.domain_words import restore_domain_words
+from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.spoken_text import from_speech
 from speech.trust import SegmentSignals, judge
 
@@ -98,6 +99,14 @@ def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
     return math.ceil(min(audio_seconds, _WINDOW_SECONDS) * tokens_per_second) + 12
 
 
+def _repeats_prompt(text: str, prompt: str) -> bool:
+    """Are the digits of `text` a run of the prompt's example digits (a leak, not a number
+    said)?"""
+    def digits(said: str) -> str:
+        return "".join(char for char in from_speech(said) if char.isdigit())
+    return digits(text) in digits(prompt)
+
+
 class WhisperRecognizer:
     """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
     same time (each on `threads // workers` threads), so one long recording does not hold up
@@ -112,6 +121,7 @@ class WhisperRecognizer:
                                    num_workers=max(1, workers))
         self._decoding = decoding or Decoding()
         self._to_simplified = opencc.OpenCC("t2s")
+        self._numbers = NumberDecoder(self._model)
 
     def _language(self, samples: np.ndarray, page: str | None) -> tuple[str, float]:
         if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
@@ -133,6 +143,26 @@ class WhisperRecognizer:
         return [SegmentSignals(segment.text, segment.avg_logprob, segment.no_speech_prob,
                                segment.compression_ratio) for segment in segments]
 
+    def _whole_number(self, samples: np.ndarray, language: str,
+                      segments: list[SegmentSignals], beam: int) -> list[SegmentSignals]:
+        """What was heard while a number is asked for: as decoded if it is a whole number,
+        else the first of the number decoder's hypotheses that is one (speech.number_decoder).
+        Nothing changes when none is, or when the recording holds no speech: a citizen who
+        answers "I don't have it" is heard as before, and silence is not turned into digits."""
+        heard = "".join(segment.text for segment in segments)
+        if not heard.strip() or whole_number(self._to_simplified.convert(heard)) \
+                or duration_seconds(samples) > _WINDOW_SECONDS:
+            return segments
+        prompt = _NUMBER_PROMPTS[language]
+        for candidate in self._numbers.candidates(
+                samples, language, prompt, beam,
+                token_budget(duration_seconds(samples), self._decoding.tokens_per_second)):
+            text = self._to_simplified.convert(candidate.signals.text)
+            if whole_number(text) and number_characters_only(text, language) \
+                    and not _repeats_prompt(text, prompt):
+                return [candidate.signals]
+        return segments
+
     def transcribe(self, samples: np.ndarray, language: str | None,
                    expect: str | None = None) -> Transcript:
         started = time.perf_counter()
@@ -150,6 +180,8 @@ class WhisperRecognizer:
             segments = self._decode(samples, language, prompts[language], beam, vad)
             if any(segment.text.strip() for segment in segments):
                 break
+        if expect == "number":
+            segments = self._whole_number(samples, language, segments, beam)
         if language == "zh":
             segments = [SegmentSignals(self._to_simplified.convert(s.text), s.avg_logprob,
                                        s.no_speech_prob, s.compression_ratio) for s in segments]

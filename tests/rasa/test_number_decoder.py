@@ -1,0 +1,110 @@
+"""The number turn's decoder (speech.number_decoder): only the tokens a spoken number is
+written with, and of its hypotheses the first that is a whole number. Real models, in the Rasa
+environment where the speech service runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from channels.voice_turns import number_heard
+from speech.asr import _NUMBER_PROMPTS, _repeats_prompt
+from speech.audio import decode, wav_bytes
+from speech.config import SpeechSettings
+from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
+from speech.service import load_engines
+from speech.spoken_text import for_speaking
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return load_engines(SpeechSettings())
+
+
+@pytest.fixture(scope="module")
+def decoder(engines):
+    return NumberDecoder(engines.recognizer._model)
+
+
+def _spoken(engines, text: str, language: str):
+    voice = engines.voices[language]
+    samples = voice.synthesize(for_speaking(text, language), 1.0)
+    return decode(wav_bytes(samples, voice.sample_rate), max_seconds=60)
+
+
+def _ids(engines, text: str) -> set[int]:
+    return set(engines.recognizer._model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("zh", "雅"), ("zh", "小米"), ("zh", "社保医保"), ("zh", "再见"),
+    ("en", " Xiaomi"), ("en", " GeoV"), ("en", " Thanks for watching"), ("en", " I"),
+])
+def test_words_that_are_no_part_of_a_number_cannot_be_written(engines, decoder, language,
+                                                               words):
+    assert _ids(engines, words) & set(decoder.suppressed(language)), words
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("zh", "G O V，二零二六，幺二六，五五幺"), ("zh", "申请号是GOV二〇二六两千"),
+    ("en", " gov, twenty twenty-six, double oh one, nought"), ("en", " T 2026 1123"),
+    ("en", " My ticket number is"),
+])
+def test_everything_a_number_is_said_with_can_be_written(engines, decoder, language, said):
+    assert not _ids(engines, said) & set(decoder.suppressed(language)), said
+
+
+def test_the_decoder_emits_only_allowed_tokens(engines, decoder):
+    """Speech that is no number at all: every hypothesis is made of allowed tokens only."""
+    samples = _spoken(engines, "我想问一下怎么办理居住证", "zh")
+    suppressed = set(decoder.suppressed("zh"))
+    hypotheses = decoder.candidates(samples, "zh", _NUMBER_PROMPTS["zh"], 5, 40)
+    assert len(hypotheses) == 5
+    for hypothesis in hypotheses:
+        assert hypothesis.tokens and not set(hypothesis.tokens) & suppressed, hypothesis
+        assert "居住证" not in hypothesis.signals.text
+
+
+@pytest.mark.parametrize(("language", "said", "number"), [
+    ("zh", "申请号是GOV-2026-045354", "GOV-2026-045354"),
+    ("en", "gov, twenty twenty-six, one two six, double five one", "GOV-2026-126551"),
+])
+def test_a_number_said_aloud_decodes_to_the_number(engines, language, said, number):
+    heard = engines.recognizer.transcribe(_spoken(engines, said, language), language,
+                                          expect="number")
+    assert number_heard(heard.text, "reference_number") == number, heard
+
+
+@pytest.mark.parametrize(("language", "said", "word"), [
+    ("zh", "我没有申请号，不知道。", "没有"), ("en", "I don't have the number.", "have"),
+])
+def test_words_said_in_a_number_turn_are_still_heard_as_words(engines, language, said, word):
+    """No whole number in them: the number decoder's guesses are not taken."""
+    heard = engines.recognizer.transcribe(_spoken(engines, said, language), language,
+                                          expect="number")
+    assert word in heard.text.lower(), heard
+    assert not whole_number(heard.text)
+
+
+@pytest.mark.parametrize(("text", "whole"), [
+    ("GOV 2026 126551", True), ("2026。126。551。", True), ("T 20261123 004211", True),
+    ("1234", True), ("二零二六幺二六五五幺", True), ("GOV, 20206126551", False),
+    ("GOV 2026 1008 51 1", False), ("申请号是", False), ("1999 126551", False),
+    ("T 20261399 004211", False),
+])
+def test_a_whole_number_is_one_a_form_asks_for(text, whole):
+    assert whole_number(text) is whole
+
+
+def test_the_prompts_example_digits_are_a_leak_not_a_number():
+    assert _repeats_prompt("2024001122", _NUMBER_PROMPTS["zh"])
+    assert _repeats_prompt("G O V 2024 001234", _NUMBER_PROMPTS["en"])
+    assert not _repeats_prompt("GOV 2026 126551", _NUMBER_PROMPTS["zh"])
+
+
+@pytest.mark.parametrize(("text", "language", "kept"), [
+    ("申请号是G-O 2026045354", "zh", True), ("七十六。2026。126。556。", "zh", True),
+    ("七楼笛。2026。1226。556。", "zh", False), ("20260900\ufffd", "zh", False),
+    ("My application number is GOV, 2026045354.", "en", True), ("GOV, 2026045354 吧", "en", False),
+])
+def test_a_hypothesis_with_a_character_no_number_holds_is_not_taken(text, language, kept):
+    assert number_characters_only(text, language) is kept
