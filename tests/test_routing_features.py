@@ -1,0 +1,102 @@
+"""What the router reads in a long letter, and how its training counts examples: the pooled
+sentence vectors keep the one sentence that states the problem; rare n-grams are dropped only
+when there is enough data; a city's own records can count more than written examples; every
+department has letter-style examples in both languages."""
+
+from __future__ import annotations
+
+import numpy as np
+import yaml
+
+from routing import classifier
+from routing.classifier import DepartmentRouter, load_examples, shipped_files
+from routing.text import segments
+
+DEPARTMENTS = [row["id"] for row in
+               yaml.safe_load(open("storage/seed/departments.yml", encoding="utf-8"))
+               ["departments"]]
+
+
+class KeywordEmbedder:
+    """A transparent stand-in for the sentence encoder: one dimension per keyword present."""
+
+    name = "keywords"
+    KEYWORDS = ("路灯", "工资", "学校", "医院", "谢谢", "小区", "噪声", "公交")
+    dimension = len(KEYWORDS)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = np.array([[float(k in t) for k in self.KEYWORDS] for t in texts]) + 1e-3
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+LETTER = ("反映一个情况\n"
+          "尊敬的领导：您好！我住在江北区某小区，已经在这里住了十年。小区环境一直不错。"
+          "邻居们都很友善。门口的路灯坏了两个星期。晚上出门很不方便。")
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return vector / np.linalg.norm(vector)
+
+
+def test_a_letter_is_read_as_the_pooled_mean_and_maximum_of_its_sentences():
+    vector = DepartmentRouter(KeywordEmbedder()).embed([LETTER])[0]
+    half = KeywordEmbedder.dimension
+    assert vector.shape == (2 * half,) and np.isclose(np.linalg.norm(vector), 1.0)
+    subject, body = segments(LETTER)
+    assert subject == "反映一个情况" and len(body) >= 4
+    pieces = KeywordEmbedder().encode([subject, *body])
+    weights = np.array([classifier.SUBJECT_WEIGHT] + [1.0] * len(body))[:, None]
+    mean, peak = vector[:half] * np.sqrt(2), vector[half:] * np.sqrt(2)
+    assert np.allclose(mean, unit((pieces * weights).sum(axis=0)), atol=1e-5)
+    assert np.allclose(peak, unit(pieces.max(axis=0)), atol=1e-5)
+    # one sentence in six names the problem: the maximum keeps it, the mean dilutes it
+    lamp = KeywordEmbedder.KEYWORDS.index("路灯")
+    assert peak[lamp] > mean[lamp] + 0.1
+
+
+def test_a_one_sentence_request_gives_the_same_vector_both_ways():
+    vector = DepartmentRouter(KeywordEmbedder()).embed(["学校乱收费"])[0]
+    half = KeywordEmbedder.dimension
+    assert np.allclose(vector[:half], vector[half:])
+
+
+def test_rare_ngrams_are_dropped_only_when_there_is_enough_data():
+    texts = ["路灯坏了"] * classifier.MIN_DF_FROM + ["学校乱收费", "学校乱收费，独一无二"]
+    labels = ["urban_management"] * classifier.MIN_DF_FROM + ["education"] * 2
+    embedder = KeywordEmbedder()
+    big = DepartmentRouter(embedder).fit(list(zip(texts, labels, strict=True)), calibrate=False)
+    assert "独一" not in big._ngrams.vocabulary_ and "乱收费" in big._ngrams.vocabulary_
+    small = DepartmentRouter(embedder).fit([("路灯坏了", "urban_management"),
+                                            ("学校乱收费，独一无二", "education")],
+                                           calibrate=False)
+    assert "独一" in small._ngrams.vocabulary_
+
+
+def test_weighted_examples_outvote_unweighted_ones():
+    """Two records say one thing, one says another: the weight decides (an imported city's
+    records are weighted over our written examples, importer.HISTORY_WEIGHT)."""
+    embedder = KeywordEmbedder()
+    examples = [("小区噪声", "urban_management"), ("小区噪声", "urban_management"),
+                ("小区噪声", "ecology_environment"), ("学校", "education")]
+    router = DepartmentRouter(embedder)
+    grams, dense = router.ngram_texts([t for t, _ in examples]), router.embed(
+        [t for t, _ in examples])
+    labels = [d for _, d in examples]
+    plain = DepartmentRouter(embedder).fit_features(grams, dense, labels, calibrate=False)
+    assert plain.predict(["小区噪声"])[0].department == "urban_management"
+    weighted = DepartmentRouter(embedder).fit_features(
+        grams, dense, labels, calibrate=False, weights=np.array([1.0, 1.0, 5.0, 1.0]))
+    assert weighted.predict(["小区噪声"])[0].department == "ecology_environment"
+
+
+def test_every_department_has_letters_in_both_languages():
+    letters = [path for path in shipped_files() if path.name.startswith("letters")]
+    assert len(letters) >= 2
+    for path in letters:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))["departments"]
+        assert set(data) <= set(DEPARTMENTS)
+    shipped = load_examples()
+    for department in DEPARTMENTS:
+        long_ones = [t for t, d in shipped if d == department and "\n" in t]
+        assert any(any("\u4e00" <= c <= "\u9fff" for c in t) for t in long_ones), department
+        assert any(t.isascii() for t in long_ones), department
