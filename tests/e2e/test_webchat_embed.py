@@ -73,6 +73,11 @@ async def embedded_chat(chat_url: str) -> dict:
             seen["opened"] = await expanded(launcher)
             chat = page.frame_locator("iframe[title='Government Services Assistant']")
             await chat.locator("#message-input").wait_for()
+            # chat.js sets the page up after the HTML is there (a loaded machine showed the
+            # gap): embedded first, the interface language last — wait for both, then read
+            await chat.locator("html.embedded").wait_for(state="attached")
+            await chat.locator("#message-input[placeholder^='Ask a question']").wait_for(
+                state="attached")
             panel = await page.get_by_role("dialog").bounding_box()
             seen["panel"] = (panel["width"], panel["height"])
             seen["frame_interface"] = (
