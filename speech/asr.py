@@ -24,7 +24,7 @@ from speech.audio import SAMPLE_RATE, duration_seconds
 from speech.domain_words import restore_domain_words
 from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.spoken_text import from_speech
-from speech.trust import SegmentSignals, judge
+from speech.trust import SegmentSignals, judge, prompt_digits_repeated
 
 LANGUAGES = ("zh", "en")
 # Without a Chinese context Whisper writes Traditional characters half the time; a neutral
@@ -99,14 +99,6 @@ def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
     return math.ceil(min(audio_seconds, _WINDOW_SECONDS) * tokens_per_second) + 12
 
 
-def _repeats_prompt(text: str, prompt: str) -> bool:
-    """Are the digits of `text` a run of the prompt's example digits (a leak, not a number
-    said)?"""
-    def digits(said: str) -> str:
-        return "".join(char for char in from_speech(said) if char.isdigit())
-    return digits(text) in digits(prompt)
-
-
 class WhisperRecognizer:
     """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
     same time (each on `threads // workers` threads), so one long recording does not hold up
@@ -159,7 +151,7 @@ class WhisperRecognizer:
                 token_budget(duration_seconds(samples), self._decoding.tokens_per_second)):
             text = self._to_simplified.convert(candidate.signals.text)
             if whole_number(text) and number_characters_only(text, language) \
-                    and not _repeats_prompt(text, prompt):
+                    and not prompt_digits_repeated(text, prompt):
                 return [candidate.signals]
         return segments
 

@@ -16,6 +16,8 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Iterable
 
+from speech.spoken_text import from_speech
+
 # Sentences recognisers are known to produce from silence, music or noise (subtitle credits of
 # their training data), and context sentences that earlier versions of this service gave the
 # decoder: said by a citizen to a government assistant, none of them would make sense.
@@ -81,6 +83,14 @@ def prompt_overlap(text: str, prompt: str | None, language: str) -> bool:
     match = SequenceMatcher(None, said, given, autojunk=False).find_longest_match(
         0, len(said), 0, len(given))
     return match.size >= PROMPT_OVERLAP.get(language, 3)
+
+
+def prompt_digits_repeated(text: str, prompt: str) -> bool:
+    """Are the digits of `text` a run of the prompt's example digits (a leak, not a number
+    said)? The digit-only twin of `prompt_overlap`, which leaves numbers out on purpose."""
+    def digits(said: str) -> str:
+        return "".join(char for char in from_speech(said) if char.isdigit())
+    return digits(text) in digits(prompt)
 
 
 def is_stock_phrase(text: str) -> bool:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 
 from channels.voice_turns import number_heard
-from speech.asr import _NUMBER_PROMPTS, _repeats_prompt
+from speech.asr import _NUMBER_PROMPTS
 from speech.audio import decode, wav_bytes
 from speech.config import SpeechSettings
 from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.service import load_engines
 from speech.spoken_text import for_speaking
+from speech.trust import prompt_digits_repeated
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +97,9 @@ def test_a_whole_number_is_one_a_form_asks_for(text, whole):
 
 
 def test_the_prompts_example_digits_are_a_leak_not_a_number():
-    assert _repeats_prompt("2024001122", _NUMBER_PROMPTS["zh"])
-    assert _repeats_prompt("G O V 2024 001234", _NUMBER_PROMPTS["en"])
-    assert not _repeats_prompt("GOV 2026 126551", _NUMBER_PROMPTS["zh"])
+    assert prompt_digits_repeated("2024001122", _NUMBER_PROMPTS["zh"])
+    assert prompt_digits_repeated("G O V 2024 001234", _NUMBER_PROMPTS["en"])
+    assert not prompt_digits_repeated("GOV 2026 126551", _NUMBER_PROMPTS["zh"])
 
 
 @pytest.mark.parametrize(("text", "language", "kept"), [
