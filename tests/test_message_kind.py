@@ -39,6 +39,39 @@ def test_questions_and_look_ups_are_not_requests(text):
     assert not classify(text).is_request
 
 
+@pytest.mark.parametrize("text", [
+    # the citizen's own story, with words that also go with grievances, then a service question
+    "我家老人今年八十一岁，一直没有领过高龄津贴，也不知道有这个政策。请问要怎么申请？要带什么材料？",
+    "我在这边上班已经两年多了，社保一直没断过，孩子明年上学。想问一下居住证怎么办理，在哪里办？",
+    "我們家老人今年八十三歲，一直沒有辦過老年卡。請問老年優待證怎麼辦理？需要帶什麼證件？",
+    "I have worked here for three years and my wife joined me last month. Nobody told us about "
+    "the residence permit. How do we apply, and which documents do we need?",
+])
+def test_a_story_before_a_service_question_is_a_question(text):
+    kind = classify(text)
+    assert kind.is_long and kind.context_cues and kind.service_question
+    assert not kind.is_request
+
+
+@pytest.mark.parametrize("text", [
+    # the same narrative words with a grievance or a plea: still requests
+    "小区门口的路灯坏了快一个月了，晚上老人出门很不方便，一直没有人来修，请问归谁管？",
+    "我们单位已经三个月没发工资了，多次找老板都说没钱，请问该找哪个部门？希望政府帮帮我们。",
+    "家里老人失能好几年了，护理费用很高。希望政府加快建立失能老人护理补贴制度，很多家庭负担很重，请问有没有这方面的计划？",
+    "The street light at our gate has been out for weeks and nobody has come to fix it. How do "
+    "I get someone to repair it?",
+])
+def test_a_grievance_or_plea_with_a_question_is_still_a_request(text):
+    assert classify(text).is_request
+
+
+def test_how_to_apply_is_not_what_should_i_do():
+    """"怎么办理" asks how a service works; "怎么办" alone is a plea for help."""
+    question = "我想把户口迁回老家，已经问过两次了，请问应该怎么办理，要什么材料？"
+    assert classify(question).is_request is False
+    assert classify("单位拖欠工资半年了，老板跑了，家里孩子还要上学，我们该怎么办？").is_request
+
+
 def test_a_long_complaint_without_a_reference_is_no_status_look_up():
     text = ("我去年十月提交的补贴申请至今没有任何进展，打了很多次电话都说在审核，"
             "已经快一年了，这样拖下去让我们小企业怎么办？请领导督促尽快落实。")
