@@ -12,6 +12,7 @@ to see its progress.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from functools import lru_cache
@@ -238,6 +239,15 @@ def ticket_limit() -> SenderRateLimit:
     return SenderRateLimit(settings.tickets_burst, settings.tickets_per_hour / 60)
 
 
+def turn_key(tracker: Tracker) -> str | None:
+    """The citizen's turn that files the ticket (conversation and message id, hashed): the
+    same for every retry of this action call, different for the next request."""
+    message_id = (tracker.latest_message or {}).get("message_id")
+    if not message_id:
+        return None
+    return hashlib.sha256(f"{tracker.sender_id}\x00{message_id}".encode()).hexdigest()
+
+
 def _choose(department: DepartmentView, title: str) -> dict[str, str]:
     return {"title": title,
             "payload": f'{CHOOSE_PAYLOAD}{{"department": "{department.id}"}}'}
@@ -263,6 +273,7 @@ class ActionCreateTicket(Action):
                 float(tracker.get_slot(CONFIDENCE) or 0.0),
                 "classifier" if department == proposed else "citizen",
                 tracker.get_slot(DIGITS) or "", proposed_department=proposed,
+                request_key=turn_key(tracker),
             )
         except Exception:
             logger.exception("ticket could not be created")

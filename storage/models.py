@@ -141,6 +141,9 @@ class Ticket(Base):
     response_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
                                                     index=True)
+    # The conversation turn that filed it (a hash): an action call retried after the ticket
+    # was written finds this ticket instead of filing a second one.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
     department: Mapped[Department] = relationship(lazy="joined")

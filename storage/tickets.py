@@ -70,15 +70,25 @@ def _new_reference(now: dt.datetime) -> str:
 
 def create_ticket(text: str, department_id: str, language: str, channel: str,
                   confidence: float, routed_by: str, phone_last4: str,
-                  url: str | None = None, proposed_department: str | None = None) -> TicketReceipt:
+                  url: str | None = None, proposed_department: str | None = None,
+                  request_key: str | None = None) -> TicketReceipt:
     """A new open ticket. `proposed_department` is the one the assistant suggested; when the
     citizen picked another, the ticket says `routed_by="citizen"` and the audit log keeps the
-    correction (suggested and chosen department) for staff and for retraining the router."""
+    correction (suggested and chosen department) for staff and for retraining the router.
+    `request_key` names the conversation turn that files it: the same key again (an action
+    call a balancer retried after the first attempt had written the ticket) gets the ticket
+    already filed, not a second one."""
     now = utc_now()
     category = categorize(text)
     for _attempt in range(5):
         try:
             with sessions(url).begin() as session:
+                if request_key:
+                    filed = session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+                    if filed is not None:
+                        return TicketReceipt(filed.reference, filed.category,
+                                             department_view(filed.department, language),
+                                             filed.response_due)
                 department = session.get(Department, department_id)
                 if department is None:
                     raise ValueError(f"unknown department {department_id!r}")
@@ -90,6 +100,7 @@ def create_ticket(text: str, department_id: str, language: str, channel: str,
                     routing_confidence=round(confidence, 4), routed_by=routed_by,
                     phone_last4_hash=hash_secret(phone_last4), status="open",
                     response_due=due, created_at=now, updated_at=now,
+                    request_key=request_key or None,
                 )
                 ticket.history.append(TicketEvent(status="open", at=now))
                 session.add(ticket)
@@ -102,8 +113,8 @@ def create_ticket(text: str, department_id: str, language: str, channel: str,
                                f"confidence={confidence:.2f} channel={channel or 'unknown'}"))
                 return TicketReceipt(ticket.reference, category,
                                      department_view(department, language), due)
-        except IntegrityError:  # reference collision: draw another
-            continue
+        except IntegrityError:  # reference collision (draw another) or the same turn filed
+            continue            # at once by another instance (found on the next attempt)
     raise RuntimeError("could not allocate a ticket reference")
 
 

@@ -41,10 +41,12 @@ def request(url: str, body: bytes | None = None, method: str | None = None,
         return status, answer, raw.decode("utf-8", "replace")
 
 
-def action_call(action: str, sender: str, **slots: object) -> bytes:
+def action_call(action: str, sender: str, message_id: str | None = None,
+                **slots: object) -> bytes:
     """What Rasa posts to the action server to run `action` (the shape the issue's probe used)."""
     tracker = {"sender_id": sender, "slots": {"language": "en", **slots},
-               "latest_message": {"text": "", "intent": {}}, "events": [], "paused": False,
+               "latest_message": {"text": "", "intent": {}, "message_id": message_id},
+               "events": [], "paused": False,
                "followup_action": None, "active_loop": {}, "latest_action_name": None}
     return json.dumps({"next_action": action, "sender_id": sender, "tracker": tracker,
                        "domain": {"slots": {}}, "version": RASA_VERSION}).encode()
@@ -125,6 +127,25 @@ def test_tickets_from_one_conversation_are_rate_limited_in_the_action(stack):
         responses += [message["response"] for message in reply["responses"]]
     assert responses == ["utter_ticket_created"] * 3 + ["utter_ticket_rate_limited"] * 3
     assert ticket_count(stack) == before + 3
+
+
+def test_a_retried_ticket_call_finds_the_ticket_its_first_attempt_filed(stack):
+    """A balancer re-sends an action call whose instance died before answering; if that
+    instance had already written the ticket, the retry (same turn, same message id) must
+    report that ticket, not file a second one. The citizen's next request files anew."""
+    sender, before = f"probe-{uuid.uuid4().hex[:8]}", ticket_count(stack)
+    references = []
+    for message_id in ("turn-1", "turn-1", "turn-2"):
+        code, _, reply = request(webhook(stack, stack.settings.action_token()),
+                                 action_call("action_create_ticket", sender, message_id,
+                                             **TICKET_SLOTS),
+                                 headers={"Content-Type": "application/json"})
+        assert code == 200
+        [message] = reply["responses"]
+        assert message["response"] == "utter_ticket_created"
+        references.append(message["reference"])
+    assert references[0] == references[1] != references[2]
+    assert ticket_count(stack) == before + 2
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"])
