@@ -29,7 +29,7 @@ from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
 from actions.request_summary import restate
 from actions.slots import ClearSlotsAction, cleared
-from bot.message_kind import classify
+from bot.message_kind import classify, request_cue_count
 from bot.text import normalize
 from channels.limits import SenderRateLimit
 from common.privacy import mask_personal_data
@@ -48,21 +48,36 @@ CHOOSE_PAYLOAD = "/choose_department"
 # Shown per department: the catalogue's responsibility items that best match the request.
 RESPONSIBILITY_ITEMS = 2
 MAX_REQUEST_CHARS = 2000
-# Words that say "I have a request" without saying what it is about.
+# Words that say "I have a request" without saying what it is about, or where.
 _FILLER = re.compile(
     r"我要|我想|想要|帮我|请|麻烦|一下|一个|投诉|举报|反映|反应|建议|诉求|问题|事情|转给|部门|有关|相关"
-    r"|\b(?:i|i'd|i'm|want|would|like|to|make|file|lodge|a|an|the|complaint|complain|report"
-    r"|request|problem|issue|something|about|please|pls|need|have|help|me|with|department)\b"
-    r"|[\s\W_]+",
+    r"|我们|我家|这里|那里|这边|那边|附近|有个|有人|出了|出现|情况|希望|尽快|管一管|管管|处理|解决|帮忙"
+    r"|谢谢|你们|政府|领导|一些|什么|东西|有|太|了|的|吧|啊|呢"
+    r"|[\s\W_\d]+",
     re.IGNORECASE,
 )
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_FILLER_WORDS = frozenset("""
+    i i'd i'm i've we we're us our my me you your it it's this that there there's here is are
+    was were be been am has have had do does did done can could should would will want wanted
+    like to make file lodge a an the of in on at for with from about and or but so just really
+    very some any complaint complain complaining report reporting request problem problems
+    issue issues something anything everything thing things someone somebody anyone anybody
+    nobody please pls need needs help department go going get got look looking into sort out
+    fix fixed deal dealt wrong bad terrible happening happened neighbourhood neighborhood area
+    place around near nearby again still hi hello thanks thank dear sir madam
+""".split())
 
 
 def is_specific(text: str) -> bool:
-    """Does the text say what the request is about (not just "我要投诉")?"""
-    rest = _FILLER.sub("", normalize(text))
+    """Does the text say what the request is about (not just "我要投诉", "there's a problem
+    in my neighbourhood, someone should do something")? Three Han characters ("路灯坏"), a
+    named problem ("停水", "异味"), or two English words, that are not request boilerplate."""
+    folded = normalize(text)
+    rest = _FILLER.sub("", folded)
     han = sum("\u4e00" <= char <= "\u9fff" for char in rest)
-    return han >= 4 or len(rest) - han >= 12
+    words = [word for word in _WORD.findall(folded) if word not in _FILLER_WORDS]
+    return han >= 3 or len(words) >= 2 or request_cue_count(rest) > 0
 
 
 def relevant_responsibilities(department: DepartmentView, text: str,

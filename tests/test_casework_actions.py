@@ -148,6 +148,11 @@ def test_vague_requests_are_asked_to_say_more():
 @pytest.mark.parametrize(("text", "specific"), [
     ("我要投诉", False), ("I want to make a complaint", False), ("举报一下", False),
     ("路灯坏了", True), ("noise from a construction site at night", True),
+    # saying that there is a problem, and where, is not saying what it is
+    ("There's a problem in my neighbourhood, someone should do something", False),
+    ("我们这里有个问题，希望你们尽快处理", False), ("I want to report something", False),
+    # short, but a named problem
+    ("停水了", True), ("有异味", True), ("lift broken", True), ("楼上太吵了", True),
 ])
 def test_is_specific(text, specific):
     assert is_specific(text) is specific
