@@ -21,7 +21,8 @@ _SALUTATION = re.compile(
     r"|工作人员|先生|女士)(?:们)?\s*(?:您好|你们好|你好|好)?\s*[:：,，!！]?\s*(?:您好|你好)?[!！，,。]?"
     r"|^\s*(?:您好|你好|你们好|領導好|领导好)[!！，,。：:]?"
     r"|^\s*(?:dear\s+[^,:\n]{1,40}|to whom it may concern|hello|hi"
-    r"|good (?:morning|afternoon|evening))\s*[,:!.]?",
+    r"|good (?:morning|afternoon|evening))\s*[,:!.]?"
+    r"|^\s*(?:subject|re|title|主题|标题|事由)\s*[:：]",
     re.IGNORECASE,
 )
 # Sentences that are about the writer or the letter, not the problem.
@@ -39,6 +40,8 @@ _CLAUSE = re.compile(r"(?<=[，,])")
 _PUNCTUATION = " \t!！?？。.，,；;：:…~～"
 _BARE_PLEA = re.compile(
     r"^(?:please|pls|kindly|i (?:hope|ask|urge)|we (?:hope|ask|urge)"
+    r"|(?:i|we) (?:want|would like|'d like) (?:someone|somebody|you|the \w+) to"
+    r"|(?:can|could|will) (?:someone|somebody|you)|someone should"
     r"|请|恳请|希望|望|盼|强烈要求|要求)"
     r"(?!.{0,4}(?:路|灯|水|电|校|医))",
     re.IGNORECASE)
@@ -66,11 +69,13 @@ _TIME_ZH = (
     re.compile(r"(?:上|这|本)(?:个)?(?:月|周|星期)|去年|前年|今年|最近|近期|至今|每天(?:晚上|夜里)?"),
 )
 _TIME_EN = re.compile(
-    r"\bfor (?:over |more than |about |almost |nearly )?(?:a|an|one|two|three|four|five|six|seven"
+    r"\bfor (?:the )?(?:past |last )?(?:over |more than |about |almost |nearly )?(?:a|an|one|two"
+    r"|three|four|five|six|seven"
     r"|eight|nine|ten|several|many|\d+)\s+(?:days?|weeks?|months?|years?)\b"
     r"|\bsince (?:the )?[\w ]{1,24}?(?=[,.;!?]|$| and\b| but\b)"
     r"|\b(?:last|this) (?:week|month|year|night|monday|tuesday|wednesday|thursday|friday|saturday"
-    r"|sunday)\b|\bevery (?:night|day|morning|evening)\b|\b\d{1,2}(?:st|nd|rd|th)? of \w+\b",
+    r"|sunday)\b|\bevery (?:night|day|morning|evening)\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)? of (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
     re.IGNORECASE,
 )
 
@@ -142,7 +147,11 @@ def _about_the_problem(sentence: str) -> str:
     """The sentence without its leading clauses about the writer ("我是…的业主，")."""
     clauses = [c for c in _CLAUSE.split(sentence.strip(_PUNCTUATION)) if c.strip()]
     while clauses and _NOT_THE_PROBLEM.match(clauses[0].strip()):
-        clauses.pop(0)
+        # "I'm a delivery rider and my platform docked my pay": the problem follows "and"
+        _, joined, rest = clauses.pop(0).partition(" and ")
+        if joined and len(rest.split()) >= 3:
+            clauses.insert(0, rest)
+            break
     return "".join(clauses).strip(_PUNCTUATION + "，, ")
 
 
@@ -175,4 +184,7 @@ def _when(text: str) -> str:
 def restate(text: str) -> Restatement:
     """What, where and since when, in the citizen's own words (personal data masked)."""
     text = mask_personal_data(text or "").strip()
-    return Restatement(what=_what(text), where=_where(text), when=_when(text))
+    what = _what(text)
+    if what[:1].isascii():  # "my platform docked…" read back as a sentence
+        what = what[:1].upper() + what[1:]
+    return Restatement(what=what, where=_where(text), when=_when(text))

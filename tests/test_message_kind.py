@@ -94,3 +94,21 @@ def test_a_subject_line_is_the_what():
     text = "幸福路口井盖丢失\n幸福路和建设路交叉口的井盖上周五就不见了，晚上很危险，请尽快处理。"
     restatement = restate(text)
     assert restatement.what == "幸福路口井盖丢失" and restatement.when == "上周"
+
+
+def test_an_english_letter_is_read_back_without_its_wrapping():
+    letter = ("Subject: Construction noise at night near Garden Road\n"
+              "Dear Sir/Madam, I live in Block 5 of the Garden Road estate. For the past three "
+              "weeks a construction site across the road has been working until 2 am. We called "
+              "the hotline twice (my number 138****5521) but nothing changed. Please stop this.")
+    line = restate(letter).line("en")
+    assert line.startswith("Construction noise at night near Garden Road")
+    assert "the past three weeks" in line and "Subject" not in line and "5 of the" not in line
+
+
+def test_the_problem_after_who_i_am_is_the_what_and_a_bare_plea_is_not():
+    text = ("Hello, I'm a delivery rider and my platform has deducted 800 yuan from my pay this "
+            "month for late deliveries even though the app crashed. I want someone to "
+            "investigate.")
+    what = restate(text).what
+    assert what.startswith("My platform has deducted 800 yuan") and "investigate" not in what
