@@ -47,6 +47,29 @@ _DATE = re.compile(
 )
 # Anonymised or abbreviated place codes: "A市", "A3区", "B12县", "K8镇".
 _PLACE_CODE = re.compile(r"(?<![A-Za-z])[A-Z]\d{0,3}(?=[省市区县镇乡村州街])")
+# A sentence that only asks someone to act or asks whether it is allowed, naming no one and
+# nothing ("I want someone to investigate.", "Is this legal?", "请有关部门尽快调查处理。"):
+# every department's letters end this way, and it pulls the router towards the police.
+_GENERIC_PLEA = re.compile(
+    r"^(?:(?:please|pls|kindly|can|could|will)\s+(?:someone|somebody|you|the authorities)"
+    r"|(?:i|we)\s+(?:want|would like|'d like|hope|ask|urge)\s+(?:someone|somebody|you"
+    r"|the authorities|this|it)"
+    r"|(?:is|isn't|was) (?:this|that|it) (?:legal|allowed|lawful|right|fair|normal|reasonable)"
+    r"|(?:请|恳请|希望|望|盼)?(?:有关|相关|职能|主管)?(?:部门|领导)?(?:尽快|早日|及时)?"
+    r"(?:调查|处理|解决|核实|查处|重视|关注|回复|答复|督促)(?:一下|处理|解决|落实)?"
+    r"|这(?:样|种做法)?(?:合法|合理|正常|对)吗)"
+    r"(?:[\s,，]*(?:please|thanks?|thank you|谢谢))?[\s.!?。！？]*$",
+    re.IGNORECASE,
+)
+_GENERIC_PLEA_EN = re.compile(
+    r"^(?:please\s+|pls\s+|kindly\s+|can\s+|could\s+|will\s+)?"
+    r"(?:(?:i|we)\s+(?:want|would like|'d like|need|ask|hope)\s+)?"
+    r"(?:someone|somebody|you|the authorities)?\s*(?:to\s+|please\s+)?"
+    r"(?:investigate|look into|deal with|sort out|check|do something about|do something|help)"
+    r"(?:\s+(?:it|this|that|the matter|the case|us|me|please|now|soon|quickly|urgently))*"
+    r"[\s.!?]*$",
+    re.IGNORECASE,
+)
 _SPACES = re.compile(r"[ \t\u3000]+")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=\.)\s+")
 
@@ -78,7 +101,12 @@ def split_subject(text: str) -> tuple[str, str]:
 
 def sentences(text: str) -> list[str]:
     parts = (part.strip(" ，,、") for part in _SENTENCE_END.split(text))
-    return [part for part in parts if len(part) >= MIN_SENTENCE_CHARS]
+    return [part for part in parts if len(part) >= MIN_SENTENCE_CHARS and not is_generic_plea(part)]
+
+
+def is_generic_plea(sentence: str) -> bool:
+    """A sentence that asks for action or judgement without naming what or who."""
+    return bool(_GENERIC_PLEA.match(sentence) or _GENERIC_PLEA_EN.match(sentence))
 
 
 def segments(text: str) -> tuple[str, list[str]]:
