@@ -114,3 +114,14 @@ def test_a_broken_street_light_goes_to_urban_management_in_either_language():
         assert router.rank(text, 3)[0].department == "urban_management", text
     assert router.rank("The traffic lights at our junction have been broken for two days.",
                        3)[0].department == "public_security"
+
+
+def test_a_closing_plea_that_names_no_one_is_not_read_as_the_problem():
+    """Every department's letters end with "please investigate"; it must not decide."""
+    _, body = segments("My platform docked 800 yuan from my pay. Is this legal? "
+                       "I want someone to investigate.")
+    assert body == ["My platform docked 800 yuan from my pay."]
+    _, body = segments("外卖平台扣了我八百块。请有关部门尽快调查处理。")
+    assert body == ["外卖平台扣了我八百块。"]
+    kept = "Please ask the police to investigate. 请城管部门尽快维修路灯。"
+    assert len(segments(kept)[1]) == 2
