@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import random
 import resource
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from knowledge_base.service import KnowledgeBase
 EVAL_SET = Path(__file__).resolve().parent / "data" / "kb_eval.yml"
 FOLLOWUP_SET = Path(__file__).resolve().parent / "data" / "kb_followups.yml"
 FOLLOWUP_MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+STAFF_LOOP_SEEDS = (16, 17)
 
 
 def load_eval(path: Path) -> list[dict]:
@@ -215,6 +217,60 @@ def followups(searcher: Searcher, path: Path) -> None:
         show(f"context, margin {best:.2f}", table(held_out, best))
 
 
+def _answered_right(searcher: Searcher, item: dict) -> bool:
+    answer = searcher.answer(item["question"], item["language"], limit=1)
+    return answer.answered and answer.best.doc_id == item["gold_doc"]
+
+
+def _declined(searcher: Searcher, item: dict) -> bool:
+    return not searcher.answer(item["question"], item["language"], limit=1).answered
+
+
+def staff_loop(settings0, embedder, questions: list[dict], seeds=STAFF_LOOP_SEEDS) -> None:
+    """What the staff loop buys (issue #16, docs/staff.md "Unanswered questions"): the eval
+    questions the assistant fails (declined, or answered from the wrong document), half of them
+    (seeded) linked by "staff" to their document and published, as the staff workspace does
+    (`Workflow.add_questions`, then `publish`); then the other half — never linked — is asked
+    again, together with the questions answered right before (do they stay right?) and the
+    unanswerable ones (are they still declined?). On a fresh sample KB per seed."""
+    from knowledge_base.workflow import Workflow
+
+    print("\nstaff loop: half of the failed questions linked to their document and published; "
+          "measured on the rest")
+    print(f"  {'seed':<6}{'failed':>7}{'linked':>7}{'docs':>6}   held-out failed answered right"
+          f"   right before, still right   unanswerable declined")
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = dataclasses.replace(settings0, home=Path(folder))
+            kb = KnowledgeBase(settings, embedder)
+            kb.seed_sample()
+            searcher = Searcher(settings, embedder)
+
+            answerable = [q for q in questions if q.get("gold_doc")]
+            unanswerable = [q for q in questions if not q.get("gold_doc")]
+            before = {id(q): _answered_right(searcher, q) for q in answerable}
+            declined_before = sum(_declined(searcher, q) for q in unanswerable)
+            failed = [q for q in answerable if not before[id(q)]]
+            random.Random(seed).shuffle(failed)
+            linked, held_out = failed[: len(failed) // 2], failed[len(failed) // 2:]
+            by_document: dict[str, list[str]] = defaultdict(list)
+            for item in linked:
+                by_document[item["gold_doc"]].append(item["question"])
+            workflow = Workflow(kb)
+            for doc_id, asked in by_document.items():
+                workflow.add_questions(doc_id, asked)
+                workflow.publish(doc_id, "bench", "staff-loop replay")
+            searcher.refresh(force=True)
+            fixed = sum(_answered_right(searcher, q) for q in held_out)
+            kept = [q for q in answerable if before[id(q)]]
+            still = sum(_answered_right(searcher, q) for q in kept)
+            declined_after = sum(_declined(searcher, q) for q in unanswerable)
+            print(f"  {seed:<6}{len(failed):>7}{len(linked):>7}{len(by_document):>6}"
+                  f"   {fixed:>3} of {len(held_out):<3} ({fixed / len(held_out):.3f})"
+                  f"{'':>12}{still:>3} of {len(kept):<3} ({still / len(kept):.3f})"
+                  f"{'':>6}{declined_before:>3} → {declined_after:<3} of {len(unanswerable)}")
+
+
 def synthetic_documents(base: list[Document], total_chunks: int, chunks_per_doc: int) -> list:
     """Copies of the sample documents, renumbered so every chunk is distinct text."""
     documents, made, copy = [], 0, 0
@@ -265,6 +321,9 @@ def main() -> None:
     parser.add_argument("--followups", nargs="?", type=Path, const=FOLLOWUP_SET, default=None,
                         help="only the follow-up questions (default set "
                              "bench/data/kb_followups.yml): standalone against with context")
+    parser.add_argument("--staff-loop", action="store_true",
+                        help="only the staff loop: half of the failed questions linked to their "
+                             "document and published, measured on the other half")
     args = parser.parse_args()
 
     import faiss
@@ -273,6 +332,9 @@ def main() -> None:
     settings0 = KnowledgeBaseSettings()
     embedder = load_embedder(settings0.model)
     questions = load_eval(args.eval_set)
+    if args.staff_loop:
+        staff_loop(settings0, embedder, questions)
+        return
     with tempfile.TemporaryDirectory() as folder:
         settings = dataclasses.replace(settings0, home=Path(folder))
         kb = KnowledgeBase(settings, embedder)

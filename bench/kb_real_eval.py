@@ -76,9 +76,12 @@ def drop_questions(kb: KnowledgeBase) -> None:
 
 
 def measure(searcher: Searcher, queries: list[tuple[str, set[str] | None]], language: str,
-            label: str) -> None:
-    """queries: (text, gold document ids, or None when its FAQ was removed)."""
+            label: str, department_of: dict[str, str] | None = None) -> None:
+    """queries: (text, gold document ids, or None when its FAQ was removed). With
+    `department_of` (document id → department): of the questions whose own FAQ is not first,
+    the share answered first by another FAQ of the same department (a sibling)."""
     ranks, right, declined_removed, removed = [], 0, 0, 0
+    misses, siblings = 0, 0
     for text, gold in queries:
         answer = searcher.answer(text, language, limit=5)
         if gold is None:
@@ -87,6 +90,10 @@ def measure(searcher: Searcher, queries: list[tuple[str, set[str] | None]], lang
             continue
         rank = next((n for n, hit in enumerate(answer.hits, 1) if hit.doc_id in gold), None)
         ranks.append(rank)
+        if department_of is not None and rank != 1 and answer.best is not None:
+            misses += 1
+            siblings += department_of.get(answer.best.doc_id) in {department_of.get(g)
+                                                                  for g in gold}
         right += answer.answered and rank == 1
     n = len(ranks)
     r1 = sum(r == 1 for r in ranks) / n
@@ -96,6 +103,9 @@ def measure(searcher: Searcher, queries: list[tuple[str, set[str] | None]], lang
           f"answered and right {right / n:.3f}")
     print(f"{' ' * len(label)}  {removed} questions of removed FAQs: declined "
           f"{declined_removed / removed:.3f}")
+    if misses:
+        print(f"{' ' * len(label)}  own FAQ not first for {misses}: first is another FAQ of the "
+              f"same department for {siblings / misses:.3f}")
 
 
 def split(items: list, seed: int) -> tuple[set, set]:
@@ -125,7 +135,8 @@ def taipei(settings0, embedder) -> None:
         queries = [(o["question"], {d} if d in kept else None)
                    for o, d in zip(originals, doc_ids, strict=True)]
         measure(Searcher(settings, embedder), queries, "zh",
-                f"real FAQ, answers only ({len(indexed)} of {len(rows)} FAQs indexed)")
+                f"real FAQ, answers only ({len(indexed)} of {len(rows)} FAQs indexed)",
+                {d: r["department"] for r, d in zip(rows, doc_ids, strict=True)})
 
 
 def covid(settings0, embedder) -> None:

@@ -175,3 +175,24 @@ def test_questions_are_validated():
         Metadata.from_mapping({**raw, "questions": {"a": 1}})
     with pytest.raises(DocumentError, match="at most"):
         Metadata.from_mapping({**raw, "questions": [f"问题{n}" for n in range(500)]})
+
+
+def test_a_stored_question_does_not_draw_questions_of_the_same_pattern(kb, use_embedder,
+                                                                       tmp_path):
+    """Two questions of one pattern ("X丢了怎么办") are closer to each other than either is to a
+    passage: the guide with a stored question must not win a question its text does not
+    answer (search.QUESTION_OFFSET)."""
+    id_card = markdown("id-card", "居民身份证补领指南", "zh",
+                       "## 补领\n\n居民身份证遗失的，本人携带户口簿到户籍所在地派出所申请补领，"
+                       "交纳工本费二十元，二十个工作日内领取新证。\n",
+                       questions="[身份证丢了怎么办]")
+    deed = markdown("property-deed", "不动产权证书补发指南", "zh",
+                    "## 遗失补发\n\n房产证（不动产权证书）遗失的，权利人先在市级报刊或网站刊登"
+                    "遗失声明，十五日后携带身份证到不动产登记中心申请补发。\n",
+                    department="natural_resources")
+    for name, data in (("id.md", id_card), ("deed.md", deed)):
+        (tmp_path / name).write_bytes(data)
+        kb.add(tmp_path / name)
+    searcher = Searcher(kb.settings, use_embedder)
+    assert searcher.search("房产证丢了怎么补办", "zh")[0].doc_id == "property-deed"
+    assert searcher.search("身份证丢了要怎么办", "zh")[0].doc_id == "id-card"
