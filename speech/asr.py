@@ -149,7 +149,7 @@ class WhisperRecognizer:
         """Language, its share, and the segments heard: first from the speech alone (voice
         activity filtering drops silence Whisper would fill with invented words), then, when
         that leaves nothing (it can drop a whole short "Yes." on a phone line), from the whole
-        recording. Also the whole recording's encoding when one was made."""
+        recording. Also the encoding the segments were decoded from (None on the public path)."""
         if self._one_pass is None:  # the public path: every step encodes again
             language, probability = self._language(samples, page)
             segments: list[SegmentSignals] = []
@@ -167,13 +167,15 @@ class WhisperRecognizer:
                                                None if detect_from.empty else detect_from)
         options = self._options(samples, prompts[language], beam)
         segments = self._signals(self._one_pass.decode(speech, language, **options))
-        if not any(segment.text.strip() for segment in segments):
-            whole = whole if whole is not None else self._one_pass.encode(samples)
-            segments = self._signals(self._one_pass.decode(whole, language, **options))
-        return language, probability, segments, whole
+        if any(segment.text.strip() for segment in segments):
+            return language, probability, segments, speech
+        whole = whole if whole is not None else self._one_pass.encode(samples)
+        return (language, probability,
+                self._signals(self._one_pass.decode(whole, language, **options)), whole)
 
     def _whole_number(self, samples: np.ndarray, language: str,
-                      segments: list[SegmentSignals], beam: int) -> list[SegmentSignals]:
+                      segments: list[SegmentSignals], beam: int,
+                      encoded: Encoded | None = None) -> list[SegmentSignals]:
         """What was heard while a number is asked for: as decoded if it is a whole number,
         else the first of the number decoder's hypotheses that is one (speech.number_decoder).
         Nothing changes when none is, or when the recording holds no speech: a citizen who
@@ -185,7 +187,8 @@ class WhisperRecognizer:
         prompt = _NUMBER_PROMPTS[language]
         for candidate in self._numbers.candidates(
                 samples, language, prompt, beam,
-                token_budget(duration_seconds(samples), self._decoding.tokens_per_second)):
+                token_budget(duration_seconds(samples), self._decoding.tokens_per_second),
+                None if encoded is None else encoded.encoder_output):
             text = self._to_simplified.convert(candidate.signals.text)
             if whole_number(text) and number_characters_only(text, language) \
                     and not prompt_digits_repeated(text, prompt):
@@ -201,9 +204,9 @@ class WhisperRecognizer:
             prompts, beam = _NUMBER_PROMPTS, max(beam, 5)
         elif expect == "answer":
             prompts, beam = _ANSWER_PROMPTS, max(beam, 5)
-        language, probability, segments, _ = self._heard(samples, page, prompts, beam)
+        language, probability, segments, encoded = self._heard(samples, page, prompts, beam)
         if expect == "number":
-            segments = self._whole_number(samples, language, segments, beam)
+            segments = self._whole_number(samples, language, segments, beam, encoded)
         if language == "zh":
             segments = [SegmentSignals(self._to_simplified.convert(s.text), s.avg_logprob,
                                        s.no_speech_prob, s.compression_ratio) for s in segments]
