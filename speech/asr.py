@@ -102,16 +102,16 @@ def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
 
 class WhisperRecognizer:
     """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
-    same time (each on `threads // workers` threads), so one long recording does not hold up
-    every other caller; the service queues the rest."""
+    same time, each on `threads` threads, so one long recording does not hold up every other
+    caller; the service queues the rest. With `threads` the number of cores, a recording
+    decoded alone uses them all and two at once share them (docs/benchmarks.md "Voice")."""
 
     def __init__(self, model_dir: Path, threads: int = 2, workers: int = 1,
                  decoding: Decoding | None = None) -> None:
         from faster_whisper import WhisperModel
 
         self._model = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
-                                   cpu_threads=max(1, threads // max(1, workers)),
-                                   num_workers=max(1, workers))
+                                   cpu_threads=max(1, threads), num_workers=max(1, workers))
         self._decoding = decoding or Decoding()
         self._to_simplified = opencc.OpenCC("t2s")
         self._numbers = NumberDecoder(self._model)
