@@ -87,6 +87,10 @@ def _cores() -> str:
     return str(min(2, os.cpu_count() or 1))
 
 
+def _all_cores() -> str:
+    return str(os.cpu_count() or 1)
+
+
 E = Entry
 ENTRIES: list[Entry] = [
     *_section(
@@ -451,15 +455,20 @@ ENTRIES: list[Entry] = [
                        "由模型软件包组装到缓存中"),
           en="Whisper model folder (CTranslate2 format).",
           zh="Whisper 模型目录（CTranslate2 格式）。"),
-        E("GOV_ASR_THREADS", int, "2", ("speech",),
-          "CPU threads for speech recognition.", "语音识别使用的 CPU 线程数。"),
+        E("GOV_ASR_THREADS", int, _all_cores, ("speech",),
+          default_doc=("CPU cores", "CPU 核数"),
+          en="CPU threads each recording is decoded with. The default, every core, decodes a "
+             "recording alone at full speed; two decoded at once share the cores (measured "
+             "on 2 cores: docs/benchmarks.md \"Voice\").",
+          zh="每段录音解码使用的 CPU 线程数。默认使用全部核心：单独一段录音以全速解码；"
+             "两段同时解码时共享核心（2 核上的测量见 docs/benchmarks.md“Voice”）。"),
         E("GOV_ASR_BEAM_SIZE", int, "1", ("speech",),
           "Beam size of the recogniser (1: greedy, fastest).",
           "识别器的束搜索宽度（1 为贪心，最快）。"),
         E("GOV_ASR_WORKERS", int, _cores, ("speech",),
           default_doc=("min(2, CPU cores)", "min(2, CPU 核数)"),
-          en="Recordings decoded at once (they share the threads).",
-          zh="同时解码的录音数（共享线程）。"),
+          en="Recordings decoded at once (they share the cores).",
+          zh="同时解码的录音数（共享 CPU 核心）。"),
         E("GOV_ASR_QUEUE", int, "4", ("speech",),
           "Recordings that may wait before a caller is told the service is busy.",
           "排队等待的录音数上限，超过后告知调用方服务繁忙。"),

@@ -15,7 +15,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Iterable, Protocol
 
 import numpy as np
 import opencc
@@ -23,6 +23,7 @@ import opencc
 from speech.audio import SAMPLE_RATE, duration_seconds
 from speech.domain_words import restore_domain_words
 from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
+from speech.one_pass import Encoded, OnePass, available
 from speech.spoken_text import from_speech
 from speech.trust import SegmentSignals, judge, prompt_digits_repeated
 
@@ -101,42 +102,80 @@ def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
 
 class WhisperRecognizer:
     """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
-    same time (each on `threads // workers` threads), so one long recording does not hold up
-    every other caller; the service queues the rest."""
+    same time, each on `threads` threads, so one long recording does not hold up every other
+    caller; the service queues the rest. With `threads` the number of cores, a recording
+    decoded alone uses them all and two at once share them (docs/benchmarks.md "Voice")."""
 
     def __init__(self, model_dir: Path, threads: int = 2, workers: int = 1,
                  decoding: Decoding | None = None) -> None:
         from faster_whisper import WhisperModel
 
         self._model = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
-                                   cpu_threads=max(1, threads // max(1, workers)),
-                                   num_workers=max(1, workers))
+                                   cpu_threads=max(1, threads), num_workers=max(1, workers))
         self._decoding = decoding or Decoding()
         self._to_simplified = opencc.OpenCC("t2s")
         self._numbers = NumberDecoder(self._model)
+        self._one_pass = OnePass(self._model) if available(self._model) else None
 
-    def _language(self, samples: np.ndarray, page: str | None) -> tuple[str, float]:
+    def _language(self, samples: np.ndarray, page: str | None,
+                  encoded: Encoded | None = None) -> tuple[str, float]:
+        """Mandarin or English (choose_language), and its share of the two; from `encoded`'s
+        encoder output when given, else by encoding the first 30 s."""
         if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
             return page, 1.0
-        _, _, probabilities = self._model.detect_language(samples[: int(_WINDOW_SECONDS
-                                                                          * SAMPLE_RATE)])
-        scores = dict(probabilities)
+        if encoded is not None and self._one_pass is not None:
+            scores = self._one_pass.language_probabilities(encoded)
+        else:
+            _, _, probabilities = self._model.detect_language(
+                samples[: int(_WINDOW_SECONDS * SAMPLE_RATE)])
+            scores = dict(probabilities)
         chosen = choose_language(scores, page, self._decoding.switch_probability)
         total = sum(scores.get(language, 0.0) for language in LANGUAGES) or 1.0
         return chosen, scores.get(chosen, 0.0) / total
 
-    def _decode(self, samples: np.ndarray, language: str, prompt: str | None, beam: int,
-                vad: bool) -> list[SegmentSignals]:
-        segments, _ = self._model.transcribe(
-            samples, language=language, task="transcribe", beam_size=beam, vad_filter=vad,
-            condition_on_previous_text=False, initial_prompt=prompt, temperature=0.0,
-            max_new_tokens=token_budget(duration_seconds(samples),
-                                        self._decoding.tokens_per_second))
+    def _options(self, samples: np.ndarray, prompt: str | None, beam: int) -> dict:
+        return {"task": "transcribe", "beam_size": beam, "condition_on_previous_text": False,
+                "initial_prompt": prompt, "temperature": 0.0,
+                "max_new_tokens": token_budget(duration_seconds(samples),
+                                               self._decoding.tokens_per_second)}
+
+    @staticmethod
+    def _signals(segments: Iterable) -> list[SegmentSignals]:
         return [SegmentSignals(segment.text, segment.avg_logprob, segment.no_speech_prob,
                                segment.compression_ratio) for segment in segments]
 
+    def _heard(self, samples: np.ndarray, page: str | None, prompts: dict[str, str | None],
+               beam: int) -> tuple[str, float, list[SegmentSignals], Encoded | None]:
+        """Language, its share, and the segments heard: first from the speech alone (voice
+        activity filtering drops silence Whisper would fill with invented words), then, when
+        that leaves nothing (it can drop a whole short "Yes." on a phone line), from the whole
+        recording. Also the encoding the segments were decoded from (None on the public path)."""
+        if self._one_pass is None:  # the public path: every step encodes again
+            language, probability = self._language(samples, page)
+            segments: list[SegmentSignals] = []
+            for vad in (True, False):
+                segments = self._signals(self._model.transcribe(
+                    samples, language=language, vad_filter=vad,
+                    **self._options(samples, prompts[language], beam))[0])
+                if any(segment.text.strip() for segment in segments):
+                    break
+            return language, probability, segments, None
+        speech = self._one_pass.encode(self._one_pass.speech_only(samples))
+        whole = self._one_pass.encode(samples) if speech.empty else None
+        detect_from = whole if whole is not None else speech
+        language, probability = self._language(samples, page,
+                                               None if detect_from.empty else detect_from)
+        options = self._options(samples, prompts[language], beam)
+        segments = self._signals(self._one_pass.decode(speech, language, **options))
+        if any(segment.text.strip() for segment in segments):
+            return language, probability, segments, speech
+        whole = whole if whole is not None else self._one_pass.encode(samples)
+        return (language, probability,
+                self._signals(self._one_pass.decode(whole, language, **options)), whole)
+
     def _whole_number(self, samples: np.ndarray, language: str,
-                      segments: list[SegmentSignals], beam: int) -> list[SegmentSignals]:
+                      segments: list[SegmentSignals], beam: int,
+                      encoded: Encoded | None = None) -> list[SegmentSignals]:
         """What was heard while a number is asked for: as decoded if it is a whole number,
         else the first of the number decoder's hypotheses that is one (speech.number_decoder).
         Nothing changes when none is, or when the recording holds no speech: a citizen who
@@ -148,7 +187,8 @@ class WhisperRecognizer:
         prompt = _NUMBER_PROMPTS[language]
         for candidate in self._numbers.candidates(
                 samples, language, prompt, beam,
-                token_budget(duration_seconds(samples), self._decoding.tokens_per_second)):
+                token_budget(duration_seconds(samples), self._decoding.tokens_per_second),
+                None if encoded is None else encoded.encoder_output):
             text = self._to_simplified.convert(candidate.signals.text)
             if whole_number(text) and number_characters_only(text, language) \
                     and not prompt_digits_repeated(text, prompt):
@@ -164,16 +204,9 @@ class WhisperRecognizer:
             prompts, beam = _NUMBER_PROMPTS, max(beam, 5)
         elif expect == "answer":
             prompts, beam = _ANSWER_PROMPTS, max(beam, 5)
-        language, probability = self._language(samples, page)
-        # Voice-activity filtering drops silence Whisper would fill with invented words,
-        # but can drop a whole short answer too ("Yes." on a phone line): then without.
-        segments: list[SegmentSignals] = []
-        for vad in (True, False):
-            segments = self._decode(samples, language, prompts[language], beam, vad)
-            if any(segment.text.strip() for segment in segments):
-                break
+        language, probability, segments, encoded = self._heard(samples, page, prompts, beam)
         if expect == "number":
-            segments = self._whole_number(samples, language, segments, beam)
+            segments = self._whole_number(samples, language, segments, beam, encoded)
         if language == "zh":
             segments = [SegmentSignals(self._to_simplified.convert(s.text), s.avg_logprob,
                                        s.no_speech_prob, s.compression_ratio) for s in segments]

@@ -12,10 +12,11 @@ from common.registry import from_env, setting
 class SpeechSettings:
     # Whisper (CTranslate2 format). Unset: assembled from the registry packages into the cache.
     asr_model_dir: Path | None = from_env("GOV_ASR_MODEL_DIR")
+    # Threads per recording decoded (default: every core).
     asr_threads: int = from_env("GOV_ASR_THREADS")
     asr_beam_size: int = from_env("GOV_ASR_BEAM_SIZE")
-    # Recordings decoded at once (the threads are shared between them), and how many more may
-    # wait before a caller is told the service is busy.
+    # Recordings decoded at once (sharing the cores), and how many more may wait before a
+    # caller is told the service is busy.
     asr_workers: int = from_env("GOV_ASR_WORKERS")
     asr_queue: int = from_env("GOV_ASR_QUEUE")
     # Decoding budget: new tokens per second of audio (fast speech needs ~5).

@@ -162,14 +162,18 @@ class NumberDecoder:
         return Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
 
     def candidates(self, samples: np.ndarray, language: str, prompt: str | None,
-                   beam_size: int, max_new_tokens: int) -> list[Hypothesis]:
-        """The best hypotheses, best first, each with the decoder's signals."""
+                   beam_size: int, max_new_tokens: int,
+                   encoder_output: Any = None) -> list[Hypothesis]:
+        """The best hypotheses, best first, each with the decoder's signals. `encoder_output`:
+        the recording's, when the turn has already encoded it (speech.one_pass)."""
         from faster_whisper.audio import pad_or_trim
 
         tokenizer = self._tokenizer(language)
-        extractor = self._model.feature_extractor
-        features = pad_or_trim(extractor(samples)[:, : extractor.nb_max_frames])
-        encoded = self._model.encode(features)
+        encoded = encoder_output
+        if encoded is None:
+            extractor = self._model.feature_extractor
+            encoded = self._model.encode(
+                pad_or_trim(extractor(samples)[:, : extractor.nb_max_frames]))
         previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
         tokens = self._model.get_prompt(tokenizer, previous, without_timestamps=True)
         result = self._model.model.generate(

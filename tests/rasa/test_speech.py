@@ -251,3 +251,32 @@ def test_noise_is_not_taken_for_words(engines):
     noise = np.convolve(rng.normal(0, 0.1, SAMPLE_RATE * 3), np.ones(8) / 8, "same")
     transcript = engines.recognizer.transcribe(noise.astype(np.float32), "zh")
     assert transcript.text == "" or transcript.quality != "ok", transcript
+
+
+@pytest.mark.parametrize(("language", "page", "sentence", "expect"), [
+    ("zh", "zh", "我想查询我的申请进度。", None),
+    ("en", "zh", "How do I apply for the elderly care subsidy?", None),
+    ("zh", "zh", "申请号是GOV-2026-045354", "number"),
+    ("en", "en", "Yes.", "answer"),
+])
+def test_one_encoder_pass_hears_what_the_public_path_hears(engines, language, page, sentence,
+                                                           expect):
+    """speech.one_pass (features, encoder and language detection once per turn) gives the
+    transcript faster-whisper's public calls give, which it replaces on the pinned version."""
+    from speech.one_pass import available
+
+    recognizer = engines.recognizer
+    assert available(recognizer._model), "faster-whisper is not the pinned version"
+    voice = engines.voices[language]
+    samples = _resampled(voice.synthesize(for_speaking(sentence, language), 1.0),
+                         voice.sample_rate)
+    one_pass = recognizer.transcribe(samples, page, expect)
+    fast = recognizer._one_pass
+    recognizer._one_pass = None
+    try:
+        public = recognizer.transcribe(samples, page, expect)
+    finally:
+        recognizer._one_pass = fast
+    assert (one_pass.text, one_pass.language, one_pass.quality) \
+        == (public.text, public.language, public.quality)
+    assert one_pass.language == language and one_pass.text
