@@ -417,9 +417,9 @@ ENTRIES: list[Entry] = [
           en="Below this confidence the citizen picks the department.",
           zh="置信度低于此值时由市民自行选择部门。"),
         E("GOV_ROUTING_TARGET_PRECISION", float, "0.95", ("actions", "tools"),
-          "Share of routings made without asking that must be right; sets the calibrated "
-          "threshold.",
-          "不询问市民而直接分派时要求的正确率；据此确定校准阈值。"),
+          "Share of routings made without asking that must be right (a 90% lower confidence "
+          "bound on held-out records reaches it); sets the calibrated threshold.",
+          "不询问市民而直接分派时要求的正确率（以留出记录上 90% 置信下限计）；据此确定校准阈值。"),
         E("GOV_ROUTING_MAX_IMPORT_MB", int, "50", ("tools",),
           "Largest history file `python -m routing import` reads, in MB.",
           "`python -m routing import` 读取的历史文件大小上限（MB）。"),

@@ -8,9 +8,15 @@ neighbouring departments. Real messages are letters, so both see the text prepar
 `routing.text`: wrapping removed, the subject line weighted, long narratives read as their
 subject plus first sentences (the encoder degrades on long text).
 
+A city's imported records are also remembered (their n-gram vectors): the nearest records
+vote beside the logistic regression, as a dispatcher recognises a problem already handled
+(the same estate's noise, the same company's unpaid wages, the same bus line).
+
 Calibration: a temperature on the model's scores, fitted on out-of-fold predictions of the
 training data (cross-validation), and an "ask" threshold chosen on the same predictions so that
-the routings made without asking are right at least `target_precision` of the time.
+the routings made without asking are right at least `target_precision` of the time — not just
+on those predictions but, with the margin a sample of that size needs (a lower confidence bound
+on the precision), on the next messages like them.
 """
 
 from __future__ import annotations
@@ -48,6 +54,18 @@ MIN_DF_FROM = 100
 CALIBRATION_FOLDS = 3
 # The subject line, when there is one, counts as this many sentences in the pooled embedding.
 SUBJECT_WEIGHT = 2.0
+# Remembered records (a city's history): the NEIGHBOURS most similar ones (cosine of the n-gram
+# vectors) vote, each with weight exp((similarity - best) / NEIGHBOUR_SHARPNESS); the vote's log
+# (plus NEIGHBOUR_FLOOR, so a department no neighbour names is not ruled out) is added to the
+# model's scores with weight NEIGHBOUR_WEIGHT. At most MAX_REMEMBERED records are kept.
+NEIGHBOURS = 10
+NEIGHBOUR_SHARPNESS = 0.05
+NEIGHBOUR_WEIGHT = 1.5
+NEIGHBOUR_FLOOR = 0.02
+MAX_REMEMBERED = 20000
+# The ask threshold keeps a one-sided lower confidence bound (Wilson, this many standard
+# errors) of the direct routings' precision at or above the target.
+PRECISION_BOUND_Z = 1.28
 _TEMPERATURES = np.geomspace(0.25, 8.0, 121)
 
 
@@ -109,11 +127,19 @@ def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> float:
     return best
 
 
-def choose_ask_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float) -> float:
+def choose_ask_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float,
+                         z: float = PRECISION_BOUND_Z) -> float:
     """The lowest confidence at which the routings at or above it are right at least
-    `precision` of the time (so as many requests as possible go without asking)."""
+    `precision` of the time (so as many requests as possible go without asking), judged by a
+    lower confidence bound (Wilson, `z` standard errors) of their share right: a precision
+    just reached on a few hundred held-out predictions would be missed about half the time
+    on new messages; the bound keeps a margin that shrinks as the sample grows."""
     order = np.argsort(-confidence)
-    right = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    count = np.arange(1, len(order) + 1)
+    right = np.cumsum(correct[order]) / count
+    if z > 0:
+        spread = z * np.sqrt(right * (1 - right) / count + z * z / (4 * count * count))
+        right = (right + z * z / (2 * count) - spread) / (1 + z * z / count)
     good = np.nonzero(right >= precision)[0]
     if len(good) == 0:
         return 1.0
@@ -141,6 +167,9 @@ class DepartmentRouter:
         self._model = LogisticRegression(C=REGULARISATION_C, max_iter=3000)
         self.temperature = 1.0
         self.ask_below = 0.5
+        # Remembered records: their n-gram vectors (rows) and department (column index).
+        self._memory: csr_matrix | None = None
+        self._memory_labels = np.zeros(0, dtype=np.int64)
         # Where the fitted model came from (shipped examples, an import), for reports.
         self.description = "shipped examples"
 
@@ -181,10 +210,13 @@ class DepartmentRouter:
     def ngram_texts(texts: list[str]) -> list[str]:
         return [normalize(for_ngrams(text)) or normalize(text or "") for text in texts]
 
-    def _features(self, grams: list[str], dense: np.ndarray, fit: bool = False) -> csr_matrix:
+    def _ngram_vectors(self, grams: list[str], fit: bool = False) -> csr_matrix:
         if fit:  # a handful of examples (a test, a tiny import) keeps every n-gram
             self._ngrams.set_params(min_df=MIN_DF if len(grams) >= MIN_DF_FROM else 1)
-        sparse = self._ngrams.fit_transform(grams) if fit else self._ngrams.transform(grams)
+        return self._ngrams.fit_transform(grams) if fit else self._ngrams.transform(grams)
+
+    @staticmethod
+    def _combine(sparse: csr_matrix, dense: np.ndarray) -> csr_matrix:
         return hstack([sparse, csr_matrix(dense * EMBEDDING_WEIGHT)]).tocsr()
 
     # --- training -------------------------------------------------------------------------
@@ -198,15 +230,20 @@ class DepartmentRouter:
     def fit_features(self, grams: list[str], dense: np.ndarray, labels: list[str],
                      calibrate: bool = True, target_precision: float | None = None,
                      calibrate_on: np.ndarray | None = None,
-                     weights: np.ndarray | None = None) -> DepartmentRouter:
+                     weights: np.ndarray | None = None,
+                     remember: np.ndarray | None = None) -> DepartmentRouter:
         """Fit on prepared features (lets benchmarks and the importer embed only once).
         `calibrate_on` (a boolean mask) restricts the temperature and the ask threshold to
         the examples most like the traffic to route — a city's own records when imported:
         our written examples are easier than real messages and would make it overconfident.
-        `weights` (one per example) count some examples more, e.g. a city's own records."""
-        self._model.fit(self._features(grams, dense, fit=True), labels, sample_weight=weights)
+        `weights` (one per example) count some examples more, e.g. a city's own records.
+        `remember` (a boolean mask) marks the examples whose nearest ones vote on new
+        messages: a city's own records."""
+        sparse = self._ngram_vectors(grams, fit=True)
+        self._model.fit(self._combine(sparse, dense), labels, sample_weight=weights)
+        self._remember(sparse, labels, remember)
         if calibrate:
-            scores, gold = self._out_of_fold_scores(grams, dense, labels, weights)
+            scores, gold = self._out_of_fold_scores(grams, dense, labels, weights, remember)
             if calibrate_on is not None and calibrate_on.any():
                 scores, gold = scores[calibrate_on], gold[calibrate_on]
             self.calibrate(scores, gold, target_precision)
@@ -222,21 +259,66 @@ class DepartmentRouter:
         self.ask_below = choose_ask_threshold(
             probabilities.max(axis=1), probabilities.argmax(axis=1) == gold, precision)
 
+    def _remember(self, sparse: csr_matrix, labels: list[str],
+                  remember: np.ndarray | None) -> None:
+        chosen = np.zeros(0, dtype=np.int64) if remember is None else np.flatnonzero(remember)
+        if len(chosen) > MAX_REMEMBERED:
+            chosen = np.sort(np.random.default_rng(0).choice(chosen, MAX_REMEMBERED,
+                                                             replace=False))
+        if len(chosen) == 0:
+            self._memory, self._memory_labels = None, np.zeros(0, dtype=np.int64)
+            return
+        classes = list(self._model.classes_)
+        self._memory = sparse[chosen].astype(np.float32)
+        self._memory_labels = np.asarray([classes.index(labels[i]) for i in chosen])
+
+    @property
+    def remembered(self) -> int:
+        return 0 if self._memory is None else self._memory.shape[0]
+
+    def neighbour_vote(self, sparse: csr_matrix, batch: int = 512) -> np.ndarray:
+        """Each message's share of votes per department (columns in `departments` order) among
+        its NEIGHBOURS most similar remembered records."""
+        classes = len(self._model.classes_)
+        votes = np.zeros((sparse.shape[0], classes))
+        if self._memory is None:
+            return votes
+        count = min(NEIGHBOURS, self._memory.shape[0])
+        for start in range(0, sparse.shape[0], batch):
+            similarity = (sparse[start:start + batch] @ self._memory.T).toarray()
+            nearest = np.argpartition(-similarity, count - 1, axis=1)[:, :count]
+            near = np.take_along_axis(similarity, nearest, axis=1)
+            weight = np.exp((near - near.max(axis=1, keepdims=True)) / NEIGHBOUR_SHARPNESS)
+            rows = np.arange(start, start + len(near))[:, None]
+            np.add.at(votes, (np.broadcast_to(rows, nearest.shape),
+                              self._memory_labels[nearest]), weight)
+        return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+
+    def _scores_of(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
+        """The model's scores, plus the remembered records' vote when there are any."""
+        sparse = self._ngram_vectors(grams)
+        scores = self._scores(self._combine(sparse, dense))
+        if self._memory is not None:
+            scores = scores + NEIGHBOUR_WEIGHT * np.log(self.neighbour_vote(sparse)
+                                                        + NEIGHBOUR_FLOOR)
+        return scores
+
     def scores_from_features(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
         """Uncalibrated scores (before the temperature)."""
-        return self._scores(self._features(grams, dense))
+        return self._scores_of(grams, dense)
 
     def calibrated(self, scores: np.ndarray) -> np.ndarray:
         return _softmax(scores / self.temperature)
 
     def _out_of_fold_scores(self, grams: list[str], dense: np.ndarray, labels: list[str],
-                            weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                            weights: np.ndarray | None = None,
+                            remember: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         classes = list(self._model.classes_)
         gold = np.asarray([classes.index(label) for label in labels])
         counts = np.bincount(gold, minlength=len(classes))
         folds = int(min(CALIBRATION_FOLDS, counts.min())) if counts.min() >= 2 else 0
         if folds < 2:
-            return self._scores(self._features(grams, dense)), gold
+            return self._scores_of(grams, dense), gold
         # A department absent from a training fold cannot be predicted for its held-out part.
         scores = np.full((len(labels), len(classes)), -1e3)
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
@@ -244,8 +326,9 @@ class DepartmentRouter:
             fold = DepartmentRouter(self._embedder)
             fold.fit_features([grams[i] for i in train], dense[train],
                               [labels[i] for i in train], calibrate=False,
-                              weights=None if weights is None else weights[train])
-            fold_scores = fold._scores(fold._features([grams[i] for i in held], dense[held]))
+                              weights=None if weights is None else weights[train],
+                              remember=None if remember is None else remember[train])
+            fold_scores = fold._scores_of([grams[i] for i in held], dense[held])
             for column, name in enumerate(fold.departments):
                 scores[held, classes.index(name)] = fold_scores[:, column]
         return scores, gold
@@ -260,11 +343,10 @@ class DepartmentRouter:
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities, one row per text, columns in `departments` order."""
-        features = self._features(self.ngram_texts(texts), self.embed(texts))
-        return _softmax(self._scores(features) / self.temperature)
+        return self.probabilities_from_features(self.ngram_texts(texts), self.embed(texts))
 
     def probabilities_from_features(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
-        return _softmax(self._scores(self._features(grams, dense)) / self.temperature)
+        return _softmax(self._scores_of(grams, dense) / self.temperature)
 
     def rank(self, text: str, top: int = 3) -> list[Candidate]:
         """The most likely departments, best first, with calibrated probabilities."""
@@ -301,6 +383,8 @@ class DepartmentRouter:
     def parameters(self) -> dict[str, np.ndarray]:
         """Everything needed to rebuild the fitted router, as plain arrays (no pickles)."""
         vocabulary = sorted(self._ngrams.vocabulary_, key=self._ngrams.vocabulary_.get)
+        memory = self._memory if self._memory is not None else csr_matrix(
+            (0, len(vocabulary)), dtype=np.float32)
         return {
             "vocabulary": np.asarray(vocabulary, dtype=str),
             "idf": self._ngrams.idf_, "coef": self._model.coef_,
@@ -310,6 +394,8 @@ class DepartmentRouter:
             "ask_below": np.asarray(self.ask_below),
             "embedder": np.asarray(self._embedder.name),
             "description": np.asarray(self.description),
+            "memory_data": memory.data.astype(np.float32), "memory_indices": memory.indices,
+            "memory_indptr": memory.indptr, "memory_labels": self._memory_labels,
         }
 
     @classmethod
@@ -327,6 +413,13 @@ class DepartmentRouter:
         router.temperature = float(arrays["temperature"])
         router.ask_below = float(arrays["ask_below"])
         router.description = str(arrays["description"])
+        # Files written before records were remembered have no memory: the model alone.
+        if "memory_indptr" in arrays and len(arrays["memory_indptr"]) > 1:
+            router._memory = csr_matrix(
+                (np.asarray(arrays["memory_data"], dtype=np.float32),
+                 arrays["memory_indices"], arrays["memory_indptr"]),
+                shape=(len(arrays["memory_indptr"]) - 1, len(router._ngrams.vocabulary_)))
+            router._memory_labels = np.asarray(arrays["memory_labels"], dtype=np.int64)
         return router
 
 

@@ -3,7 +3,8 @@
 `import_history` is what `python -m routing import` runs:
 1. read and check the file and the mapping (`routing.history`; texts masked as they are read);
 2. 5-fold cross-validation over the history, each fold trained on the shipped examples, staff
-   reassignments and the other 4/5: its held-out predictions calibrate the final model (one
+   reassignments and the other 4/5 (which it also remembers: the nearest records vote, see
+   `routing.classifier`): its held-out predictions calibrate the final model (one
    temperature and the ask threshold) and give the report — accuracy, macro-F1, confusions,
    calibration error, the share routed without asking and its accuracy;
 3. the first fold's held-out part also decides: if the model in use (the active import or the
@@ -131,7 +132,10 @@ def train_with_history(history: list[tuple[str, str]], featurize: Featurizer,
         router.fit_features(grams, dense, labels)
         return Trained(router, np.zeros((0, 0)), np.zeros(0, dtype=int))
     weights = np.concatenate([np.ones(len(base)), np.full(len(history), HISTORY_WEIGHT)])
-    router.fit_features(grams, dense, labels, calibrate=False, weights=weights)
+    # The city's records are remembered: the nearest ones vote on each new message.
+    remember = np.arange(len(examples)) >= len(base)
+    router.fit_features(grams, dense, labels, calibrate=False, weights=weights,
+                        remember=remember)
     names = router.departments
     own = np.arange(len(base), len(examples))
     scores = np.full((len(history), len(names)), -1e3)
@@ -140,7 +144,7 @@ def train_with_history(history: list[tuple[str, str]], featurize: Featurizer,
         keep = np.concatenate([np.arange(len(base)), own[train]])
         fold = DepartmentRouter(featurize.router.embedder).fit_features(
             [grams[i] for i in keep], dense[keep], [labels[i] for i in keep], calibrate=False,
-            weights=weights[keep])
+            weights=weights[keep], remember=remember[keep])
         held_scores = fold.scores_from_features([grams[i] for i in own[held]], dense[own[held]])
         for column, name in enumerate(fold.departments):
             scores[held, names.index(name)] = held_scores[:, column]

@@ -125,3 +125,62 @@ def test_a_closing_plea_that_names_no_one_is_not_read_as_the_problem():
     assert body == ["外卖平台扣了我八百块。"]
     kept = "Please ask the police to investigate. 请城管部门尽快维修路灯。"
     assert len(segments(kept)[1]) == 2
+
+
+def _fitted(examples, weights, remember=None):
+    embedder = KeywordEmbedder()
+    router = DepartmentRouter(embedder)
+    texts = [t for t, _ in examples]
+    return DepartmentRouter(embedder).fit_features(
+        router.ngram_texts(texts), router.embed(texts), [d for _, d in examples],
+        calibrate=False, weights=weights, remember=remember)
+
+
+def test_remembered_records_vote_for_the_department_that_handled_them():
+    """A city's record of a recurring problem (the same estate's drains, filed with housing)
+    pulls a new letter about it there, although the written examples say otherwise; without
+    memory the model alone decides. The memory survives saving and loading."""
+    written = [("下水道堵了", "urban_management"), ("路边下水道堵塞，污水横流", "urban_management"),
+               ("小区门口的下水道堵了", "urban_management"), ("路灯坏了", "urban_management"),
+               ("学校收费", "education"), ("老师体罚", "education"),
+               ("物业不修电梯", "housing_urban_rural"), ("开发商延期交房", "housing_urban_rural")]
+    records = [("金桂花园小区地下车库下水道堵了，物业不管", "housing_urban_rural"),
+               ("金桂花园小区下水道又堵了，污水进了车库", "housing_urban_rural")]
+    examples = written + records
+    remember = np.array([False] * len(written) + [True] * len(records))
+    # The records count little in the model itself, so what changes is the memory's vote.
+    weights = np.where(remember, 0.05, 1.0)
+    letter = ["金桂花园小区车库下水道堵了一个月"]
+    plain = _fitted(examples, weights)
+    with_memory = _fitted(examples, weights, remember)
+    assert plain.remembered == 0 and with_memory.remembered == 2
+    housing = with_memory.departments.index("housing_urban_rural")
+    assert plain.predict(letter)[0].department == "urban_management"
+    assert with_memory.predict(letter)[0].department == "housing_urban_rural"
+    votes = with_memory.neighbour_vote(with_memory._ngram_vectors(
+        with_memory.ngram_texts(letter)))
+    assert np.isclose(votes.sum(), 1.0) and votes[0, housing] == 1.0
+    loaded = DepartmentRouter.from_parameters(with_memory.parameters(), KeywordEmbedder())
+    assert loaded.remembered == 2
+    assert np.allclose(loaded.probabilities(letter), with_memory.probabilities(letter))
+    assert DepartmentRouter.from_parameters(plain.parameters(), KeywordEmbedder()).remembered == 0
+
+
+def test_the_ask_threshold_keeps_a_margin_that_shrinks_with_more_evidence():
+    """Routings above the threshold must be right `precision` of the time on the next
+    messages too: the threshold is set by a lower bound of the held-out precision, which
+    asks more when the held-out sample is small and converges to the plain estimate."""
+    def sample(repeat):
+        # 20 confident right, then 19 right and 1 wrong per block of confidence 0.9 … 0.5
+        confidence = np.concatenate([np.full(20, 0.99)] + [np.full(20, c) for c in
+                                                           (0.9, 0.8, 0.7, 0.6, 0.5)])
+        correct = np.concatenate([np.ones(20)] + [np.r_[np.ones(19), 0] for _ in range(5)])
+        return np.tile(confidence, repeat), np.tile(correct, repeat).astype(bool)
+
+    small, small_right = sample(1)
+    plain = classifier.choose_ask_threshold(small, small_right, 0.95, z=0)
+    bounded = classifier.choose_ask_threshold(small, small_right, 0.95)
+    assert plain == 0.5 and bounded > plain
+    large, large_right = sample(40)
+    assert (classifier.choose_ask_threshold(large, large_right, 0.95)
+            < bounded)
