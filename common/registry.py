@@ -87,8 +87,10 @@ def _cores() -> str:
     return str(min(2, os.cpu_count() or 1))
 
 
-def _all_cores() -> str:
-    return str(os.cpu_count() or 1)
+def _cores_per_worker() -> str:
+    """Every core shared out between the recordings decoded at once, none oversubscribed."""
+    cores = os.cpu_count() or 1
+    return str(max(1, cores // int(_cores())))
 
 
 E = Entry
@@ -455,13 +457,15 @@ ENTRIES: list[Entry] = [
                        "由模型软件包组装到缓存中"),
           en="Whisper model folder (CTranslate2 format).",
           zh="Whisper 模型目录（CTranslate2 格式）。"),
-        E("GOV_ASR_THREADS", int, _all_cores, ("speech",),
-          default_doc=("CPU cores", "CPU 核数"),
-          en="CPU threads each recording is decoded with. The default, every core, decodes a "
-             "recording alone at full speed; two decoded at once share the cores (measured "
-             "on 2 cores: docs/benchmarks.md \"Voice\").",
-          zh="每段录音解码使用的 CPU 线程数。默认使用全部核心：单独一段录音以全速解码；"
-             "两段同时解码时共享核心（2 核上的测量见 docs/benchmarks.md“Voice”）。"),
+        E("GOV_ASR_THREADS", int, _cores_per_worker, ("speech",),
+          default_doc=("CPU cores / GOV_ASR_WORKERS", "CPU 核数 / GOV_ASR_WORKERS"),
+          en="CPU threads each recording is decoded with. The default shares the cores out "
+             "between the recordings decoded at once, so a long recording never takes a core "
+             "another caller needs (on 2 cores, one thread each kept the other caller's extra "
+             "wait under 1 s where two each did not: docs/benchmarks.md \"Voice\").",
+          zh="每段录音解码使用的 CPU 线程数。默认把核心平分给同时解码的录音，"
+             "长录音不会占用其他来电者需要的核心（2 核上每段 1 个线程时另一来电者的"
+             "额外等待低于 1 秒，每段 2 个线程时则不然，见 docs/benchmarks.md“Voice”）。"),
         E("GOV_ASR_BEAM_SIZE", int, "1", ("speech",),
           "Beam size of the recogniser (1: greedy, fastest).",
           "识别器的束搜索宽度（1 为贪心，最快）。"),

@@ -12,7 +12,7 @@ from common.registry import from_env, setting
 class SpeechSettings:
     # Whisper (CTranslate2 format). Unset: assembled from the registry packages into the cache.
     asr_model_dir: Path | None = from_env("GOV_ASR_MODEL_DIR")
-    # Threads per recording decoded (default: every core).
+    # Threads per recording decoded (default: the cores shared out between the workers).
     asr_threads: int = from_env("GOV_ASR_THREADS")
     asr_beam_size: int = from_env("GOV_ASR_BEAM_SIZE")
     # Recordings decoded at once (sharing the cores), and how many more may wait before a
