@@ -231,7 +231,8 @@ def test_steps_are_quoted_as_a_list(monkeypatch, sample_searcher):
     assert answer["answer"].count("\n• ") >= 2  # the conditions stay one item a line
 
 
-@pytest.mark.parametrize("question", ["我老婆生孩子了，出生证明在哪里办", "我太太生小孩了，出生證明去哪裡辦"])
+@pytest.mark.parametrize("question", ["我老婆生孩子了，出生证明在哪里办",
+                                      "我太太生小孩了，出生證明去哪裡辦"])
 def test_a_question_naming_a_guides_subject_is_answered_from_that_guide(sample_searcher,
                                                                        question):
     # The household guide's newborn section names the birth certificate too, and is as close
