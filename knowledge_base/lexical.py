@@ -42,13 +42,17 @@ def tokenize(text: str) -> list[str]:
     return [token for token in tokens if token not in _STOP]
 
 
-def _parts(term: str, known) -> set[str]:
-    """The smaller words of a term (jieba's search cut) that are in `known`, when together they
-    spell every character of it; else none."""
+def _pieces(term: str) -> list[str]:
+    """A Chinese term's smaller words (jieba's search cut); none for other terms."""
     if term.isascii():
-        return set()
-    parts = {part for part in segmenter().cut_for_search(term)
-             if len(part) < len(term) and part in known}
+        return []
+    return [piece for piece in segmenter().cut_for_search(term) if len(piece) < len(term)]
+
+
+def _parts(term: str, known, pieces: list[str] | None = None) -> set[str]:
+    """The smaller words of a term (`_pieces`) that are in `known`, when together they spell
+    every character of it; else none."""
+    parts = {piece for piece in (_pieces(term) if pieces is None else pieces) if piece in known}
     return parts if parts and not set(term) - set("".join(parts)) else set()
 
 
@@ -79,6 +83,10 @@ class LexicalIndex:
         self._size = len(texts)
         distinct = sorted(set(titles or ()))
         self._title_words = [set(tokenize(title)) for title in distinct]
+        self._titles_with: dict[str, list[int]] = {}
+        for n, words in enumerate(self._title_words):
+            for word in words:
+                self._titles_with.setdefault(word, []).append(n)
         number = {title: n for n, title in enumerate(distinct)}
         self._title_of = np.array([number[title] for title in titles or ()], dtype=np.int64)
         self._retriever = bm25s.BM25()
@@ -127,10 +135,15 @@ class LexicalIndex:
             return np.zeros(self._size, dtype=np.float32)
         weights = {term: self._weight(term) for term in terms}
         total = sum(weights.values())
-        shares = np.array([sum(weight for term, weight in weights.items()
-                               if spelled_by(term, words))
-                           for words in self._title_words], dtype=np.float32) / total
-        return shares[self._title_of]
+        shares = np.zeros(len(self._title_words), dtype=np.float32)
+        for term, weight in weights.items():
+            pieces = _pieces(term)  # one jieba cut per term, not per title
+            titles = set(self._titles_with.get(term, ()))
+            for piece in pieces:
+                titles |= {n for n in self._titles_with.get(piece, ())
+                           if _parts(term, self._title_words[n], pieces)}
+            shares[sorted(titles)] += weight
+        return (shares / total)[self._title_of]
 
     def _compound(self, term: str) -> np.ndarray:
         """The chunks that hold a Chinese term in parts: jieba cuts a question's 出生证明 as one
