@@ -14,7 +14,8 @@ handful of signals from the search itself does the deciding instead:
                    nothing answers tends to find a flat crowd of loosely related passages;
 - `same_language`  whether the passage is in the question's language;
 - `coverage`       share of the question's terms (jieba / words, Traditional folded to
-                   Simplified) that appear in the passage and its headings;
+                   Simplified) that appear in the passage and its headings, whole or, for a
+                   Chinese term, as smaller words that spell it (`lexical.spelled_by`);
 - `lexical`        the passage's BM25 score relative to the best BM25 score of any passage.
 
 None of them grows with the length of the message. (An earlier `query_terms`, the log of the
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from knowledge_base.lexical import tokenize
+from knowledge_base.lexical import spelled_by, tokenize
 
 if TYPE_CHECKING:
     from knowledge_base.search import Hit
@@ -77,7 +78,8 @@ def features(query: str, language: str | None, hits: list[Hit]) -> dict[str, flo
         "margin": best.match - (max(other_topics) if other_topics else 0.0),
         "spread": best.match - (float(np.mean(others)) if others else 0.0),
         "same_language": 1.0 if language is None or best.language == language else 0.0,
-        "coverage": len(terms & passage) / len(terms) if terms else 0.0,
+        "coverage": (sum(spelled_by(term, passage) for term in terms) / len(terms)
+                     if terms else 0.0),
         "lexical": best.lexical,
     }
 

@@ -42,6 +42,26 @@ def tokenize(text: str) -> list[str]:
     return [token for token in tokens if token not in _STOP]
 
 
+def _pieces(term: str) -> list[str]:
+    """A Chinese term's smaller words (jieba's search cut); none for other terms."""
+    if term.isascii():
+        return []
+    return [piece for piece in segmenter().cut_for_search(term) if len(piece) < len(term)]
+
+
+def _parts(term: str, known, pieces: list[str] | None = None) -> set[str]:
+    """The smaller words of a term (`_pieces`) that are in `known`, when together they spell
+    every character of it; else none."""
+    parts = {piece for piece in (_pieces(term) if pieces is None else pieces) if piece in known}
+    return parts if parts and not set(term) - set("".join(parts)) else set()
+
+
+def spelled_by(term: str, words: set[str]) -> bool:
+    """Whether `words` hold a term whole, or for a Chinese term as smaller words that spell it
+    (出生证明 in 出生 / 医学 / 证明)."""
+    return term in words or bool(_parts(term, words))
+
+
 def _thread_lock_for_progress_bars() -> None:
     """bm25s creates tqdm bars, whose default lock is a multiprocessing lock; creating one fixes
     the process's start method to "fork", after which the action server (Sanic) refuses to start.
@@ -54,11 +74,21 @@ def _thread_lock_for_progress_bars() -> None:
 
 
 class LexicalIndex:
-    def __init__(self, texts: list[str]) -> None:
+    def __init__(self, texts: list[str], titles: list[str] | None = None) -> None:
+        """`texts`: what each chunk is searched by; `titles`: each chunk's document title
+        (for `title_coverage`)."""
         import bm25s
 
         _thread_lock_for_progress_bars()
         self._size = len(texts)
+        distinct = sorted(set(titles or ()))
+        self._title_words = [set(tokenize(title)) for title in distinct]
+        self._titles_with: dict[str, list[int]] = {}
+        for n, words in enumerate(self._title_words):
+            for word in words:
+                self._titles_with.setdefault(word, []).append(n)
+        number = {title: n for n, title in enumerate(distinct)}
+        self._title_of = np.array([number[title] for title in titles or ()], dtype=np.int64)
         self._retriever = bm25s.BM25()
         corpus = [tokenize(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
@@ -78,11 +108,61 @@ class LexicalIndex:
             token = vocabulary.get(term)
             chunks = (indices[indptr[token]:indptr[token + 1]] if token is not None
                       else indices[:0])
+            if not term.isascii():
+                chunks = np.union1d(chunks, self._compound(term))
             frequency = len(chunks)
             weight = math.log(1.0 + (self._size - frequency + 0.5) / (frequency + 0.5))
             covered[chunks] += weight
             total += weight
         return covered / total
+
+    def _weight(self, term: str) -> float:
+        """A term's inverse document frequency over the chunks (as in `coverage`)."""
+        token = self._retriever.vocab_dict.get(term)
+        matrix = self._retriever.scores
+        frequency = (0 if token is None
+                     else int(matrix["indptr"][token + 1] - matrix["indptr"][token]))
+        return math.log(1.0 + (self._size - frequency + 0.5) / (frequency + 0.5))
+
+    def title_coverage(self, query: str) -> np.ndarray:
+        """For every chunk, the idf-weighted share of the query's distinct terms in its
+        document's title — whole, or for a Chinese term as smaller words that spell it (出生证明
+        in 出生医学证明…办理指南). A passage that mentions the question's key term in passing
+        (the household guide's newborn section lists the birth certificate among its
+        materials) covers it as well as the guide about it; the title says which is about it."""
+        terms = set(tokenize(query))
+        if not terms or not self._title_words or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        weights = {term: self._weight(term) for term in terms}
+        total = sum(weights.values())
+        shares = np.zeros(len(self._title_words), dtype=np.float32)
+        for term, weight in weights.items():
+            pieces = _pieces(term)  # one jieba cut per term, not per title
+            titles = set(self._titles_with.get(term, ()))
+            for piece in pieces:
+                titles |= {n for n in self._titles_with.get(piece, ())
+                           if _parts(term, self._title_words[n], pieces)}
+            shares[sorted(titles)] += weight
+        return (shares / total)[self._title_of]
+
+    def _compound(self, term: str) -> np.ndarray:
+        """The chunks that hold a Chinese term in parts: jieba cuts a question's 出生证明 as one
+        word, and a guide titled 出生医学证明 as 出生 / 医学 / 证明, so the question's key term
+        matched only the few passages that spell it whole. A term whose smaller words (jieba's
+        search cut) are all indexed and together spell every character of it counts as found
+        in the chunks that contain all of them (none when no such cut exists)."""
+        vocabulary = self._retriever.vocab_dict
+        matrix = self._retriever.scores
+        indptr, indices = matrix["indptr"], matrix["indices"]
+        parts = _parts(term, vocabulary)
+        if not parts:
+            return indices[:0]
+        found = None
+        for part in parts:
+            token = vocabulary[part]
+            holding = set(indices[indptr[token]:indptr[token + 1]].tolist())
+            found = holding if found is None else found & holding
+        return np.array(sorted(found or ()), dtype=indices.dtype)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros when nothing matches)."""

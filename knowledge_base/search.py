@@ -86,6 +86,14 @@ LEXICAL_WEIGHT = 0.4
 # terms a section has, on top of its cosine (chosen with the section precision work).
 SECTION_TERMS_WEIGHT = 0.10
 LANGUAGE_SHIFT_WEIGHT = 0.5
+# Within the question's language, on top of LEXICAL_WEIGHT: the share of the question's terms in
+# the passage's document title (`Hit.title`). A passage that names the key term in passing
+# ties with the guide about it on coverage (出生证明 in the household guide's newborn section
+# and in 出生医学证明…办理指南); the title breaks the tie. Small: it reorders near-ties, and
+# cannot lift a passage far from the question by meaning. On the training questions 0.05 and
+# 0.1 rank alike; 0.1 lost one evaluation question's top-1 answer, 0.05 none
+# (docs/benchmarks.md "Knowledge base").
+TITLE_WEIGHT = 0.05
 # Taken off a stored question's cosine before it competes with passages (`Hit.question`): USE-m
 # scores two questions of the same pattern ("身份证丢了怎么办", "房产证丢了怎么补办") far higher
 # than a question and the passage that answers it, so one question staff linked to the ID-card
@@ -116,6 +124,7 @@ class Hit:
     question: float = 0.0  # cosine of the document's closest own question (0: none), shifted
     calibration: float = 0.0  # the language shift for this passage's cosine (`language_shift`)
     coverage: float = 0.0  # idf-weighted share of the question's terms it has (LexicalIndex)
+    title: float = 0.0  # the same share in its document's title (`LexicalIndex.title_coverage`)
 
     @property
     def match(self) -> float:
@@ -169,6 +178,8 @@ class LoadedIndex:
             self.chunks = [json.loads(line) for line in rows]
         self.index = faiss.read_index(str(folder / "index.faiss"))
         self.lexical = LexicalIndex([" ".join(c["headings"]) + " " + c["text"]
+                                     for c in self.chunks],
+                                    [c["headings"][0] if c["headings"] else ""
                                      for c in self.chunks])
         self.documents = {
             doc_id: Metadata.from_mapping(raw) for doc_id, raw in self.manifest["documents"].items()
@@ -207,6 +218,8 @@ class LoadedIndex:
         lexical = self.lexical.scores(query) if mode != "dense" else np.zeros(len(self.chunks))
         coverage = (self.lexical.coverage(query) if mode == "hybrid"
                     else np.zeros(len(self.chunks)))
+        titled = (self.lexical.title_coverage(query) if mode == "hybrid"
+                  else np.zeros(len(self.chunks)))
         top_lexical = float(lexical.max()) if lexical.size else 0.0
         if top_lexical > 0:
             for i in np.argsort(-lexical)[:k]:
@@ -245,7 +258,8 @@ class LoadedIndex:
                                 metadata, questions.get(chunk["doc_id"], 0.0),
                                 shift.get(chunk["language"], 0.0),
                                 max(float(coverage[i]),
-                                    question_coverage.get(chunk["doc_id"], 0.0))))
+                                    question_coverage.get(chunk["doc_id"], 0.0)),
+                                float(titled[i])))
         return rank_documents(passages, language, mode)[:limit]
 
     def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str]) -> Hit:
@@ -311,7 +325,8 @@ def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybri
     scored = []
     for p in passages:
         rewarded = language is None or p.language == language
-        scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.coverage if rewarded
+        scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.coverage
+                                                  + TITLE_WEIGHT * p.title if rewarded
                                                   else 0.0)))
     ranked = _best_per_document(scored)
     # Between languages by meaning: each language's documents, in their fused order, take that

@@ -229,3 +229,13 @@ def test_steps_are_quoted_as_a_list(monkeypatch, sample_searcher):
     answer = messages[0]
     assert answer["section"].endswith("第二步：申领居住证")
     assert answer["answer"].count("\n• ") >= 2  # the conditions stay one item a line
+
+
+@pytest.mark.parametrize("question", ["我老婆生孩子了，出生证明在哪里办",
+                                      "我太太生小孩了，出生證明去哪裡辦"])
+def test_a_question_naming_a_guides_subject_is_answered_from_that_guide(sample_searcher,
+                                                                       question):
+    # The household guide's newborn section names the birth certificate too, and is as close
+    # by meaning; the guide titled 出生医学证明… is the one about it.
+    found = sample_searcher.answer(question, "zh")
+    assert found.answered and found.best.doc_id == "health-birth-certificate-zh"

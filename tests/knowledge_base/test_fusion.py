@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from knowledge_base.documents import Metadata
-from knowledge_base.lexical import LexicalIndex
-from knowledge_base.search import LEXICAL_WEIGHT, Hit, rank_documents
+from knowledge_base.lexical import LexicalIndex, spelled_by
+from knowledge_base.search import LEXICAL_WEIGHT, TITLE_WEIGHT, Hit, rank_documents
 
 
 def passage(doc_id: str, language: str, dense: float, lexical: float = 0.0, n: int = 0) -> Hit:
@@ -83,3 +85,29 @@ def test_one_hit_per_document_its_best_passage():
     hits = rank_documents(passages, "zh")
     assert order(hits) == ["a-zh", "b-zh"] and hits[0].chunk_id == "a-zh#1"
     assert hits[0].score == 0.50  # the document's best cosine, whichever passage is shown
+
+
+def test_a_chinese_term_counts_where_its_smaller_words_spell_it():
+    # jieba cuts the question's 出生证明 whole and the guide's 出生医学证明 as 出生/医学/证明.
+    index = LexicalIndex(["出生医学证明 首次 签发", "户口 登记 材料", "出生 日期 登记"])
+    covered = index.coverage("出生证明在哪里办")
+    assert covered[0] > 0  # 出生 + 证明 spell 出生证明
+    assert covered[2] == 0  # 出生 alone does not
+    assert spelled_by("出生证明", {"出生", "医学", "证明"})
+    assert not spelled_by("出生证明", {"出生", "医学"})
+    assert not spelled_by("passport", {"pass", "port"})  # only Chinese terms are spelled
+
+
+def test_the_document_title_breaks_a_tie_between_passages_naming_the_term():
+    index = LexicalIndex(["新生儿 户口 登记 需要 出生医学证明", "出生医学证明 的 作用"],
+                         ["户口迁入办理指南", "出生医学证明办理指南"])
+    question = "出生证明在哪里办"
+    titled = index.title_coverage(question)
+    assert titled[1] > 0 and titled[0] == 0
+    assert list(index.title_coverage("")) == [0.0, 0.0]
+    household = replace(passage("household-zh", "zh", 0.605, lexical=0.14), title=titled[0])
+    birth = replace(passage("birth-zh", "zh", 0.599, lexical=0.14), title=titled[1])
+    assert order(rank_documents([household, birth], "zh")) == ["birth-zh", "household-zh"]
+    # ... and never lifts a passage far behind in meaning
+    far = replace(birth, dense=0.605 - TITLE_WEIGHT - 0.01)
+    assert order(rank_documents([household, far], "zh")) == ["household-zh", "birth-zh"]
