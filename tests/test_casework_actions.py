@@ -77,7 +77,7 @@ def test_unsure_routing_offers_the_likely_departments_as_buttons(monkeypatch):
         routing_confidence=slots["routing_confidence"]), {}))
     [message] = ask.messages
     assert message["response"] == "utter_choose_department"
-    assert message["summary"].startswith("the drain outside the market stinks")
+    assert message["summary"].startswith("The drain outside the market stinks")
     # each likely department with what it is responsible for, then "another department"
     assert message["options"].count("\n") == 2 and message["options"].startswith("1. ")
     buttons = message["buttons"]
