@@ -29,7 +29,7 @@ from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
 from actions.request_summary import restate
 from actions.slots import ClearSlotsAction, cleared
-from bot.message_kind import classify, request_cue_count
+from bot.message_kind import classify, english_words, han_count, request_cue_count
 from bot.text import normalize
 from channels.limits import SenderRateLimit
 from common.privacy import mask_personal_data
@@ -56,7 +56,6 @@ _FILLER = re.compile(
     r"|[\s\W_\d]+",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _FILLER_WORDS = frozenset("""
     i i'd i'm i've we we're us our my me you your it it's this that there there's here is are
     was were be been am has have had do does did done can could should would will want wanted
@@ -75,9 +74,8 @@ def is_specific(text: str) -> bool:
     named problem ("停水", "异味"), or two English words, that are not request boilerplate."""
     folded = normalize(text)
     rest = _FILLER.sub("", folded)
-    han = sum("\u4e00" <= char <= "\u9fff" for char in rest)
-    words = [word for word in _WORD.findall(folded) if word not in _FILLER_WORDS]
-    return han >= 3 or len(words) >= 2 or request_cue_count(rest) > 0
+    words = [word for word in english_words(folded) if word not in _FILLER_WORDS]
+    return han_count(rest) >= 3 or len(words) >= 2 or request_cue_count(rest) > 0
 
 
 def relevant_responsibilities(department: DepartmentView, text: str,

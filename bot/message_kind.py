@@ -152,6 +152,16 @@ class MessageKind:
         return self.status_words and self.request_cues + self.context_cues == 0
 
 
+def han_count(folded: str) -> int:
+    """Han characters in normalised text (`bot.text.normalize`)."""
+    return len(_HAN.findall(folded))
+
+
+def english_words(folded: str) -> list[str]:
+    """English words in normalised, lower-cased text ("i'm" is one)."""
+    return _WORD.findall(folded)
+
+
 def _cues(folded: str) -> int:
     return len(_REQUEST_CUES_ZH.findall(folded)) + len(_REQUEST_CUES_EN.findall(folded))
 
@@ -165,8 +175,8 @@ def request_cue_count(text: str) -> int:
 
 def classify(text: str) -> MessageKind:
     folded = normalize(text or "")
-    han = len(_HAN.findall(folded))
-    words = len(_WORD.findall(folded))
+    han = han_count(folded)
+    words = len(english_words(folded))
     pieces = [piece for piece in _SENTENCE_END.split(folded) if len(piece.strip()) >= 4]
     return MessageKind(
         han=han, words=words, sentences=len(pieces), request_cues=_cues(folded),
