@@ -93,6 +93,16 @@ class LexicalIndex:
         corpus = [tokenize(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
 
+    def _holding(self, token: int | None) -> np.ndarray:
+        """The chunks that contain a vocabulary token (none for None), from BM25's CSC matrix."""
+        matrix = self._retriever.scores  # per term, the chunks that contain it (CSC)
+        indptr, indices = matrix["indptr"], matrix["indices"]
+        return indices[:0] if token is None else indices[indptr[token]:indptr[token + 1]]
+
+    def _idf(self, frequency: int) -> float:
+        """BM25's inverse document frequency of a term found in `frequency` chunks."""
+        return math.log(1.0 + (self._size - frequency + 0.5) / (frequency + 0.5))
+
     def coverage(self, query: str) -> np.ndarray:
         """For every chunk, in chunk order, the idf-weighted share of the query's distinct terms
         it contains (terms found nowhere count in the whole, so they lower every chunk's)."""
@@ -101,28 +111,20 @@ class LexicalIndex:
         if not terms or self._size == 0:
             return covered
         vocabulary = self._retriever.vocab_dict
-        matrix = self._retriever.scores  # per term, the chunks that contain it (CSC)
-        indptr, indices = matrix["indptr"], matrix["indices"]
         total = 0.0
         for term in terms:
-            token = vocabulary.get(term)
-            chunks = (indices[indptr[token]:indptr[token + 1]] if token is not None
-                      else indices[:0])
+            chunks = self._holding(vocabulary.get(term))
             if not term.isascii():
                 chunks = np.union1d(chunks, self._compound(term))
-            frequency = len(chunks)
-            weight = math.log(1.0 + (self._size - frequency + 0.5) / (frequency + 0.5))
+            weight = self._idf(len(chunks))
             covered[chunks] += weight
             total += weight
         return covered / total
 
     def _weight(self, term: str) -> float:
-        """A term's inverse document frequency over the chunks (as in `coverage`)."""
-        token = self._retriever.vocab_dict.get(term)
-        matrix = self._retriever.scores
-        frequency = (0 if token is None
-                     else int(matrix["indptr"][token + 1] - matrix["indptr"][token]))
-        return math.log(1.0 + (self._size - frequency + 0.5) / (frequency + 0.5))
+        """A term's inverse document frequency over the chunks that hold it whole (unlike
+        `coverage`, which also counts the chunks holding a Chinese term in parts)."""
+        return self._idf(len(self._holding(self._retriever.vocab_dict.get(term))))
 
     def title_coverage(self, query: str) -> np.ndarray:
         """For every chunk, the idf-weighted share of the query's distinct terms in its
@@ -152,17 +154,15 @@ class LexicalIndex:
         search cut) are all indexed and together spell every character of it counts as found
         in the chunks that contain all of them (none when no such cut exists)."""
         vocabulary = self._retriever.vocab_dict
-        matrix = self._retriever.scores
-        indptr, indices = matrix["indptr"], matrix["indices"]
+        nothing = self._holding(None)
         parts = _parts(term, vocabulary)
         if not parts:
-            return indices[:0]
+            return nothing
         found = None
         for part in parts:
-            token = vocabulary[part]
-            holding = set(indices[indptr[token]:indptr[token + 1]].tolist())
+            holding = set(self._holding(vocabulary[part]).tolist())
             found = holding if found is None else found & holding
-        return np.array(sorted(found or ()), dtype=indices.dtype)
+        return np.array(sorted(found or ()), dtype=nothing.dtype)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros when nothing matches)."""
