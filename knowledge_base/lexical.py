@@ -25,9 +25,20 @@ from bot.segmentation import segmenter
 from bot.text import normalize
 
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+# Words that carry no topic: function words, and the lead-ins and courtesies citizens put around
+# a question ("我想问一下，…", "Could you tell me …"). Left in, each is a rare term that passages
+# lack, which pulls down the idf-weighted coverage of the passage that does answer.
 _STOP = frozenset(
-    "the a an of to in for and or is are be do does i my me how what can you your it on with "
-    "的 了 吗 呢 啊 吧 是 我 你 要 怎么 什么 可以 如何 请问".split()
+    "the a an of to in for and or is are was were be been am do does did i i'm i'd my me we our "
+    "us he she his her they their them it its this that these those there here how what which "
+    "who whom when where why can could would should will shall may might must you your yours on "
+    "with at by from about as if so than then any some have has had get got please hi hello "
+    "thanks thank know like want tell ask asking help need just also very much many "
+    "的 地 得 了 着 过 吗 呢 啊 吧 呀 哦 嗯 啦 呗 么 嘛 是 我 你 您 他 她 它 我们 你们 他们 她们 "
+    "咱 咱们 自己 要 想 想要 想问 问 问下 问一下 一下 咨询 咨询一下 了解 了解一下 知道 告诉 麻烦 "
+    "你好 您好 谢谢 请 请问 帮 帮忙 帮我 怎么 怎么样 怎样 什么 啥 哪 哪里 哪儿 哪个 多少 几 "
+    "可以 可不可以 能 能不能 能否 会 会不会 是不是 有没有 如何 需要 应该 该 这 那 这个 那个 "
+    "这些 那些 一个 都 也 就 还 又 在 和 跟 与 及 或 或者 但 但是 如果 现在 已经".split()
 )
 
 
