@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.blocking import off_loop
+from actions.choices import picked_option
 from actions.formatting import format_date
 from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
@@ -45,6 +46,7 @@ CONFIDENCE, CANDIDATES = "routing_confidence", "routing_candidates"
 PROPOSED = "proposed_department"
 TICKET_SLOTS = (TEXT, DEPARTMENT, DIGITS, CONFIDENCE, CANDIDATES, PROPOSED)
 CHOOSE_PAYLOAD = "/choose_department"
+ASK_AGAIN = "/ask_department_again"  # "yes" to a list of likely departments: it names none
 # Shown per department: the catalogue's responsibility items that best match the request.
 RESPONSIBILITY_ITEMS = 2
 MAX_REQUEST_CHARS = 2000
@@ -111,6 +113,13 @@ def match_department(text: str) -> str | None:
     return best[1] if best else None
 
 
+async def proposes_one(tracker: Tracker) -> bool:
+    """Whether the routing was confident enough to propose one department, rather than list
+    the likely ones (the router's calibrated threshold)."""
+    threshold = await off_loop(lambda: default_router().threshold)
+    return float(tracker.get_slot(CONFIDENCE) or 0.0) >= threshold
+
+
 class ValidateTicketForm(OutageTolerantFormValidation):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -132,19 +141,25 @@ class ValidateTicketForm(OutageTolerantFormValidation):
     async def extract_request_department(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A department named or tapped; "yes" to the proposal; "another department" (the
-        bare choose button) opens the whole catalogue."""
+        """A department named or tapped, or picked by its number in the list ("3", "第三个");
+        "yes" to a single confident proposal (to a list of likely ones it names none: the
+        list is asked again); "another department" (the bare choose button)
+        opens the whole catalogue."""
         if tracker.get_slot("requested_slot") != DEPARTMENT:
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if text == CHOOSE_PAYLOAD:  # validated into "offer the whole catalogue"
             return {DEPARTMENT: CHOOSE_PAYLOAD}
+        candidates = tracker.get_slot(CANDIDATES) or []
         department = None if text.startswith("/") else await off_loop(match_department, text)
         if department:
             return {DEPARTMENT: department}
-        if intent == "affirm" and tracker.get_slot(CANDIDATES):
-            return {DEPARTMENT: tracker.get_slot(CANDIDATES)[0]}
+        picked = picked_option(text, len(candidates))
+        if picked is not None:
+            return {DEPARTMENT: candidates[picked]}
+        if intent == "affirm" and candidates:
+            return {DEPARTMENT: candidates[0] if await proposes_one(tracker) else ASK_AGAIN}
         return {}
 
     async def extract_contact_digits(
@@ -180,6 +195,8 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             # Only a form's own slots may be extracted; the choice of the catalogue is kept by
             # emptying the candidates here, and the department is asked for again.
             return {DEPARTMENT: None, CANDIDATES: []}
+        if value == ASK_AGAIN:  # the list is asked again; its text says how to pick
+            return {DEPARTMENT: None}
         if not value or await off_loop(get_department, str(value), language) is None:
             dispatcher.utter_message(response="utter_unknown_department")
             return {DEPARTMENT: None}
@@ -225,9 +242,7 @@ class ActionAskRequestDepartment(Action):
             return [SlotSet(CANDIDATES, [])]
         other = {"title": "其他部门" if language == "zh" else "Another department",
                  "payload": CHOOSE_PAYLOAD}
-        confidence = float(tracker.get_slot(CONFIDENCE) or 0.0)
-        threshold = await off_loop(lambda: default_router().threshold)
-        if confidence >= threshold:
+        if await proposes_one(tracker):
             best = views[0]
             yes = f"对，转给{best.name}" if language == "zh" else f"Yes, the {best.name}"
             buttons = [_choose(best, yes), *(_choose(v, v.name) for v in views[1:]), other]

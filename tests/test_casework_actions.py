@@ -115,12 +115,33 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("对", "affirm", {"request_department": "urban_management"}),
     ("不是城管，应该是住建局", "choose_department", {"request_department": "housing_urban_rural"}),
     ("/choose_department", "choose_department", {"request_department": "/choose_department"}),
+    # by its number in the list, whatever intent the words look like
+    ("2", "out_of_scope", {"request_department": "transport"}),
+    ("第二个", "nlu_fallback", {"request_department": "transport"}),
+    ("選第一個吧", "nlu_fallback", {"request_department": "urban_management"}),
+    ("the second one", "goodbye", {"request_department": "transport"}),
+    ("3", "out_of_scope", {}),  # only two were offered
+    ("等了3个星期", "make_request", {}),
     ("hmm", "nlu_fallback", {}),
 ])
 def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
-    state = department_step(text, intent, routing_candidates=["urban_management", "transport"])
+    state = department_step(text, intent, routing_candidates=["urban_management", "transport"],
+                            routing_confidence=0.99)
     form = ValidateTicketForm()
     assert run(form.extract_request_department(CollectingDispatcher(), state, {})) == expected
+
+
+@pytest.mark.parametrize("text", ["yes", "对"])
+def test_yes_to_a_list_of_likely_departments_picks_none(text):
+    """Unsure routing lists the likely departments; "yes" names none of them, so the list is
+    asked again rather than the first one being filed."""
+    state = department_step(text, "affirm", routing_candidates=["urban_management", "transport"],
+                            routing_confidence=0.05)
+    form, dispatcher = ValidateTicketForm(), CollectingDispatcher()
+    slots = run(form.extract_request_department(dispatcher, state, {}))
+    assert run(form.validate_request_department(
+        slots["request_department"], dispatcher, state, {})) == {"request_department": None}
+    assert dispatcher.messages == []  # no "unknown department": the list itself is asked again
 
 
 def test_another_department_lists_the_whole_catalogue():

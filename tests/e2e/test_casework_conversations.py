@@ -153,6 +153,21 @@ def test_unsure_routing_lets_the_citizen_choose_with_a_button(stack, ambiguous_r
     assert f"suggested={departments[0]} chosen={departments[1]}" in entry.detail
 
 
+def test_unsure_routing_takes_a_number_and_not_a_bare_yes(stack, ambiguous_request):
+    """Citizens answer a numbered list by its number, in words the NLU reads as something
+    else ("3" looks out of scope, "the third one" like a goodbye); "yes" names no department."""
+    text, departments = ambiguous_request
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.say(text)
+    [again] = chat.say("yes")
+    assert "I'm not sure which department handles this" in again["text"]
+    assert "reply with its number or name" in again["text"]
+    assert_reply(chat.texts("the third one"), "utter_ask_contact_digits", "en")
+    [created] = chat.texts("2468")
+    database = f"sqlite:///{stack.settings.state_dir / 'gov.db'}"
+    assert f"passed to the {get_department(departments[2], 'en', url=database).name}" in created
+
+
 def test_the_status_check_can_be_restarted(stack, applicants):
     person = applicants[4]
     chat = RestConversation(stack.settings.rasa_url)

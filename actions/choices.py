@@ -1,0 +1,45 @@
+"""Which of a numbered list of options a citizen picked: "3", "第三个", "选2", "the second one".
+
+A list the assistant numbers ("1. 市生态环境局 … 3. 市城市管理局") is answered by its number as
+often as by a name. Only a reply that is nothing but the choice counts, so a sentence that
+happens to hold a number ("等了3个星期") is never read as one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.text import normalize
+
+_ZH = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_EN = {
+    "one": 1, "first": 1, "1st": 1, "two": 2, "second": 2, "2nd": 2, "three": 3, "third": 3,
+    "3rd": 3, "four": 4, "fourth": 4, "4th": 4, "five": 5, "fifth": 5, "5th": 5,
+}
+_ZH_CHOICE = re.compile(
+    r"(?:我)?(?:就)?(?:选|要|选择|是)?(?:第)?([1-9一二两三四五六七八九])(?:个|号|项|条|家)?"
+    r"(?:部门)?(?:吧|啊|呀|的)?"
+)
+_EN_CHOICE = re.compile(
+    r"(?:i(?:'ll| will)? )?(?:choose |pick |take |select |go with )?(?:the )?"
+    r"(?:number |option |no |#)?([1-9]|[a-z0-9]+)(?: one)?(?: please)?"
+)
+_PUNCTUATION = re.compile(r"[\s。，,.!！?？、:：;；()（）\"'“”‘’]+")
+
+
+def picked_option(text: str, count: int) -> int | None:
+    """The 0-based index of the option chosen among `count` numbered ones, or None."""
+    folded = normalize(text or "").strip()
+    if not folded or len(folded) > 40:
+        return None
+    zh = _ZH_CHOICE.fullmatch(_PUNCTUATION.sub("", folded))
+    number = None
+    if zh:
+        token = zh.group(1)
+        number = int(token) if token.isdigit() else _ZH[token]
+    else:
+        en = _EN_CHOICE.fullmatch(_PUNCTUATION.sub(" ", folded).strip())
+        if en:
+            token = en.group(1)
+            number = int(token) if token.isdigit() else _EN.get(token)
+    return number - 1 if number and 1 <= number <= count else None
