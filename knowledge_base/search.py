@@ -443,11 +443,13 @@ class Searcher:
 
     @staticmethod
     def _quoted(query: str, loaded: LoadedIndex | None, vector: np.ndarray | None,
-                hits: list[Hit]) -> list[Hit]:
+                hits: list[Hit], asked: str | None = None) -> list[Hit]:
+        """Each hit's passage for what is asked: the aspect of `asked` (a follow-up's own
+        words: "多久能拿到" after "…需要带什么材料" asks for time), else of the whole query."""
         if loaded is None or vector is None:
             return hits
         query = bounded(query)
-        aspect = question_aspect(query)
+        aspect = (question_aspect(bounded(asked)) if asked else None) or question_aspect(query)
         terms = set(tokenize(query)) if aspect else set()
         return [loaded.quote(hit, aspect, vector, terms) for hit in hits]
 
@@ -486,14 +488,14 @@ class Searcher:
                 or alone.method != "answerability"):
             return alone
         return choose(alone, self._decide(contextual_query(context, query), language, limit,
-                                          today))
+                                          today, asked=query))
 
     def _decide(self, query: str, language: str | None, limit: int,
-                today: dt.date | None) -> Answer:
+                today: dt.date | None, asked: str | None = None) -> Answer:
         # Whether to answer is decided on the passages that found the documents; the answer
         # quotes the section the question asks for (`LoadedIndex.quote`).
         loaded, vector, hits = self._found(query, language, max(limit, HITS_NEEDED), today)
-        quoted = self._quoted(query, loaded, vector, hits[:limit])
+        quoted = self._quoted(query, loaded, vector, hits[:limit], asked)
         model = self.answerability
         if model is None:
             confidence = hits[0].similarity if hits else 0.0

@@ -107,6 +107,18 @@ def test_the_answer_quotes_the_section_the_question_asks_for(searcher, question,
     assert (best.doc_id, best.headings[-1]) == (doc_id, section)
 
 
+@pytest.mark.parametrize(("context", "follow_up", "section"), [
+    ("居住证怎么办理 需要带什么材料", "多久能拿到", "收费和时限"),
+    ("辦居住證要帶什麼", "要多少錢", "收费和时限"),
+    ("How much does a passport cost?", "and how long does it take?", "Processing time"),
+])
+def test_a_follow_up_is_quoted_for_what_it_asks_not_for_what_was_asked_before(
+        searcher, context, follow_up, section):
+    answer = searcher.answer(follow_up, context=context)
+    assert answer.answered and answer.used_context
+    assert answer.best.headings[-1] == section
+
+
 def test_the_section_does_not_change_which_document_answers(searcher):
     for question in ("怎么办理居住证？", "How much does a passport cost?"):
         found = [h.doc_id for h in searcher.search(question, None, limit=5, mode="dense")]
