@@ -200,13 +200,16 @@ def _followed_by(original: Callable[..., Any], after: Callable[[], None]) -> Cal
 
 def measured_then_apologised(original: Any) -> Any:
     """`Agent.handle_message`, where every channel's turns meet: measured (metrics and the
-    `turn` log line see failures too), then a failure becomes an apology."""
-    from bot import observability, resilience
+    `turn` log line see failures too), then a failure becomes an apology. A message with
+    nothing to read is asked to be typed again (`bot.blank_messages`)."""
+    from bot import blank_messages, observability, resilience
 
     @functools.wraps(original)
     async def handle_message(self: Any, message: Any) -> Any:
         try:
             with observability.measured_turn(message):
+                if blank_messages.is_blank(message.text):
+                    return await blank_messages.ask_for_text(self, message)
                 return await original(self, message)
         except Exception as error:
             await resilience.apologise_for_failed_turn(self, message, error)

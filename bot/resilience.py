@@ -146,15 +146,22 @@ def tracker_store_without_fail_safe(store: TrackerStore | None, domain: Domain) 
     return store
 
 
-async def _send_apology(agent: Agent, message: UserMessage) -> None:
-    language = detect_language(message.text or "").language
+async def send_outside_the_dialogue(agent: Agent, message: UserMessage, response: str,
+                                    language: str | None) -> None:
+    """A domain response sent straight to the message's channel, in `language`, or in both
+    when it is not known: for turns the dialogue cannot take."""
     channel = message.output_channel
     for each in [language] if language else ["zh", "en"]:
         tracker = DialogueStateTracker(message.sender_id or "unknown", agent.domain.slots)
         tracker.update(SlotSet("language", each))
-        reply = await agent.nlg.generate(APOLOGY, tracker, channel.name())
+        reply = await agent.nlg.generate(response, tracker, channel.name())
         if reply and reply.get("text"):
             await channel.send_text_message(message.sender_id, reply["text"])
+
+
+async def _send_apology(agent: Agent, message: UserMessage) -> None:
+    language = detect_language(message.text or "").language
+    await send_outside_the_dialogue(agent, message, APOLOGY, language)
 
 
 async def apologise_for_failed_turn(agent: Agent, message: UserMessage,

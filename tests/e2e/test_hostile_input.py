@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from helpers import response_texts
-from helpers.chat import RestConversation
+from helpers.chat import RestConversation, assert_reply
 
 
 def post(stack, body: bytes) -> tuple[int, object]:
@@ -62,6 +62,24 @@ def test_control_characters_and_unknown_fields_are_harmless(stack):
                                       metadata={"x": [1, 2, {"y": None}]}))
     assert code == 200
     assert {m["text"] for m in reply} & set(response_texts("utter_greet", "zh"))
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u3000\u200b\ufeff", "\n\t\x00"])
+def test_a_message_with_nothing_to_read_is_asked_to_be_typed(stack, text):
+    """Blank text used to crash the intent classifier (no tokens) into the "system
+    unavailable" apology. Before the conversation has a language: both languages."""
+    code, reply = post(stack, message(f"t-{uuid.uuid4().hex[:8]}", text))
+    assert code == 200
+    assert [m["text"] for m in reply] == [*response_texts("utter_empty_message", "zh"),
+                                          *response_texts("utter_empty_message", "en")]
+
+
+def test_a_blank_message_inside_a_form_leaves_the_form_waiting(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts("I want to check my application")
+    assert chat.texts(" ") == response_texts("utter_empty_message", "en")
+    # the reference number is still what the conversation waits for
+    assert_reply(chat.texts("GOV-2024-999999"), "utter_ask_verification_code", "en")
 
 
 def test_a_flood_from_one_sender_is_slowed_and_nobody_else_is(stack):

@@ -1,0 +1,38 @@
+"""A message with nothing to read — empty, spaces, zero-width or other invisible characters —
+is answered with "please type your question" before it reaches the NLU pipeline, whose intent
+classifier cannot take a message without a single token (it raised, and the citizen got the
+"system unavailable" apology, which is not what happened)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+
+from bot.resilience import send_outside_the_dialogue
+
+logger = logging.getLogger(__name__)
+
+RESPONSE = "utter_empty_message"
+# Whitespace (Unicode, with the ideographic space), zero-width and direction marks, word
+# joiner, byte-order mark, and control characters.
+_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x1f\x7f]+")
+
+
+def is_blank(text: str | None) -> bool:
+    return not _INVISIBLE.sub("", text or "")
+
+
+async def ask_for_text(agent: Agent, message: UserMessage) -> None:
+    """Reply in the conversation's language (both when it has none yet); the conversation is
+    left as it was: an active form still waits for its answer."""
+    language = None
+    try:
+        tracker = await agent.tracker_store.retrieve(message.sender_id) \
+            if agent.tracker_store else None
+        language = tracker.get_slot("language") if tracker else None
+    except Exception:  # the store being down is the next turn's business; reply anyway
+        logger.warning("conversation store unavailable while answering an empty message")
+    await send_outside_the_dialogue(agent, message, RESPONSE, language)
