@@ -8,6 +8,10 @@
 - every channel's limits (channels/limits.py): a message over GOV_MAX_MESSAGE_CHARS, or beyond
   the per-chat rate limit, is answered with a refusal in the citizen's language and never
   reaches the bot; bodies over 64 KB get 413, updates that are not well-formed 400;
+- a photo, video or document sent with a caption is read by its caption (the stock connector
+  drops the whole message); a message with nothing to read (a sticker, a photo alone, a voice
+  note) is answered that only text can be read, in the user's Telegram language, instead of
+  getting no answer at all;
 - the stock connector's unauthenticated `/set_webhook` (which re-registers the webhook without
   the secret, switching the check above off) is gone: the webhook is registered at start-up.
 
@@ -43,6 +47,8 @@ from channels.rest import MAX_BODY_BYTES
 logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UNSUPPORTED = {"zh": "目前只能读文字消息，请用文字描述您的问题。",
+               "en": "Sorry, I can only read text messages; please type your question."}
 
 
 class TelegramChannelOutput(TelegramOutput):
@@ -125,7 +131,7 @@ class TelegramChannel(TelegramInput):
                 return response.text("body too large", status=413)
             if not isinstance(request.json, dict):  # after the secret: parse only Telegram's
                 return response.text("malformed update", status=400)
-            return None
+            return await self._nothing_to_read(request.json)
 
         @telegram.exception(AttributeError, KeyError, TypeError, ValueError)
         async def malformed(request: Request, error: Exception) -> Any:
@@ -135,3 +141,29 @@ class TelegramChannel(TelegramInput):
             return response.text("malformed update", status=400)
 
         return telegram
+
+    async def _nothing_to_read(self, update: Dict[str, Any]) -> Any:
+        """A new message without text: its caption is its text; with neither (nor a location,
+        which the stock connector reads) it is answered here and goes no further."""
+        message = update.get("message")
+        if not isinstance(message, dict) or isinstance(message.get("text"), str) \
+                or "location" in message:
+            return None
+        caption = message.get("caption")
+        if isinstance(caption, str) and caption.strip():
+            message["text"] = caption  # the parsed update the stock handler reads next
+            return None
+        chat_id = str((message.get("chat") or {}).get("id", ""))
+        if chat_id and not self.limits.check(chat_id, ""):
+            code = str((message.get("from") or {}).get("language_code") or "")
+            languages = ["zh"] if code.startswith("zh") else ["en"] if code else ["zh", "en"]
+            channel = TelegramChannelOutput(self.access_token, self.api_base_url)
+            try:
+                await channel.send_text_message(
+                    chat_id, "\n".join(UNSUPPORTED[language] for language in languages))
+            except Exception as error:  # Telegram unreachable: nothing more can be done
+                logger.warning("could not tell a Telegram user that only text is read: %r",
+                               error)
+            finally:
+                await channel.session.close()
+        return response.text("success")

@@ -95,6 +95,25 @@ def test_telegram_conversation_with_buttons_in_both_languages(stack):
     assert rasa_tracker(stack, f"telegram:{chat}")["events"]
 
 
+def test_telegram_media_is_read_by_its_caption_or_answered_that_only_text_is_read(stack):
+    """The stock connector dropped both silently: a photo of a broken street light with the
+    citizen's words under it, and a sticker or voice note."""
+    chat = 710000 + uuid.uuid4().int % 100000
+    api = stack.telegram_api
+    photo = telegram.media_update(chat, "photo", caption="小区门口的路灯坏了两个星期了，晚上很黑")
+    assert telegram.post_update(stack.telegram_url, photo) == 200
+    [proposal] = api.messages_to(chat)
+    assert proposal["text"].startswith("我理解您反映的是：小区门口的路灯坏了两个星期了")
+    assert telegram.post_update(stack.telegram_url, telegram.media_update(chat, "sticker")) == 200
+    assert api.messages_to(chat, after=1)[-1]["text"] == \
+        "目前只能读文字消息，请用文字描述您的问题。"
+    other = chat + 1
+    voice = telegram.media_update(other, "voice", language_code="en")
+    assert telegram.post_update(stack.telegram_url, voice) == 200
+    assert api.messages_to(other)[-1]["text"] == \
+        "Sorry, I can only read text messages; please type your question."
+
+
 def test_telegram_updates_without_the_secret_are_refused(stack):
     chat = 800000 + uuid.uuid4().int % 100000
     update = telegram.text_update(chat, "你好")

@@ -88,6 +88,19 @@ def text_update(chat_id: int, text: str) -> dict:
         "chat": {"id": chat_id, "type": "private", "first_name": "Citizen"}}}
 
 
+def media_update(chat_id: int, kind: str, caption: str | None = None,
+                 language_code: str = "zh") -> dict:
+    """A message with a photo, sticker, voice note … instead of text, as Telegram sends it."""
+    update = text_update(chat_id, "")
+    message = update["message"]
+    del message["text"]
+    message["from"]["language_code"] = language_code
+    message[kind] = {"file_id": f"file-{next(_ids)}", "file_unique_id": str(next(_ids))}
+    if caption is not None:
+        message["caption"] = caption
+    return update
+
+
 def button_update(chat_id: int, data: str) -> dict:
     user = {"id": chat_id, "is_bot": False, "first_name": "Citizen"}
     return {"update_id": next(_ids), "callback_query": {
