@@ -9,9 +9,10 @@
   the per-chat rate limit, is answered with a refusal in the citizen's language and never
   reaches the bot; bodies over 64 KB get 413, updates that are not well-formed 400;
 - a photo, video or document sent with a caption is read by its caption (the stock connector
-  drops the whole message); a message with nothing to read (a sticker, a photo alone, a voice
-  note) is answered that only text can be read, in the user's Telegram language, instead of
-  getting no answer at all;
+  drops the whole message); a voice note is fetched from Telegram and recognised by our speech
+  service (`speech_url`), as WeChat voice is; a message with nothing to read (a sticker, a
+  photo alone, a voice note that could not be heard) is answered so, in the user's Telegram
+  language, instead of getting no answer at all;
 - the stock connector's unauthenticated `/set_webhook` (which re-registers the webhook without
   the secret, switching the check above off) is gone: the webhook is registered at start-up.
 
@@ -22,6 +23,7 @@ credentials (written by the stack from GOV_TELEGRAM_* variables, never committed
       webhook_url: https://<public host>/webhooks/telegram/webhook
       api_base_url: https://api.telegram.org
       secret_token: ...
+      speech_url: http://127.0.0.1:8082   # voice notes; without it they get "text only"
       burst: 20             # messages per chat (channels/limits.py)
       per_minute: 60
 """
@@ -33,6 +35,7 @@ import hmac
 import logging
 from typing import Any, Awaitable, Callable, Dict
 
+import aiohttp
 from aiogram.bot.api import TelegramAPIServer
 from aiogram.utils.exceptions import TelegramAPIError
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -43,12 +46,16 @@ from sanic.request import Request
 
 from channels.limits import SenderRateLimit, refusal
 from channels.rest import MAX_BODY_BYTES
+from channels.speech_client import SpeechClient, SpeechServiceError
 
 logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-UNSUPPORTED = {"zh": "目前只能读文字消息，请用文字描述您的问题。",
-               "en": "Sorry, I can only read text messages; please type your question."}
+UNSUPPORTED = {"zh": "目前只能读文字和语音消息，请用文字描述您的问题。",
+               "en": "Sorry, I can only read text and voice messages; please type your question."}
+NOT_HEARD = {"zh": "抱歉，没有听清您的语音，请再说一遍或直接输入文字。",
+             "en": "Sorry, I couldn't make out the voice message; please try again or type it."}
+MAX_VOICE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 
 
 class TelegramChannelOutput(TelegramOutput):
@@ -73,15 +80,18 @@ class TelegramChannel(TelegramInput):
                    credentials.get("webhook_url"),
                    api_base_url=credentials.get("api_base_url") or "https://api.telegram.org",
                    secret_token=credentials.get("secret_token") or None,
-                   limits=SenderRateLimit.from_credentials(credentials))
+                   limits=SenderRateLimit.from_credentials(credentials),
+                   speech_url=credentials.get("speech_url") or None)
 
     def __init__(self, access_token: str | None, verify: str | None,
                  webhook_url: str | None, api_base_url: str = "https://api.telegram.org",
-                 secret_token: str | None = None, limits: SenderRateLimit | None = None) -> None:
+                 secret_token: str | None = None, limits: SenderRateLimit | None = None,
+                 speech_url: str | None = None) -> None:
         super().__init__(access_token, verify, webhook_url, debug_mode=False)
         self.api_base_url = api_base_url
         self.secret_token = secret_token
         self.limits = limits or SenderRateLimit()
+        self.speech = SpeechClient(speech_url, timeout=60) if speech_url else None
 
     def get_output_channel(self) -> TelegramChannelOutput:
         channel = TelegramChannelOutput(self.access_token, self.api_base_url)
@@ -143,27 +153,49 @@ class TelegramChannel(TelegramInput):
         return telegram
 
     async def _nothing_to_read(self, update: Dict[str, Any]) -> Any:
-        """A new message without text: its caption is its text; with neither (nor a location,
-        which the stock connector reads) it is answered here and goes no further."""
+        """A new message without text: its caption, or its voice note recognised, becomes its
+        text (in the parsed update the stock handler reads next); with neither (nor a
+        location, which the stock connector reads) it is answered here and goes no further."""
         message = update.get("message")
         if not isinstance(message, dict) or isinstance(message.get("text"), str) \
                 or "location" in message:
             return None
         caption = message.get("caption")
         if isinstance(caption, str) and caption.strip():
-            message["text"] = caption  # the parsed update the stock handler reads next
+            message["text"] = caption
             return None
         chat_id = str((message.get("chat") or {}).get("id", ""))
-        if chat_id and not self.limits.check(chat_id, ""):
+        if not chat_id or self.limits.check(chat_id, ""):  # flooding: no reply at all
+            return response.text("success")
+        voice = message.get("voice") or message.get("audio")
+        channel = TelegramChannelOutput(self.access_token, self.api_base_url)
+        try:
+            if isinstance(voice, dict) and self.speech is not None:
+                text = await self._recognise(channel, voice, chat_id)
+                if text:
+                    message["text"] = text
+                    return None
+            reply = NOT_HEARD if isinstance(voice, dict) and self.speech else UNSUPPORTED
             code = str((message.get("from") or {}).get("language_code") or "")
             languages = ["zh"] if code.startswith("zh") else ["en"] if code else ["zh", "en"]
-            channel = TelegramChannelOutput(self.access_token, self.api_base_url)
-            try:
-                await channel.send_text_message(
-                    chat_id, "\n".join(UNSUPPORTED[language] for language in languages))
-            except Exception as error:  # Telegram unreachable: nothing more can be done
-                logger.warning("could not tell a Telegram user that only text is read: %r",
-                               error)
-            finally:
-                await channel.session.close()
+            await channel.send_text_message(chat_id, "\n".join(reply[lang] for lang in languages))
+        except Exception as error:  # Telegram unreachable: nothing more can be done
+            logger.warning("could not answer a Telegram message without text: %r", error)
+        finally:
+            await channel.session.close()
         return response.text("success")
+
+    async def _recognise(self, channel: TelegramChannelOutput, voice: Dict[str, Any],
+                         chat_id: str) -> str | None:
+        """The text of a voice note (fetched with getFile and the file download), or None."""
+        if not isinstance(voice.get("file_id"), str) \
+                or int(voice.get("file_size") or 0) > MAX_VOICE_BYTES:
+            return None
+        try:
+            found = await channel.get_file(voice["file_id"])
+            audio = await channel.download_file(found.file_path)
+            text, _ = await self.speech.transcribe(audio.getvalue(), None)
+            return text.strip() or None
+        except (TelegramAPIError, OSError, SpeechServiceError, aiohttp.ClientError) as error:
+            logger.warning("voice note from …%s not recognised: %s", chat_id[-4:], error)
+            return None

@@ -57,6 +57,7 @@ def channel_credentials(settings: Settings,
             "webhook_url": setting("GOV_TELEGRAM_WEBHOOK_URL") or "",
             "api_base_url": setting("GOV_TELEGRAM_API_BASE"),
             "secret_token": setting("GOV_TELEGRAM_SECRET"),
+            "speech_url": settings.speech_url,
             **per_sender,
         }
     return credentials

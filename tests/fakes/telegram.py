@@ -1,8 +1,9 @@
 """A local stand-in for Telegram's Bot API (https://api.telegram.org/bot<token>/<method>).
 
 It answers the methods Rasa's connector calls (setWebhook, getMe, sendMessage,
-answerCallbackQuery), refuses other tokens as Telegram does, records what the bot sends, and
-builds the updates Telegram would POST to the webhook.
+answerCallbackQuery) and the file download a voice note needs (getFile, then
+/file/bot<token>/<file_path>), refuses other tokens as Telegram does, records what the bot
+sends, and builds the updates Telegram would POST to the webhook.
 """
 
 from __future__ import annotations
@@ -26,11 +27,23 @@ _ids = itertools.count(1000)
 class FakeTelegramApi:
     sent: list[dict] = field(default_factory=list)
     webhook: dict = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.call)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.download)
         return app
+
+    async def download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        file_id = request.match_info["path"].removeprefix("voice/").removesuffix(".oga")
+        if file_id not in self.files:
+            return web.json_response({"ok": False, "error_code": 404,
+                                      "description": "Not Found"}, status=404)
+        return web.Response(body=self.files[file_id], content_type="audio/ogg")
 
     async def call(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
@@ -62,6 +75,15 @@ class FakeTelegramApi:
                        "text": params["text"]})
         if method == "answercallbackquery":
             return ok(True)
+        if method == "getfile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return web.json_response({"ok": False, "error_code": 400,
+                                          "description": "Bad Request: invalid file_id"},
+                                         status=400)
+            return ok({"file_id": file_id, "file_unique_id": file_id[-8:],
+                       "file_size": len(self.files[file_id]),
+                       "file_path": f"voice/{file_id}.oga"})
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"},
                                  status=404)
 
@@ -89,13 +111,16 @@ def text_update(chat_id: int, text: str) -> dict:
 
 
 def media_update(chat_id: int, kind: str, caption: str | None = None,
-                 language_code: str = "zh") -> dict:
+                 language_code: str = "zh", file_id: str | None = None) -> dict:
     """A message with a photo, sticker, voice note … instead of text, as Telegram sends it."""
     update = text_update(chat_id, "")
     message = update["message"]
     del message["text"]
     message["from"]["language_code"] = language_code
-    message[kind] = {"file_id": f"file-{next(_ids)}", "file_unique_id": str(next(_ids))}
+    message[kind] = {"file_id": file_id or f"file-{next(_ids)}",
+                     "file_unique_id": str(next(_ids))}
+    if kind == "voice":
+        message[kind].update(duration=3, mime_type="audio/ogg")
     if caption is not None:
         message["caption"] = caption
     return update
