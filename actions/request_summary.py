@@ -55,7 +55,8 @@ _PLACE_ZH = re.compile(
 _PLACE_LEAD = re.compile(
     r"^(?:我们|我家|我|本人|家|住|在|于|是|的|位于|就|一家|那个|这个|这家|那家|村里)+")
 _PLACE_EN = re.compile(
-    r"\b(?:at|on|in|near|outside|opposite|behind|along|from)\s+((?:the\s+)?(?:[A-Z][\w'-]*\s+){1,4}"
+    r"\b(?:at|on|in|near|outside|opposite|behind|along|from|next to|beside|by|across from"
+    r"|in front of|around)\s+((?:the\s+)?(?:[A-Z][\w'-]*\s+){1,4}"
     r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Estate|Garden|Gardens|Park|Square|Village|Town|District"
     r"|School|Hospital|Market|Station|Pier|Bridge|Compound|Building|Mall|Plaza|Community))\b"
 )
@@ -139,12 +140,29 @@ def _what(text: str) -> str:
     sentences = [s for s in map(_about_the_problem, _sentences(_strip_salutation(text))) if s]
     if not sentences:
         return _shorten(_strip_salutation(text).strip(_PUNCTUATION) or text.strip())
-    best = max(enumerate(sentences), key=lambda item: (_score(item[1]), -item[0]))
-    return _shorten(best[1])
+    index, best = max(enumerate(sentences), key=lambda item: (_score(item[1]), -item[0]))
+    if index and _REFERS_BACK.match(best):  # "Its lights are out": say what "it" is
+        best = f"{sentences[index - 1].rstrip('.!')} – {best[:1].lower()}{best[1:]}"
+    return _shorten(best)
+
+
+# "I am writing to complain about the construction site …": the lead-in goes, what it is
+# about stays (without it, the sentence that names the problem was dropped as "about the letter").
+_WRITING_ABOUT = re.compile(
+    r"^(?:i am|i'm|we are|we're|i|we) (?:writing|write|contacting you|getting in touch)"
+    r"(?: (?:to|in order to) (?:complain|report|ask|tell you|inform you|let you know|raise|"
+    r"draw your attention)(?: (?:about|of|that|to|regarding))?| (?:about|regarding|concerning))"
+    r"\s+(?:the fact that\s+)?",
+    re.IGNORECASE)
+
+
+_REFERS_BACK = re.compile(r"^(?:it|its|it's|they|their|they're|this|these|those)\b",
+                          re.IGNORECASE)
 
 
 def _about_the_problem(sentence: str) -> str:
     """The sentence without its leading clauses about the writer ("我是…的业主，")."""
+    sentence = _WRITING_ABOUT.sub("", sentence.strip(), count=1)
     clauses = [c for c in _CLAUSE.split(sentence.strip(_PUNCTUATION)) if c.strip()]
     while clauses and _NOT_THE_PROBLEM.match(clauses[0].strip()):
         # "I'm a delivery rider and my platform docked my pay": the problem follows "and"

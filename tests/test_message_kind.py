@@ -86,8 +86,21 @@ def test_a_letter_is_read_back_in_one_short_line_of_its_own_words():
     assert "烧烤店" in line and "139" not in line and "尊敬" not in line
     assert "和平路八号院" in line and "三个多月了" in line
     english = restate(LETTER_EN).line("en")
-    assert english.startswith("Its lights have been out for three weeks")
-    assert "Renmin Road" in english and "Dear" not in english
+    # "Its lights…" alone would not say what "it" is: the sentence before names it
+    assert english.startswith("The pedestrian bridge on Renmin Road near the Central Hospital – "
+                              "its lights have been out for three weeks")
+    assert "Dear" not in english and "writing" not in english
+
+
+def test_i_am_writing_to_complain_about_keeps_what_it_is_about():
+    letter = ("Dear Sir/Madam, I am writing to complain about the construction site next to "
+              "Riverside Garden, Block 5. Since last month they have been working until 2am "
+              "every night with heavy trucks and drilling. Please send someone to stop this.")
+    assert restate(letter).line("en") == \
+        "The construction site next to Riverside Garden, Block 5 (since: last month)"
+    assert restate("Hello, I'm writing to report that the street light outside Sunrise Estate "
+                   "has been broken for two weeks.").what.startswith(
+        "The street light outside Sunrise Estate has been broken")
 
 
 def test_a_subject_line_is_the_what():
