@@ -73,6 +73,30 @@ def citation(hit: Hit, question: str = "") -> dict[str, str]:
     }
 
 
+async def answer_beside_request(dispatcher: CollectingDispatcher, question: str,
+                                language: str) -> bool:
+    """Add the passage that answers the question part of a request
+    (`bot.message_kind.question_part`) when the answerability classifier is at least
+    GOV_KB_RELATED_MIN_CONFIDENCE sure of it; whether one was added. A request never gets a
+    doubtful passage: it is being sent to a department anyway."""
+    try:
+        answer = await off_loop(searcher().answer, question, language, 1)
+    except Exception:
+        logger.exception("knowledge-base search for a request's question failed")
+        return False
+    best = answer.best
+    if (best is None or answer.method != "answerability" or not answer.answered
+            or answer.confidence < searcher().settings.related_min_confidence):
+        return False
+    logger.info("request's question %r answered from %s (confidence %.3f)",
+                mask_personal_data(question)[:80], best.chunk_id, answer.confidence)
+    dispatcher.utter_message(response="utter_request_related_passage",
+                             question=question.strip(), **citation(best, question))
+    if best.language != language:
+        dispatcher.utter_message(response="utter_kb_other_language")
+    return True
+
+
 def followup_context(events: list[dict[str, Any]], window: float,
                      now: float | None = None) -> str | None:
     """The conversation's last answered question, if the newest user message may be its

@@ -26,11 +26,18 @@ from rasa_sdk.types import DomainDict
 from actions.blocking import off_loop
 from actions.choices import picked_option
 from actions.formatting import format_date
+from actions.knowledge import answer_beside_request
 from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
 from actions.request_summary import restate
 from actions.slots import ClearSlotsAction, cleared
-from bot.message_kind import classify, english_words, han_count, request_cue_count
+from bot.message_kind import (
+    classify,
+    english_words,
+    han_count,
+    question_part,
+    request_cue_count,
+)
 from bot.text import normalize
 from channels.limits import SenderRateLimit
 from common.privacy import mask_personal_data
@@ -249,14 +256,26 @@ class ActionAskRequestDepartment(Action):
             dispatcher.utter_message(
                 response="utter_confirm_department", summary=summary, department=best.name,
                 responsibility=relevant_responsibilities(best, text), buttons=buttons)
-            return []
-        options = "\n".join(f"{number}. {view.name}{'：' if language == 'zh' else ': '}"
-                            f"{relevant_responsibilities(view, text)}"
-                            for number, view in enumerate(views, 1))
-        dispatcher.utter_message(response="utter_choose_department", summary=summary,
-                                 options=options,
-                                 buttons=[*(_choose(v, v.name) for v in views), other])
+        else:
+            options = "\n".join(f"{number}. {view.name}{'：' if language == 'zh' else ': '}"
+                                f"{relevant_responsibilities(view, text)}"
+                                for number, view in enumerate(views, 1))
+            dispatcher.utter_message(response="utter_choose_department", summary=summary,
+                                     options=options,
+                                     buttons=[*(_choose(v, v.name) for v in views), other])
+        await self._answer_its_question(dispatcher, tracker, text, language)
         return []
+
+    @staticmethod
+    async def _answer_its_question(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   text: str, language: str) -> None:
+        """A request that also asks about the rules ("…请问拖欠工资政策是怎么规定的？") is
+        taken as the request; the passage that surely answers its question is added, once,
+        when the request is first read back (not when the department is asked again)."""
+        said = (tracker.latest_message.get("text") or "").strip()
+        question = question_part(text) if text and said.startswith(text) else None
+        if question:
+            await answer_beside_request(dispatcher, question, language)
 
 
 @lru_cache(maxsize=1)

@@ -94,6 +94,17 @@ _SERVICE_QUESTION = re.compile(
     r"|\bam i (?:allowed|eligible)\b|\b(?:is|are) (?:there|we|they) (?:any|eligible)\b"
     r"|\bdo (?:i|we) (?:need|have to)\b|\bwhich (?:office|documents|permits?|forms?)\b"
 )
+# What a question about the rules asks ("…政策是怎么规定的？", "what does the law say"): with a
+# service question, what makes one sentence of a request worth a policy passage.
+_RULES_QUESTION = re.compile(
+    r"政策|规定|法规|法律|条例|办法|标准|合法|违法|依据|权益|补偿|赔偿|怎么处理|如何处理|怎么办"
+    r"|\b(?:polic(?:y|ies)|rules?|regulations?|laws?|legal|illegal|entitled|rights?"
+    r"|compensation|allowed)\b"
+)
+_QUESTION_SENTENCE = re.compile(r"(?:[^。！？!?；;\n.]|\.(?=\S))*[？?]")
+_ASKING = re.compile(r"请问|想问|我想知道|想咨询|咨询一下")
+_POINTS_BACK = re.compile(r"这样|这种|这个|这些|那样|此类|\b(?:this|that|these|it)\b",
+                          re.IGNORECASE)
 # Letter form: a salutation or a closing plea.
 _SALUTATION = re.compile(
     r"^\s*(?:尊敬的|敬爱的|各位|亲爱的)?[^\s，,：:]{0,12}(?:领导|书记|市长|县长|区长|局长|主任|同志|工作人员)"
@@ -185,3 +196,28 @@ def classify(text: str) -> MessageKind:
         salutation=bool(_SALUTATION.search(folded)), reference=bool(_REFERENCE.search(folded)),
         status_words=bool(_STATUS_WORDS.search(folded)),
     )
+
+
+def question_part(text: str) -> str | None:
+    """The sentence of a request that asks about the rules or a service ("我们公司三个月没发工资
+    了……请问拖欠工资政策是怎么规定的？"), in the citizen's own words; None when it asks none.
+    The request is handled as a request; this is what a passage may answer beside it."""
+    for match in reversed(list(_QUESTION_SENTENCE.finditer(text or ""))):
+        whole = match.group(0).strip(" ，,、：:")
+        asking = _ASKING.search(whole)
+        # "…不给，请问拖欠工资政策是怎么规定的？": from the asking words on; else the last clause
+        part = whole[asking.start():] if asking else re.split(r"[，,]", whole)[-1].strip()
+        # …when the sentence is long, and the part does not point back at the complaint
+        # ("请问这样合法吗？"); else the whole sentence, which names what is asked about
+        folded = normalize(whole)
+        long = han_count(folded) >= LONG_HAN or len(english_words(folded)) >= LONG_WORDS
+        sentence = part if long and _asks(part) and not _POINTS_BACK.search(part) else whole
+        if _asks(sentence):
+            return sentence
+    return None
+
+
+def _asks(sentence: str) -> bool:
+    folded = normalize(sentence)
+    return len(folded) >= 6 and bool(_RULES_QUESTION.search(folded)
+                                     or _SERVICE_QUESTION.search(folded))

@@ -354,6 +354,12 @@ ENTRIES: list[Entry] = [
           default_doc=("the classifier's cross-validated threshold", "分类器交叉验证得出的阈值"),
           en="Answers whose answerability probability is below this are \"not found\".",
           zh="可回答概率低于此值的问题视为“未找到”。"),
+        E("GOV_KB_RELATED_MIN_CONFIDENCE", float, "0.8", ("actions",),
+          "A request that also asks about the rules (\"…政策是怎么规定的？\") gets a policy "
+          "passage beside it only when the answerability probability of that question is at "
+          "least this; above 1, never.",
+          "诉求中同时询问政策（“……政策是怎么规定的？”）时，仅当该问题的可回答概率不低于此值，"
+          "才在诉求之外附上政策原文；大于 1 则从不附上。"),
         E("GOV_KB_MIN_SCORE", float, "0.40", ("actions", "tools"),
           "Without a classifier for the model: answers whose cosine score is below this are "
           "\"not found\" (calibrated with `make bench-kb`).",

@@ -31,6 +31,8 @@ class KnowledgeBaseSettings:
     # Answers whose answerability probability is below this are "not found"; empty = the
     # threshold chosen by cross-validation on the training questions, stored with the model.
     min_confidence: float | None = from_env("GOV_KB_MIN_CONFIDENCE")
+    # A request that also asks about the rules gets a passage beside it only this sure.
+    related_min_confidence: float = from_env("GOV_KB_RELATED_MIN_CONFIDENCE")
     # Without a classifier for the configured model: answers whose cosine score is below this
     # are "not found" (calibrated with `make bench-kb`).
     min_score: float = from_env("GOV_KB_MIN_SCORE")

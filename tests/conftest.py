@@ -44,3 +44,20 @@ def workspace(database_url, monkeypatch, tmp_path):
     from helpers.staff import run_workspace
 
     yield from run_workspace(database_url, monkeypatch, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def sample_searcher(tmp_path_factory):
+    """A searcher over the shipped sample knowledge base, in a folder of its own."""
+    import dataclasses
+
+    from actions import knowledge
+    from knowledge_base.config import KnowledgeBaseSettings
+    from knowledge_base.search import Searcher
+    from knowledge_base.service import KnowledgeBase
+
+    settings = dataclasses.replace(KnowledgeBaseSettings(),
+                                   home=tmp_path_factory.mktemp("kb"), answerability="")
+    kb = KnowledgeBase(settings, knowledge.searcher().embedder)
+    kb.seed_sample()
+    return Searcher(settings, knowledge.searcher().embedder)

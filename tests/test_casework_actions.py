@@ -106,6 +106,46 @@ def test_confident_routing_proposes_and_waits_for_the_citizen():
     assert message["buttons"][-1]["payload"] == "/choose_department"
 
 
+@pytest.mark.parametrize(("letter", "language", "document"), [
+    ("我们公司已经三个月没发工资了，老板一直拖着不给，我们去找也没用。请问拖欠工资政策是怎么规定的？",
+     "zh", "拖欠工资投诉举报办理指南"),
+    ("我們公司已經三個月沒發工資了，老闆一直拖著不給。請問拖欠工資政策是怎麼規定的？",
+     "zh", "拖欠工资投诉举报办理指南"),
+])
+def test_a_request_that_asks_about_the_rules_gets_the_passage_too(monkeypatch, sample_searcher,
+                                                                   letter, language, document):
+    """Taken as the request (read back, department proposed); the passage that surely answers
+    its question follows, once: not again when the department is asked a second time."""
+    monkeypatch.setattr(knowledge, "searcher", lambda: sample_searcher)
+    slots = run(ValidateTicketForm().validate_request_text(
+        letter, CollectingDispatcher(), tracker(letter, language=language), {}))
+    state = {k: slots[k] for k in ("request_text", "routing_candidates", "routing_confidence")}
+    ask = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(ask, tracker(letter, language=language, **state), {}))
+    assert ask.messages[0]["response"] in ("utter_confirm_department",
+                                           "utter_choose_department")
+    [passage] = [m for m in ask.messages if m["response"] == "utter_request_related_passage"]
+    assert passage["title"] == document and passage["question"].startswith(("请问", "請問"))
+    again = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(again, tracker("hmm", language=language, **state), {}))
+    assert "utter_request_related_passage" not in [m["response"] for m in again.messages]
+
+
+@pytest.mark.parametrize("letter", [
+    "小区门口的路灯坏了两个星期了，晚上很黑，为什么没人管？",  # a question, but not about rules
+    "物业乱收费，请问这样合法吗？希望尽快处理。",  # about rules, but nothing surely answers it
+])
+def test_no_passage_unless_one_surely_answers_a_question_about_the_rules(
+        monkeypatch, sample_searcher, letter):
+    monkeypatch.setattr(knowledge, "searcher", lambda: sample_searcher)
+    slots = run(ValidateTicketForm().validate_request_text(
+        letter, CollectingDispatcher(), tracker(letter, language="zh"), {}))
+    state = {k: slots[k] for k in ("request_text", "routing_candidates", "routing_confidence")}
+    ask = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(ask, tracker(letter, language="zh", **state), {}))
+    assert "utter_request_related_passage" not in [m["response"] for m in ask.messages]
+
+
 def department_step(text: str, intent: str, **slots: object) -> Tracker:
     return tracker(text, intent=intent, requested_slot="request_department", **slots)
 

@@ -85,19 +85,6 @@ def test_no_followup_context_across_a_session_or_another_flow():
     assert knowledge.followup_context(rated, 600) == "我要办居住证，需要带什么"
 
 
-@pytest.fixture(scope="module")
-def sample_searcher(tmp_path_factory):
-    from knowledge_base.config import KnowledgeBaseSettings
-    from knowledge_base.search import Searcher
-    from knowledge_base.service import KnowledgeBase
-
-    settings = dataclasses.replace(KnowledgeBaseSettings(),
-                                   home=tmp_path_factory.mktemp("kb"), answerability="")
-    kb = KnowledgeBase(settings, knowledge.searcher().embedder)
-    kb.seed_sample()
-    return Searcher(settings, knowledge.searcher().embedder)
-
-
 def converse(monkeypatch, searcher, first: str, second: str, language: str = "zh"):
     monkeypatch.setattr(knowledge, "searcher", lambda: searcher)
     monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)

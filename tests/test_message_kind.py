@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actions.request_summary import restate
-from bot.message_kind import classify
+from bot.message_kind import classify, question_part
 
 LETTER_ZH = ("尊敬的领导：您好！我是滨江市和平路八号院的住户，楼下的烧烤店每天营业到"
              "凌晨两点，油烟和噪音让全楼的人都睡不好，已经持续三个多月了，多次打电话都"
@@ -125,3 +125,19 @@ def test_the_problem_after_who_i_am_is_the_what_and_a_bare_plea_is_not():
             "investigate.")
     what = restate(text).what
     assert what.startswith("My platform has deducted 800 yuan") and "investigate" not in what
+
+
+@pytest.mark.parametrize(("text", "part"), [
+    ("我们公司已经三个月没发工资了，老板一直拖着不给，我们找了很多次都没用，请问拖欠工资政策是怎么规定的？",
+     "请问拖欠工资政策是怎么规定的？"),
+    # "这样" needs the clause it points back at
+    ("物业乱收费，请问这样合法吗？希望尽快处理。", "物业乱收费，请问这样合法吗？"),
+    ("My landlord is refusing to return my 3000 yuan deposit after I moved out two months "
+     "ago. What does the policy say about deposits?", "What does the policy say about deposits?"),
+    # asks, but not about rules or a service
+    ("小区门口的路灯坏了两个星期了，为什么没人管？", None),
+    ("楼上装修太吵了，还让不让人睡觉了？", None),
+    ("路灯坏了两个星期了", None),
+])
+def test_the_question_part_of_a_request(text, part):
+    assert question_part(text) == part
