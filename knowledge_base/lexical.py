@@ -25,7 +25,6 @@ from bot.segmentation import segmenter
 from bot.text import normalize
 
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
-_HAN = re.compile(r"[\u3400-\u9fff]+")
 _STOP = frozenset(
     "the a an of to in for and or is are be do does i my me how what can you your it on with "
     "的 了 吗 呢 啊 吧 是 我 你 要 怎么 什么 可以 如何 请问".split()
@@ -41,18 +40,6 @@ def tokenize(text: str) -> list[str]:
         else:
             tokens.extend(word for word in jieba.cut(piece) if word.strip())
     return [token for token in tokens if token not in _STOP]
-
-
-def bigrams(text: str) -> list[str]:
-    """What the second BM25 index is searched by: the overlapping pairs of Han characters (a
-    lone character as itself), Traditional folded to Simplified. Pairs do not depend on where
-    jieba cuts: it may cut a question's 出生证明 whole and a guide's 出生医学证明 as 出生 / 医学 /
-    证明; as pairs, both hold 出生 and 证明. Other words have no pairs: English needs no
-    segmentation, and the words' own BM25 (`tokenize`) already matches them."""
-    grams: list[str] = []
-    for run in _HAN.findall(normalize(text)):
-        grams += [run] if len(run) == 1 else [run[n:n + 2] for n in range(len(run) - 1)]
-    return grams
 
 
 def _pieces(term: str) -> list[str]:
@@ -87,11 +74,9 @@ def _thread_lock_for_progress_bars() -> None:
 
 
 class LexicalIndex:
-    def __init__(self, texts: list[str], titles: list[str] | None = None,
-                 documents: list[str] | None = None) -> None:
+    def __init__(self, texts: list[str], titles: list[str] | None = None) -> None:
         """`texts`: what each chunk is searched by; `titles`: each chunk's document title
-        (for `title_coverage`); `documents`: each chunk's document (for `pair_scores`; without
-        them, each chunk is its own)."""
+        (for `title_coverage`)."""
         import bm25s
 
         _thread_lock_for_progress_bars()
@@ -105,18 +90,8 @@ class LexicalIndex:
         number = {title: n for n, title in enumerate(distinct)}
         self._title_of = np.array([number[title] for title in titles or ()], dtype=np.int64)
         self._retriever = bm25s.BM25()
-        self._retriever.index([tokenize(text) or ["\u2205"] for text in texts],
-                              show_progress=False)
-        owners = documents or [str(n) for n in range(len(texts))]
-        grouped: dict[str, list[str]] = {}
-        for owner, text in zip(owners, texts, strict=True):
-            grouped.setdefault(owner, []).append(text)
-        place = {owner: n for n, owner in enumerate(grouped)}
-        self._documents = len(place)
-        self._document_of = np.array([place[owner] for owner in owners], dtype=np.int64)
-        self._pairs = bm25s.BM25()
-        self._pairs.index([bigrams(" ".join(parts)) or ["\u2205"] for parts in grouped.values()],
-                          show_progress=False)
+        corpus = [tokenize(text) or ["\u2205"] for text in texts]
+        self._retriever.index(corpus, show_progress=False)
 
     def _holding(self, token: int | None) -> np.ndarray:
         """The chunks that contain a vocabulary token (none for None), from BM25's CSC matrix."""
@@ -190,18 +165,8 @@ class LexicalIndex:
         return np.array(sorted(found or ()), dtype=nothing.dtype)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk over jieba words, in chunk order (zeros when nothing
-        matches)."""
-        return self._bm25(self._retriever, tokenize(query), self._size)
-
-    def pair_scores(self, query: str) -> np.ndarray:
-        """For every chunk, in chunk order, its document's BM25 score over character pairs
-        (`bigrams`) of the whole document: which document is about the question's pairs,
-        whichever of its passages is quoted."""
-        return self._bm25(self._pairs, bigrams(query), self._documents)[self._document_of]
-
-    @staticmethod
-    def _bm25(retriever, tokens: list[str], size: int) -> np.ndarray:
-        if not tokens or size == 0:
-            return np.zeros(size, dtype=np.float32)
-        return np.asarray(retriever.get_scores(tokens), dtype=np.float32)
+        """BM25 score of every chunk, in chunk order (zeros when nothing matches)."""
+        tokens = tokenize(query)
+        if not tokens or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

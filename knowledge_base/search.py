@@ -94,10 +94,6 @@ LANGUAGE_SHIFT_WEIGHT = 0.5
 # 0.1 rank alike; 0.1 lost one evaluation question's top-1 answer, 0.05 none
 # (docs/benchmarks.md "Knowledge base").
 TITLE_WEIGHT = 0.05
-# Within the question's language, on top of LEXICAL_WEIGHT: the BM25 score of the passage's
-# document over character pairs (`LexicalIndex.pair_scores`), relative to the best document's
-# (`Hit.pairs`). Chosen on half of the real FAQ's departments and the training questions.
-PAIRS_WEIGHT = 0.4
 # Taken off a stored question's cosine before it competes with passages (`Hit.question`): USE-m
 # scores two questions of the same pattern ("身份证丢了怎么办", "房产证丢了怎么补办") far higher
 # than a question and the passage that answers it, so one question staff linked to the ID-card
@@ -129,7 +125,6 @@ class Hit:
     calibration: float = 0.0  # the language shift for this passage's cosine (`language_shift`)
     coverage: float = 0.0  # idf-weighted share of the question's terms it has (LexicalIndex)
     title: float = 0.0  # the same share in its document's title (`LexicalIndex.title_coverage`)
-    pairs: float = 0.0  # its document's BM25 over character pairs, relative to the best
 
     @property
     def match(self) -> float:
@@ -185,8 +180,7 @@ class LoadedIndex:
         self.lexical = LexicalIndex([" ".join(c["headings"]) + " " + c["text"]
                                      for c in self.chunks],
                                     [c["headings"][0] if c["headings"] else ""
-                                     for c in self.chunks],
-                                    [c["doc_id"] for c in self.chunks])
+                                     for c in self.chunks])
         self.documents = {
             doc_id: Metadata.from_mapping(raw) for doc_id, raw in self.manifest["documents"].items()
         }
@@ -226,8 +220,6 @@ class LoadedIndex:
                     else np.zeros(len(self.chunks)))
         titled = (self.lexical.title_coverage(query) if mode == "hybrid"
                   else np.zeros(len(self.chunks)))
-        pairs = self.lexical.pair_scores(query) if mode == "hybrid" else np.zeros(len(self.chunks))
-        pairs = pairs / pairs.max() if pairs.size and pairs.max() > 0 else pairs
         top_lexical = float(lexical.max()) if lexical.size else 0.0
         if top_lexical > 0:
             for i in np.argsort(-lexical)[:k]:
@@ -267,8 +259,7 @@ class LoadedIndex:
                                 shift.get(chunk["language"], 0.0),
                                 max(float(coverage[i]),
                                     question_coverage.get(chunk["doc_id"], 0.0)),
-                                float(titled[i]),
-                                float(pairs[i])))
+                                float(titled[i])))
         return rank_documents(passages, language, mode)[:limit]
 
     def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str]) -> Hit:
@@ -335,8 +326,7 @@ def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybri
     for p in passages:
         rewarded = language is None or p.language == language
         scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.coverage
-                                                  + TITLE_WEIGHT * p.title
-                                                  + PAIRS_WEIGHT * p.pairs if rewarded
+                                                  + TITLE_WEIGHT * p.title if rewarded
                                                   else 0.0)))
     ranked = _best_per_document(scored)
     # Between languages by meaning: each language's documents, in their fused order, take that
