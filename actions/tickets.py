@@ -44,7 +44,7 @@ from common.privacy import mask_personal_data
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
 from storage.departments import DepartmentView, department_names, get_department, list_departments
-from storage.tickets import create_ticket
+from storage.tickets import create_ticket, filed_for_request
 
 logger = logging.getLogger(__name__)
 
@@ -308,19 +308,22 @@ class ActionCreateTicket(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = tracker.get_slot("language") or "zh"
-        if not ticket_limit().allow(tracker.sender_id):
-            logger.warning("ticket refused: too many from one conversation")
-            dispatcher.utter_message(response="utter_ticket_rate_limited")
-            return cleared(TICKET_SLOTS)
+        key = turn_key(tracker)
         department, proposed = tracker.get_slot(DEPARTMENT), tracker.get_slot(PROPOSED)
         try:
-            receipt = await off_loop(
+            # A retried call of this turn gets the ticket it filed, and is not counted again.
+            receipt = await off_loop(filed_for_request, key, language) if key else None
+            if receipt is None and not ticket_limit().allow(tracker.sender_id):
+                logger.warning("ticket refused: too many from one conversation")
+                dispatcher.utter_message(response="utter_ticket_rate_limited")
+                return cleared(TICKET_SLOTS)
+            receipt = receipt or await off_loop(
                 create_ticket, tracker.get_slot(TEXT) or "", department,
                 language, tracker.get_latest_input_channel() or "unknown",
                 float(tracker.get_slot(CONFIDENCE) or 0.0),
                 "classifier" if department == proposed else "citizen",
                 tracker.get_slot(DIGITS) or "", proposed_department=proposed,
-                request_key=turn_key(tracker),
+                request_key=key,
             )
         except Exception:
             logger.exception("ticket could not be created")

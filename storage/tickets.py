@@ -68,6 +68,20 @@ def _new_reference(now: dt.datetime) -> str:
     return f"T-{local(now):%Y%m%d}-{secrets.randbelow(10**6):06d}"
 
 
+def _receipt(ticket: Ticket, department: Department, language: str) -> TicketReceipt:
+    return TicketReceipt(ticket.reference, ticket.category, department_view(department, language),
+                         ticket.response_due)
+
+
+def filed_for_request(request_key: str, language: str,
+                      url: str | None = None) -> TicketReceipt | None:
+    """The ticket a conversation turn already filed (`create_ticket`'s `request_key`), if any:
+    a retried call is answered with it before anything else is counted against the citizen."""
+    with sessions(url).begin() as session:
+        filed = session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+        return _receipt(filed, filed.department, language) if filed is not None else None
+
+
 def create_ticket(text: str, department_id: str, language: str, channel: str,
                   confidence: float, routed_by: str, phone_last4: str,
                   url: str | None = None, proposed_department: str | None = None,
@@ -86,9 +100,7 @@ def create_ticket(text: str, department_id: str, language: str, channel: str,
                 if request_key:
                     filed = session.scalar(select(Ticket).where(Ticket.request_key == request_key))
                     if filed is not None:
-                        return TicketReceipt(filed.reference, filed.category,
-                                             department_view(filed.department, language),
-                                             filed.response_due)
+                        return _receipt(filed, filed.department, language)
                 department = session.get(Department, department_id)
                 if department is None:
                     raise ValueError(f"unknown department {department_id!r}")
@@ -111,8 +123,7 @@ def create_ticket(text: str, department_id: str, language: str, channel: str,
                         target=ticket.reference,
                         detail=f"suggested={proposed_department} chosen={department_id} "
                                f"confidence={confidence:.2f} channel={channel or 'unknown'}"))
-                return TicketReceipt(ticket.reference, category,
-                                     department_view(department, language), due)
+                return _receipt(ticket, department, language)
         except IntegrityError:  # reference collision (draw another) or the same turn filed
             continue            # at once by another instance (found on the next attempt)
     raise RuntimeError("could not allocate a ticket reference")

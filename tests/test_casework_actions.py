@@ -310,6 +310,31 @@ def test_one_conversation_cannot_flood_departments_with_tickets(monkeypatch):
         ticket_limit.cache_clear()
 
 
+def test_a_retried_call_gets_its_ticket_even_when_the_allowance_is_spent(monkeypatch):
+    """A balancer's retry of the turn that filed the last allowed ticket is that ticket, not
+    a refusal: the retry is looked up before the rate limit counts anything."""
+    monkeypatch.setenv("GOV_TICKETS_BURST", "1")
+    monkeypatch.setenv("GOV_TICKETS_PER_HOUR", "1")
+    ticket_limit.cache_clear()
+    try:
+        def create(message_id: str) -> dict:
+            dispatcher = CollectingDispatcher()
+            state = tracker("", request_text="路灯坏了一个月", language="zh",
+                            request_department="urban_management", contact_digits="4321")
+            state.sender_id = "retried"
+            state.latest_message["message_id"] = message_id
+            run(ActionCreateTicket().run(dispatcher, state, {}))
+            return dispatcher.messages[0]
+
+        first, retried, next_turn = create("m-1"), create("m-1"), create("m-2")
+        assert first["response"] == retried["response"] == "utter_ticket_created"
+        assert retried["reference"] == first["reference"]
+        assert next_turn["response"] == "utter_ticket_rate_limited"
+        assert ticket_count() == 1
+    finally:
+        ticket_limit.cache_clear()
+
+
 def test_status_validation_checks_digits_against_the_database():
     person = demo_applicants(5)[0]
     form = ValidateStatusCheckForm()
