@@ -10,11 +10,17 @@ question's own language (a Chinese question shares no words with the English pas
 answers it):
 - within the question's language, the question's words re-rank: a passage gains
   LEXICAL_WEIGHT times its term coverage — the idf-weighted share of the question's distinct
-  terms it (or one of its document's questions) contains (`LexicalIndex.coverage`; BM25 only
-  chooses which passages are looked at). Chosen on the training questions
-  (knowledge_base/data/answerability_train.yml): coverage against the earlier bonus (up to 0.10
-  for BM25 relative to the best passage's, only within 0.08 of the language's best cosine),
-  weight 0.4 without a margin the best there (docs/benchmarks.md);
+  terms it contains (`LexicalIndex.coverage`; BM25 only chooses which passages are looked at).
+  Chosen on the training questions (knowledge_base/data/answerability_train.yml): coverage
+  against the earlier bonus (up to 0.10 for BM25 relative to the best passage's, only within
+  0.08 of the language's best cosine), weight 0.4 without a margin the best there
+  (docs/benchmarks.md).
+  A document's own questions do not lend it their coverage: once every sample guide carried
+  questions in both languages, the words of a question's pattern ("在哪里办", "要多少钱") that a
+  stored question shared with the citizen's drew the citizen's question to a guide about
+  something else (身份证在哪里办 to the foreigners' residence-permit guide, whose "外国人在哪里办
+  居留许可？" covers 在哪里 and 办). Without it: training questions R@1 0.900 → 0.904, real FAQ
+  questions as content unchanged (docs/benchmarks.md "Questions in the sample");
 - between languages, meaning alone decides: the r-th document of a language takes that
   language's r-th best cosine as its score, so re-ranking inside one language never moves a
   passage of the other language up or down. The other language stays in cosine order.
@@ -228,16 +234,15 @@ class LoadedIndex:
                         np.dot(self.index.reconstruct(int(i)), vector.ravel())
                     )
         shift = language_shift(vector, self.language_means, language)
-        # A document's own questions: their best cosine and BM25 score count for its passages.
+        # A document's own questions: their best cosine and BM25 score count for its passages
+        # (not their term coverage: see the module docstring).
         questions: dict[str, float] = {}
         question_terms: dict[str, float] = defaultdict(float)
-        question_coverage: dict[str, float] = defaultdict(float)
         for i, dense in list(candidates.items()):
             if self.chunks[i].get("kind") == QUESTION:
                 del candidates[i]
                 doc_id = self.chunks[i]["doc_id"]
                 question_terms[doc_id] = max(question_terms[doc_id], float(lexical[i]))
-                question_coverage[doc_id] = max(question_coverage[doc_id], float(coverage[i]))
                 if mode != "lexical":
                     dense += shift.get(self.chunks[i]["language"], 0.0) - QUESTION_OFFSET
                     questions[doc_id] = max(questions.get(doc_id, dense), dense)
@@ -257,8 +262,7 @@ class LoadedIndex:
                                 / top_lexical if top_lexical else 0.0,
                                 metadata, questions.get(chunk["doc_id"], 0.0),
                                 shift.get(chunk["language"], 0.0),
-                                max(float(coverage[i]),
-                                    question_coverage.get(chunk["doc_id"], 0.0)),
+                                float(coverage[i]),
                                 float(titled[i])))
         return rank_documents(passages, language, mode)[:limit]
 
