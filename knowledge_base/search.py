@@ -257,8 +257,8 @@ class LoadedIndex:
                 chosen = positions
             else:
                 chosen = self._contenders(positions, dense, questions.get(doc_id, 0.0),
-                                          question_terms.get(doc_id, 0.0), lexical, coverage,
-                                          titled, shift, language, mode)
+                                          question_terms.get(doc_id, 0.0), lexical, top_lexical,
+                                          coverage, titled, shift, language, mode)
             candidates.update({int(i): float(dense[positions == i][0]) for i in chosen})
         passages = []
         for i, dense in candidates.items():
@@ -277,9 +277,9 @@ class LoadedIndex:
         return rank_documents(passages, language, mode)[:limit]
 
     def _contenders(self, positions: np.ndarray, dense: np.ndarray, question: float,
-                    question_terms: float, lexical: np.ndarray, coverage: np.ndarray,
-                    titled: np.ndarray, shift: dict[str, float], language: str | None,
-                    mode: str) -> set[int]:
+                    question_terms: float, lexical: np.ndarray, top_lexical: float,
+                    coverage: np.ndarray, titled: np.ndarray, shift: dict[str, float],
+                    language: str | None, mode: str) -> set[int]:
         """Of the passages of a document found by one of its questions, the only ones that can
         matter to `rank_documents`: the one it would pick as the document's best (same score
         and tie-break) and the one with the highest cosine (the document's place between
@@ -289,9 +289,8 @@ class LoadedIndex:
         written set ranks identically."""
         chunk_language = self.chunks[int(positions[0])]["language"]
         match = np.maximum(dense + shift.get(chunk_language, 0.0), question)  # `Hit.match`
-        top = float(lexical.max()) if lexical.size else 0.0
-        words = (np.maximum(lexical[positions], question_terms) / top if top
-                 else np.zeros(len(positions)))
+        words = (np.maximum(lexical[positions], question_terms) / top_lexical if top_lexical
+                 else np.zeros(len(positions)))  # `Hit.lexical`
         score = match
         if mode == "hybrid" and (language is None or chunk_language == language):
             score = match + LEXICAL_WEIGHT * coverage[positions] + TITLE_WEIGHT * titled[positions]
