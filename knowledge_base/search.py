@@ -10,11 +10,17 @@ question's own language (a Chinese question shares no words with the English pas
 answers it):
 - within the question's language, the question's words re-rank: a passage gains
   LEXICAL_WEIGHT times its term coverage — the idf-weighted share of the question's distinct
-  terms it (or one of its document's questions) contains (`LexicalIndex.coverage`; BM25 only
-  chooses which passages are looked at). Chosen on the training questions
-  (knowledge_base/data/answerability_train.yml): coverage against the earlier bonus (up to 0.10
-  for BM25 relative to the best passage's, only within 0.08 of the language's best cosine),
-  weight 0.4 without a margin the best there (docs/benchmarks.md);
+  terms it contains (`LexicalIndex.coverage`; BM25 only chooses which passages are looked at).
+  Chosen on the training questions (knowledge_base/data/answerability_train.yml): coverage
+  against the earlier bonus (up to 0.10 for BM25 relative to the best passage's, only within
+  0.08 of the language's best cosine), weight 0.4 without a margin the best there
+  (docs/benchmarks.md).
+  A document's own questions do not lend it their coverage: once every sample guide carried
+  questions in both languages, the words of a question's pattern ("在哪里办", "要多少钱") that a
+  stored question shared with the citizen's drew the citizen's question to a guide about
+  something else (身份证在哪里办 to the foreigners' residence-permit guide, whose "外国人在哪里办
+  居留许可？" covers 在哪里 and 办). Without it: training questions R@1 0.900 → 0.904, real FAQ
+  questions as content unchanged (docs/benchmarks.md "Questions in the sample");
 - between languages, meaning alone decides: the r-th document of a language takes that
   language's r-th best cosine as its score, so re-ranking inside one language never moves a
   passage of the other language up or down. The other language stays in cosine order.
@@ -186,6 +192,7 @@ class LoadedIndex:
         }
         self.ranges = {lang: tuple(r) for lang, r in self.manifest["language_ranges"].items()}
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        self.vectors = vectors  # memory-mapped: a found document's passages, scored at once
         self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
                                for lang, (start, end) in self.ranges.items() if end > start}
         self.position_of = {chunk["id"]: position for position, chunk in enumerate(self.chunks)}
@@ -228,23 +235,31 @@ class LoadedIndex:
                         np.dot(self.index.reconstruct(int(i)), vector.ravel())
                     )
         shift = language_shift(vector, self.language_means, language)
-        # A document's own questions: their best cosine and BM25 score count for its passages.
+        # A document's own questions: their best cosine and BM25 score count for its passages
+        # (not their term coverage: see the module docstring).
         questions: dict[str, float] = {}
         question_terms: dict[str, float] = defaultdict(float)
-        question_coverage: dict[str, float] = defaultdict(float)
         for i, dense in list(candidates.items()):
             if self.chunks[i].get("kind") == QUESTION:
                 del candidates[i]
                 doc_id = self.chunks[i]["doc_id"]
                 question_terms[doc_id] = max(question_terms[doc_id], float(lexical[i]))
-                question_coverage[doc_id] = max(question_coverage[doc_id], float(coverage[i]))
                 if mode != "lexical":
                     dense += shift.get(self.chunks[i]["language"], 0.0) - QUESTION_OFFSET
                     questions[doc_id] = max(questions.get(doc_id, dense), dense)
-        for doc_id in {*questions, *question_terms}:  # found by a question: all its passages
-            for i in self.passages_of.get(doc_id, ()):
-                if i not in candidates:
-                    candidates[i] = float(np.dot(self.index.reconstruct(i), vector.ravel()))
+        for doc_id in {*questions, *question_terms}:  # found by a question: its best passages
+            positions = np.array([i for i in self.passages_of.get(doc_id, ())
+                                  if i not in candidates], dtype=np.int64)
+            if positions.size == 0:
+                continue
+            dense = np.asarray(self.vectors[positions], dtype=np.float32) @ vector.ravel()
+            if mode == "lexical":
+                chosen = positions
+            else:
+                chosen = self._contenders(positions, dense, questions.get(doc_id, 0.0),
+                                          question_terms.get(doc_id, 0.0), lexical, top_lexical,
+                                          coverage, titled, shift, language, mode)
+            candidates.update({int(i): float(dense[positions == i][0]) for i in chosen})
         passages = []
         for i, dense in candidates.items():
             chunk = self.chunks[i]
@@ -257,10 +272,30 @@ class LoadedIndex:
                                 / top_lexical if top_lexical else 0.0,
                                 metadata, questions.get(chunk["doc_id"], 0.0),
                                 shift.get(chunk["language"], 0.0),
-                                max(float(coverage[i]),
-                                    question_coverage.get(chunk["doc_id"], 0.0)),
+                                float(coverage[i]),
                                 float(titled[i])))
         return rank_documents(passages, language, mode)[:limit]
+
+    def _contenders(self, positions: np.ndarray, dense: np.ndarray, question: float,
+                    question_terms: float, lexical: np.ndarray, top_lexical: float,
+                    coverage: np.ndarray, titled: np.ndarray, shift: dict[str, float],
+                    language: str | None, mode: str) -> set[int]:
+        """Of the passages of a document found by one of its questions, the only ones that can
+        matter to `rank_documents`: the one it would pick as the document's best (same score
+        and tie-break) and the one with the highest cosine (the document's place between
+        languages). Scoring every passage of every such document as a Hit made a query ~75 %
+        slower once each sample guide carried questions (profiled: 41 ms against 23 without
+        questions; 27 ms this way, docs/benchmarks.md "Questions in the sample"); the
+        written set ranks identically."""
+        chunk_language = self.chunks[int(positions[0])]["language"]
+        match = np.maximum(dense + shift.get(chunk_language, 0.0), question)  # `Hit.match`
+        words = (np.maximum(lexical[positions], question_terms) / top_lexical if top_lexical
+                 else np.zeros(len(positions)))  # `Hit.lexical`
+        score = match
+        if mode == "hybrid" and (language is None or chunk_language == language):
+            score = match + LEXICAL_WEIGHT * coverage[positions] + TITLE_WEIGHT * titled[positions]
+        best = np.lexsort((-(dense + words), -score))[0]  # the first of equals, as there
+        return {int(positions[best]), int(positions[int(np.argmax(dense))])}
 
     def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str]) -> Hit:
         """Of the document `hit` found, the passage to quote: one of a section that answers

@@ -20,10 +20,14 @@ from knowledge_base.documents import Metadata
 from knowledge_base.search import Answer, Hit, Searcher
 from knowledge_base.service import KnowledgeBase
 
+# Like the sample's documents, it carries the questions it answers: the classifier is fitted on
+# the sample, where they lift a document's match (a two-document index without them sits at
+# the threshold, docs/benchmarks.md "Questions in the sample").
 KITE_ZH = markdown("kite-stall-zh", "风筝节摊位许可办理指南", "zh",
                    "## 申请条件\n\n在风筝节期间摆摊销售风筝的个人，须提前向城市管理局申请临时摊位"
                    "许可。\n\n## 收费标准\n\n临时摊位许可每个摊位收费三十五元。\n",
-                   department="urban_management")
+                   department="urban_management",
+                   questions='["风筝节摊位怎么收费？", "How much is a kite festival stall?"]')
 PASSPORT_EN = markdown("passport-en", "Passport Applications", "en",
                        "## Fees\n\nAn ordinary passport costs RMB 120.\n\n## Documents\n\n"
                        "Bring your resident identity card and a recent photo.\n")
@@ -104,7 +108,7 @@ def test_without_a_model_for_the_encoder_the_cosine_threshold_decides(kb, use_em
     off = dataclasses.replace(kb.settings, answerability="off")
     answer = Searcher(off, use_embedder).answer("风筝节摆摊要交多少钱", "zh")
     assert answer.method == "dense" and answer.threshold == kb.settings.min_score
-    assert answer.confidence == answer.best.dense
+    assert answer.confidence == answer.best.similarity  # the better of passage and question
 
     class Renamed:
         name, dimension = "another-model", use_embedder.dimension
