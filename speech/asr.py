@@ -137,6 +137,12 @@ def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
     return math.ceil(min(audio_seconds, _WINDOW_SECONDS) * tokens_per_second) + 12
 
 
+def _detect_from(encodings: dict[str, Encoded]) -> Encoded | None:
+    """The encoding the language is read from: the whole recording's when it was needed."""
+    encoded = encodings.get("whole", encodings.get("speech"))
+    return None if encoded is None or encoded.empty else encoded
+
+
 class WhisperRecognizer:
     """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
     same time, each on `threads` threads, so one long recording does not hold up every other
@@ -219,29 +225,42 @@ class WhisperRecognizer:
                                                  self._decoding.confirm_below,
                                                  self._decoding.unusable_below), encoded)
 
+    def _encodings(self, samples: np.ndarray) -> dict[str, Encoded]:
+        """The speech's encoding, and the whole recording's when the speech is empty (none on
+        the public path)."""
+        encodings: dict[str, Encoded] = {}
+        if self._one_pass is not None:
+            encodings["speech"] = self._one_pass.encode(self._one_pass.speech_only(samples))
+            if encodings["speech"].empty:
+                encodings["whole"] = self._one_pass.encode(samples)
+        return encodings
+
+    def readings(self, samples: np.ndarray, prompts: dict[str, str | None], beam: int,
+                 encodings: dict[str, Encoded] | None = None,
+                 ) -> tuple[dict[str, float], dict[str, Reading]]:
+        """The detector's shares and both languages' readings of `samples` (choose_reading
+        picks one; bench/voice_short.py compares rules on them)."""
+        encodings = self._encodings(samples) if encodings is None else encodings
+        shares = self._shares(samples, _detect_from(encodings))
+        readings = {}
+        for language in LANGUAGES:
+            segments, encoded = self._decoded(
+                samples, language, self._options(samples, prompts[language], beam), encodings)
+            readings[language] = self._judged(segments, language, prompts[language], encoded)
+        return shares, readings
+
     def _heard(self, samples: np.ndarray, page: str | None, prompts: dict[str, str | None],
                beam: int) -> tuple[str, float, list[SegmentSignals], Encoded | None]:
         """Language, its share, the segments heard and the encoding they were decoded from.
         A recording under `min_switch_seconds` on a page with a language is decoded in both
         languages from the same encoder output (choose_reading), a longer one in the detected
         language (choose_language)."""
-        encodings: dict[str, Encoded] = {}
-        if self._one_pass is not None:
-            encodings["speech"] = self._one_pass.encode(self._one_pass.speech_only(samples))
-            if encodings["speech"].empty:
-                encodings["whole"] = self._one_pass.encode(samples)
-        detect_from = encodings.get("whole", encodings.get("speech"))
-        detect_from = None if detect_from is None or detect_from.empty else detect_from
+        encodings = self._encodings(samples)
         if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
-            shares = self._shares(samples, detect_from)
-            readings = {}
-            for language in LANGUAGES:
-                segments, encoded = self._decoded(
-                    samples, language, self._options(samples, prompts[language], beam), encodings)
-                readings[language] = self._judged(segments, language, prompts[language], encoded)
+            shares, readings = self.readings(samples, prompts, beam, encodings)
             best = choose_reading(readings, page, shares)
             return best.language, shares[best.language], best.segments, best.encoded
-        language, probability = self._language(samples, page, detect_from)
+        language, probability = self._language(samples, page, _detect_from(encodings))
         segments, encoded = self._decoded(
             samples, language, self._options(samples, prompts[language], beam), encodings)
         return language, probability, segments, encoded
