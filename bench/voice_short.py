@@ -8,7 +8,10 @@ noise at 12 dB SNR. Each clip is decoded in both languages from one encoder outp
 
 - page: the page's language (what recordings under GOV_ASR_SWITCH_MIN_SECONDS used to get);
 - detector: choose_language (what longer recordings get);
-- kept: choose_reading (what recordings under GOV_ASR_SWITCH_MIN_SECONDS get now).
+- likelier: choose_reading's likelihood rule at any length;
+- kept: choose_reading as the service calls it, with the recording's length (under
+  WORD_OR_TWO_SECONDS only an unusable page reading is replaced, and only by one that would
+  be acted on): what recordings under GOV_ASR_SWITCH_MIN_SECONDS get now.
 
 Per duration band x rule x spoken language x page: clips heard in the language spoken, and the
 mean CER (zh) / WER (en), a clip heard in the wrong language counting 1. In-process, no service;
@@ -87,7 +90,8 @@ def main() -> None:
                                 "page": readings[page],
                                 "detector": readings[choose_language(
                                     shares, page, settings.asr_switch_probability)],
-                                "kept": choose_reading(readings, page, shares)}
+                                "likelier": choose_reading(readings, page, shares),
+                                "kept": choose_reading(readings, page, shares, seconds)}
                             for rule, reading in chosen.items():
                                 right = reading.language == spoken
                                 cells[(kind, band, rule, spoken, page)].append(
@@ -97,7 +101,7 @@ def main() -> None:
         for band in BANDS:
             print(f"\n{kind} prompt, recordings of {band[0]}-{band[1]} s: heard in the language "
                   "spoken, mean error (zh CER / en WER)")
-            for rule in ("page", "detector", "kept"):
+            for rule in ("page", "detector", "likelier", "kept"):
                 line = []
                 for spoken in LANGUAGES:
                     for page in LANGUAGES:

@@ -232,7 +232,7 @@ def test_speech_on_the_other_language_page_is_heard_in_the_language_spoken(
 
 
 @pytest.mark.parametrize(("spoken", "sentence", "page", "limit"), [
-    ("zh", "你好。", "en", 0.5), ("en", "Yes.", "zh", 0.0),
+    ("zh", "你好。", "en", 0.5), ("en", "Yes, please.", "zh", 0.0),
 ])
 def test_a_word_or_two_is_heard_in_the_language_spoken_on_either_page(
         engines, spoken, sentence, page, limit):

@@ -132,6 +132,19 @@ def test_a_short_recording_keeps_the_reading_the_decoder_finds_likelier():
     assert choose_reading(nothing, "zh", {"zh": 0.1, "en": 0.9}).language == "zh"
 
 
+def test_a_word_or_two_on_the_mandarin_page_keeps_the_pages_reading():
+    """Under WORD_OR_TWO_SECONDS a Mandarin 好的 that decodes poorly on the Mandarin page is
+    not read back as English "Hold on"; on the English page the likelier reading still wins."""
+    poor = {"zh": _reading("zh", "好嘎。", -2.5, 3), "en": _reading("en", "Hold on.", -0.9, 3)}
+    shares = {"zh": 0.45, "en": 0.55}
+    assert choose_reading(poor, "zh", shares).language == "en"  # the likelihood rule alone
+    assert choose_reading(poor, "zh", shares, 0.5).language == "zh"
+    assert choose_reading(poor, "zh", shares, 1.2).language == "en"
+    greeting = {"zh": _reading("zh", "你好。", -0.4, 2),
+                "en": _reading("en", "You're home.", -2.2, 4)}
+    assert choose_reading(greeting, "en", {"zh": 0.4, "en": 0.6}, 0.6).language == "zh"
+
+
 def test_decoding_budget_grows_with_the_audio_and_stops_at_a_window():
     assert token_budget(2, 8) < token_budget(10, 8) < token_budget(30, 8)
     assert token_budget(60, 8) == token_budget(30, 8) <= 252  # per 30-s window
