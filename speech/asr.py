@@ -2,7 +2,9 @@
 
 Three rules keep the recogniser honest and quick:
 - the spoken language is detected (Mandarin or English) and the page's language only breaks a
-  near tie: told the wrong language, Whisper *translates* or loops, slowly;
+  near tie: told the wrong language, Whisper *translates* or loops, slowly. A word or two is
+  too little for the detector (好的 is taken for English), so a short recording is decoded in
+  both languages from the same encoder output and the decoder's more likely reading is kept;
 - the decoder gets no context a citizen might say, and whatever it returns is judged segment
   by segment (speech.trust) before anyone acts on it;
 - decoding is bounded: one temperature (no fallback loops) and a token budget in proportion to
@@ -11,6 +13,7 @@ Three rules keep the recogniser honest and quick:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -25,7 +28,7 @@ from speech.domain_words import restore_domain_words
 from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.one_pass import Encoded, OnePass, available
 from speech.spoken_text import from_speech
-from speech.trust import SegmentSignals, judge, prompt_digits_repeated
+from speech.trust import SegmentSignals, Verdict, judge, prompt_digits_repeated
 
 LANGUAGES = ("zh", "en")
 # Without a Chinese context Whisper writes Traditional characters half the time; a neutral
@@ -68,8 +71,8 @@ class Decoding:
     beam_size: int = 1
     tokens_per_second: float = 8.0
     switch_probability: float = 0.7
-    # Shorter recordings keep the page's language: a word or two is too little to tell
-    # ("好的" is taken for English), and a yes or no is no reason to switch.
+    # Shorter recordings are decoded in both languages (choose_reading): the detector cannot
+    # tell a word or two apart ("好的" is taken for English).
     min_switch_seconds: float = 1.5
     confirm_below: float = 0.5
     unusable_below: float = 0.2
@@ -95,9 +98,61 @@ def choose_language(probabilities: dict[str, float], page: str | None,
     return best if shares[best] >= switch_probability else page
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one language's decoder heard in a recording, judged (speech.trust)."""
+
+    language: str
+    segments: list[SegmentSignals]
+    verdict: Verdict
+    encoded: Encoded | None = None
+
+    def likelihood(self, share: float) -> float:
+        """log P(language, text | audio): the detector's log share of the language plus the
+        decoder's log-probability of every token it wrote. Not divided by the length: the two
+        readings are of the same audio, and per token (a Chinese character is one to three
+        tokens, an English word one or two) picked the wrong language more often on the
+        project's own short recordings (docs/benchmarks.md "A word or two on either page")."""
+        return math.log(max(share, 1e-6)) + sum(s.log_probability for s in self.segments)
+
+
+# Under this, a recording is a word or two ("你好", "好的", "yes"). On the Mandarin page such a
+# recording keeps the page's reading: on the dev set the likelihood rule sent 27 of 108 short
+# Mandarin clips there to English read-backs ("好的" → "Hold on"), where the caller used to be
+# asked to say it again — and most callers of the Mandarin page speak Mandarin. On the English
+# page it never took an English clip away (117 of 117) and heard 44 of 108 Mandarin ones.
+WORD_OR_TWO_SECONDS = 1.0
+PAGES_KEEPING_A_WORD_OR_TWO = frozenset({"zh"})
+
+
+def choose_reading(readings: dict[str, Reading], page: str,
+                   shares: dict[str, float], seconds: float | None = None) -> Reading:
+    """Of a short recording decoded in both languages, the more likely reading
+    (Reading.likelihood); the page's when the other is refused by speech.trust (no speech, the
+    prompt, a stock phrase, too unsure), so a leak or an empty decode never switches the page.
+    No threshold: on the project's own short recordings, keeping the page's reading whenever it
+    would be acted on ("ok") lost English heard as confident Chinese ("That's right" → 那是对的)
+    and gained nothing (docs/benchmarks.md "A word or two on either page")."""
+    kept = readings[page]
+    other = next(reading for language, reading in readings.items() if language != page)
+    if seconds is not None and seconds < WORD_OR_TWO_SECONDS \
+            and page in PAGES_KEEPING_A_WORD_OR_TWO:
+        return kept
+    if other.verdict.quality != "unusable" \
+            and other.likelihood(shares[other.language]) > kept.likelihood(shares[page]):
+        return other
+    return kept
+
+
 def token_budget(audio_seconds: float, tokens_per_second: float) -> int:
     """New tokens allowed per 30-s window: enough for fast speech, far too few for a loop."""
     return math.ceil(min(audio_seconds, _WINDOW_SECONDS) * tokens_per_second) + 12
+
+
+def _detect_from(encodings: dict[str, Encoded]) -> Encoded | None:
+    """The encoding the language is read from: the whole recording's when it was needed."""
+    encoded = encodings.get("whole", encodings.get("speech"))
+    return None if encoded is None or encoded.empty else encoded
 
 
 class WhisperRecognizer:
@@ -121,17 +176,21 @@ class WhisperRecognizer:
                   encoded: Encoded | None = None) -> tuple[str, float]:
         """Mandarin or English (choose_language), and its share of the two; from `encoded`'s
         encoder output when given, else by encoding the first 30 s."""
-        if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
-            return page, 1.0
+        shares = self._shares(samples, encoded)
+        chosen = choose_language(shares, page, self._decoding.switch_probability)
+        return chosen, shares[chosen]
+
+    def _shares(self, samples: np.ndarray, encoded: Encoded | None = None) -> dict[str, float]:
+        """Mandarin's and English's shares of the two in the detector's probabilities; from
+        `encoded`'s encoder output when given, else by encoding the first 30 s."""
         if encoded is not None and self._one_pass is not None:
             scores = self._one_pass.language_probabilities(encoded)
         else:
             _, _, probabilities = self._model.detect_language(
                 samples[: int(_WINDOW_SECONDS * SAMPLE_RATE)])
             scores = dict(probabilities)
-        chosen = choose_language(scores, page, self._decoding.switch_probability)
         total = sum(scores.get(language, 0.0) for language in LANGUAGES) or 1.0
-        return chosen, scores.get(chosen, 0.0) / total
+        return {language: scores.get(language, 0.0) / total for language in LANGUAGES}
 
     def _options(self, samples: np.ndarray, prompt: str | None, beam: int) -> dict:
         return {"task": "transcribe", "beam_size": beam, "condition_on_previous_text": False,
@@ -142,36 +201,81 @@ class WhisperRecognizer:
     @staticmethod
     def _signals(segments: Iterable) -> list[SegmentSignals]:
         return [SegmentSignals(segment.text, segment.avg_logprob, segment.no_speech_prob,
-                               segment.compression_ratio) for segment in segments]
+                               segment.compression_ratio, len(segment.tokens))
+                for segment in segments]
+
+    def _decoded(self, samples: np.ndarray, language: str, options: dict,
+                 encodings: dict[str, Encoded]) -> tuple[list[SegmentSignals], Encoded | None]:
+        """The segments heard in `language`: first from the speech alone (voice activity
+        filtering drops silence Whisper would fill with invented words), then, when that leaves
+        nothing (it can drop a whole short "Yes." on a phone line), from the whole recording.
+        Also the encoding they came from (None on the public path, which encodes every time);
+        `encodings` keeps "speech" and, once made, "whole", so a second language reuses them."""
+        segments: list[SegmentSignals] = []
+        if self._one_pass is None:
+            for vad in (True, False):
+                segments = self._signals(self._model.transcribe(
+                    samples, language=language, vad_filter=vad, **options)[0])
+                if any(segment.text.strip() for segment in segments):
+                    break
+            return segments, None
+        segments = self._signals(self._one_pass.decode(encodings["speech"], language, **options))
+        if any(segment.text.strip() for segment in segments):
+            return segments, encodings["speech"]
+        if "whole" not in encodings:
+            encodings["whole"] = self._one_pass.encode(samples)
+        return (self._signals(self._one_pass.decode(encodings["whole"], language, **options)),
+                encodings["whole"])
+
+    def _judged(self, segments: list[SegmentSignals], language: str, prompt: str | None,
+                encoded: Encoded | None = None) -> Reading:
+        """`segments` in Simplified characters (Mandarin) and speech.trust's verdict on them."""
+        if language == "zh":
+            segments = [dataclasses.replace(s, text=self._to_simplified.convert(s.text))
+                        for s in segments]
+        return Reading(language, segments, judge(segments, language, prompt,
+                                                 self._decoding.confirm_below,
+                                                 self._decoding.unusable_below), encoded)
+
+    def _encodings(self, samples: np.ndarray) -> dict[str, Encoded]:
+        """The speech's encoding, and the whole recording's when the speech is empty (none on
+        the public path)."""
+        encodings: dict[str, Encoded] = {}
+        if self._one_pass is not None:
+            encodings["speech"] = self._one_pass.encode(self._one_pass.speech_only(samples))
+            if encodings["speech"].empty:
+                encodings["whole"] = self._one_pass.encode(samples)
+        return encodings
+
+    def readings(self, samples: np.ndarray, prompts: dict[str, str | None], beam: int,
+                 encodings: dict[str, Encoded] | None = None,
+                 ) -> tuple[dict[str, float], dict[str, Reading]]:
+        """The detector's shares and both languages' readings of `samples` (choose_reading
+        picks one; bench/voice_short.py compares rules on them)."""
+        encodings = self._encodings(samples) if encodings is None else encodings
+        shares = self._shares(samples, _detect_from(encodings))
+        readings = {}
+        for language in LANGUAGES:
+            segments, encoded = self._decoded(
+                samples, language, self._options(samples, prompts[language], beam), encodings)
+            readings[language] = self._judged(segments, language, prompts[language], encoded)
+        return shares, readings
 
     def _heard(self, samples: np.ndarray, page: str | None, prompts: dict[str, str | None],
                beam: int) -> tuple[str, float, list[SegmentSignals], Encoded | None]:
-        """Language, its share, and the segments heard: first from the speech alone (voice
-        activity filtering drops silence Whisper would fill with invented words), then, when
-        that leaves nothing (it can drop a whole short "Yes." on a phone line), from the whole
-        recording. Also the encoding the segments were decoded from (None on the public path)."""
-        if self._one_pass is None:  # the public path: every step encodes again
-            language, probability = self._language(samples, page)
-            segments: list[SegmentSignals] = []
-            for vad in (True, False):
-                segments = self._signals(self._model.transcribe(
-                    samples, language=language, vad_filter=vad,
-                    **self._options(samples, prompts[language], beam))[0])
-                if any(segment.text.strip() for segment in segments):
-                    break
-            return language, probability, segments, None
-        speech = self._one_pass.encode(self._one_pass.speech_only(samples))
-        whole = self._one_pass.encode(samples) if speech.empty else None
-        detect_from = whole if whole is not None else speech
-        language, probability = self._language(samples, page,
-                                               None if detect_from.empty else detect_from)
-        options = self._options(samples, prompts[language], beam)
-        segments = self._signals(self._one_pass.decode(speech, language, **options))
-        if any(segment.text.strip() for segment in segments):
-            return language, probability, segments, speech
-        whole = whole if whole is not None else self._one_pass.encode(samples)
-        return (language, probability,
-                self._signals(self._one_pass.decode(whole, language, **options)), whole)
+        """Language, its share, the segments heard and the encoding they were decoded from.
+        A recording under `min_switch_seconds` on a page with a language is decoded in both
+        languages from the same encoder output (choose_reading), a longer one in the detected
+        language (choose_language)."""
+        encodings = self._encodings(samples)
+        if page and duration_seconds(samples) < self._decoding.min_switch_seconds:
+            shares, readings = self.readings(samples, prompts, beam, encodings)
+            best = choose_reading(readings, page, shares, duration_seconds(samples))
+            return best.language, shares[best.language], best.segments, best.encoded
+        language, probability = self._language(samples, page, _detect_from(encodings))
+        segments, encoded = self._decoded(
+            samples, language, self._options(samples, prompts[language], beam), encodings)
+        return language, probability, segments, encoded
 
     def _whole_number(self, samples: np.ndarray, language: str,
                       segments: list[SegmentSignals], beam: int,
@@ -207,11 +311,7 @@ class WhisperRecognizer:
         language, probability, segments, encoded = self._heard(samples, page, prompts, beam)
         if expect == "number":
             segments = self._whole_number(samples, language, segments, beam, encoded)
-        if language == "zh":
-            segments = [SegmentSignals(self._to_simplified.convert(s.text), s.avg_logprob,
-                                       s.no_speech_prob, s.compression_ratio) for s in segments]
-        verdict = judge(segments, language, prompts[language], self._decoding.confirm_below,
-                        self._decoding.unusable_below)
+        verdict = self._judged(segments, language, prompts[language]).verdict
         text = restore_domain_words(verdict.text) if language == "zh" else verdict.text
         return Transcript(from_speech(text), language, duration_seconds(samples),
                           time.perf_counter() - started, verdict.quality, verdict.confidence,

@@ -23,6 +23,7 @@ class SpeechSettings:
     asr_tokens_per_second: float = from_env("GOV_ASR_TOKENS_PER_SECOND")
     # The other language replaces the page's when its share of the two is at least this.
     asr_switch_probability: float = from_env("GOV_ASR_SWITCH_PROBABILITY")
+    # Shorter recordings are decoded in both languages, the likelier reading kept.
     asr_switch_min_seconds: float = from_env("GOV_ASR_SWITCH_MIN_SECONDS")
     # Confidence (exp of the mean token log-probability) under which what was heard is read
     # back before acting, and under which it is not used at all.

@@ -43,6 +43,12 @@ class SegmentSignals:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
+    tokens: int = 0  # text tokens decoded (avg_logprob is per token, end of text included)
+
+    @property
+    def log_probability(self) -> float:
+        """The decoder's log-probability of the whole segment, end of text included."""
+        return self.avg_logprob * (self.tokens + 1)
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,21 @@ def test_speech_on_the_other_language_page_is_heard_in_the_language_spoken(
     assert error_rate(sentence, transcript.text, spoken) <= limit, transcript.text
 
 
+@pytest.mark.parametrize(("spoken", "sentence", "page", "limit"), [
+    ("zh", "你好。", "en", 0.5), ("en", "Yes, please.", "zh", 0.0),
+])
+def test_a_word_or_two_is_heard_in_the_language_spoken_on_either_page(
+        engines, spoken, sentence, page, limit):
+    """Too short for the language detector: decoded in both languages, the likelier kept."""
+    voice = engines.voices[spoken]
+    audio = _resampled(voice.synthesize(sentence, 0.8), voice.sample_rate)
+    assert len(audio) / SAMPLE_RATE < engines.recognizer._decoding.min_switch_seconds
+    transcript = engines.recognizer.transcribe(audio, page)
+    assert (transcript.language, transcript.page_language) == (spoken, page), transcript
+    assert transcript.quality != "unusable", transcript
+    assert error_rate(sentence, transcript.text, spoken) <= limit, transcript.text
+
+
 @pytest.mark.parametrize(("language", "sentence"), [
     ("zh", "你好。"), ("zh", "怎么办理居住证？"), ("en", "Hello."),
 ])

@@ -9,7 +9,14 @@ import asyncio
 import pytest
 
 from speech.admission import Admission, Busy
-from speech.asr import _NUMBER_PROMPTS, _PROMPTS, choose_language, token_budget
+from speech.asr import (
+    _NUMBER_PROMPTS,
+    _PROMPTS,
+    Reading,
+    choose_language,
+    choose_reading,
+    token_budget,
+)
 from speech.trust import SegmentSignals, collapse_repeats, is_repetitive, judge
 
 CONFIRM, UNUSABLE = 0.5, 0.2
@@ -97,6 +104,45 @@ def test_silent_segments_are_dropped():
 ])
 def test_the_spoken_language_wins_unless_it_is_a_near_tie(probabilities, page, chosen):
     assert choose_language(probabilities, page, 0.7) == chosen
+
+
+def _reading(language: str, text: str, logprob: float, tokens: int,
+             no_speech: float = 0.05) -> Reading:
+    segments = [SegmentSignals(text, logprob, no_speech, 1.0, tokens)]
+    return Reading(language, segments, judge(segments, language, _PROMPTS[language], CONFIRM,
+                                             UNUSABLE))
+
+
+def test_a_short_recording_keeps_the_reading_the_decoder_finds_likelier():
+    """Seen on 好的 and Yes: log P(language) + the decoder's log-probability decides, not the
+    page; a refused reading (here Whisper's silence credit) never replaces the page's."""
+    greeting = {"zh": _reading("zh", "好的。", -0.45, 3), "en": _reading("en", "Hold on.", -0.8, 4)}
+    shares = {"zh": 0.6, "en": 0.4}
+    assert choose_reading(greeting, "en", shares).language == "zh"
+    assert choose_reading(greeting, "zh", shares).language == "zh"
+    yes = {"zh": _reading("zh", "爷爷。", -1.1, 4), "en": _reading("en", "Yes.", -0.5, 2)}
+    assert choose_reading(yes, "zh", {"zh": 0.3, "en": 0.7}).language == "en"
+    credit = {"zh": _reading("zh", "谢谢观看。", -0.1, 4), "en": _reading("en", "Ok.", -1.2, 2)}
+    assert credit["zh"].verdict.quality == "unusable"
+    assert choose_reading(credit, "en", {"zh": 0.9, "en": 0.1}).language == "en"
+    silent = {"zh": _reading("zh", "嗯。", -1.5, 2, no_speech=0.9),
+              "en": _reading("en", "Hmm.", -0.9, 2)}
+    assert choose_reading(silent, "zh", {"zh": 0.2, "en": 0.8}).language == "en"
+    nothing = {"zh": _reading("zh", "", 0.0, 0), "en": _reading("en", "", 0.0, 0)}
+    assert choose_reading(nothing, "zh", {"zh": 0.1, "en": 0.9}).language == "zh"
+
+
+def test_a_word_or_two_on_the_mandarin_page_keeps_the_pages_reading():
+    """Under WORD_OR_TWO_SECONDS a Mandarin 好的 that decodes poorly on the Mandarin page is
+    not read back as English "Hold on"; on the English page the likelier reading still wins."""
+    poor = {"zh": _reading("zh", "好嘎。", -2.5, 3), "en": _reading("en", "Hold on.", -0.9, 3)}
+    shares = {"zh": 0.45, "en": 0.55}
+    assert choose_reading(poor, "zh", shares).language == "en"  # the likelihood rule alone
+    assert choose_reading(poor, "zh", shares, 0.5).language == "zh"
+    assert choose_reading(poor, "zh", shares, 1.2).language == "en"
+    greeting = {"zh": _reading("zh", "你好。", -0.4, 2),
+                "en": _reading("en", "You're home.", -2.2, 4)}
+    assert choose_reading(greeting, "en", {"zh": 0.4, "en": 0.6}, 0.6).language == "zh"
 
 
 def test_decoding_budget_grows_with_the_audio_and_stops_at_a_window():
