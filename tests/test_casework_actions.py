@@ -288,51 +288,49 @@ def ticket_count() -> int:
         return session.scalar(select(func.count()).select_from(Ticket))
 
 
-def test_one_conversation_cannot_flood_departments_with_tickets(monkeypatch):
-    monkeypatch.setenv("GOV_TICKETS_BURST", "2")
-    monkeypatch.setenv("GOV_TICKETS_PER_HOUR", "1")
-    ticket_limit.cache_clear()
-    try:
-        def create(sender: str) -> str:
-            dispatcher = CollectingDispatcher()
-            state = tracker("", request_text="路灯坏了一个月", language="zh",
-                            request_department="urban_management", contact_digits="4321")
-            state.sender_id = sender
-            run(ActionCreateTicket().run(dispatcher, state, {}))
-            return dispatcher.messages[0]["response"]
-
-        assert [create("flooder") for _ in range(4)] == [
-            "utter_ticket_created", "utter_ticket_created",
-            "utter_ticket_rate_limited", "utter_ticket_rate_limited"]
-        assert ticket_count() == 2  # the refused ones created nothing
-        assert create("someone-else") == "utter_ticket_created"
-    finally:
+@pytest.fixture
+def ticket_allowance(monkeypatch):
+    """Set the per-conversation ticket allowance (burst, then 1 an hour) for one test."""
+    def allow(burst: int) -> None:
+        monkeypatch.setenv("GOV_TICKETS_BURST", str(burst))
+        monkeypatch.setenv("GOV_TICKETS_PER_HOUR", "1")
         ticket_limit.cache_clear()
 
+    yield allow
+    ticket_limit.cache_clear()
 
-def test_a_retried_call_gets_its_ticket_even_when_the_allowance_is_spent(monkeypatch):
+
+def file_ticket(sender: str, message_id: str | None = None) -> dict:
+    """The first message of `action_create_ticket` for a street-light request."""
+    dispatcher = CollectingDispatcher()
+    state = tracker("", request_text="路灯坏了一个月", language="zh",
+                    request_department="urban_management", contact_digits="4321")
+    state.sender_id = sender
+    if message_id:
+        state.latest_message["message_id"] = message_id
+    run(ActionCreateTicket().run(dispatcher, state, {}))
+    return dispatcher.messages[0]
+
+
+def test_one_conversation_cannot_flood_departments_with_tickets(ticket_allowance):
+    ticket_allowance(2)
+    assert [file_ticket("flooder")["response"] for _ in range(4)] == [
+        "utter_ticket_created", "utter_ticket_created",
+        "utter_ticket_rate_limited", "utter_ticket_rate_limited"]
+    assert ticket_count() == 2  # the refused ones created nothing
+    assert file_ticket("someone-else")["response"] == "utter_ticket_created"
+
+
+def test_a_retried_call_gets_its_ticket_even_when_the_allowance_is_spent(ticket_allowance):
     """A balancer's retry of the turn that filed the last allowed ticket is that ticket, not
     a refusal: the retry is looked up before the rate limit counts anything."""
-    monkeypatch.setenv("GOV_TICKETS_BURST", "1")
-    monkeypatch.setenv("GOV_TICKETS_PER_HOUR", "1")
-    ticket_limit.cache_clear()
-    try:
-        def create(message_id: str) -> dict:
-            dispatcher = CollectingDispatcher()
-            state = tracker("", request_text="路灯坏了一个月", language="zh",
-                            request_department="urban_management", contact_digits="4321")
-            state.sender_id = "retried"
-            state.latest_message["message_id"] = message_id
-            run(ActionCreateTicket().run(dispatcher, state, {}))
-            return dispatcher.messages[0]
-
-        first, retried, next_turn = create("m-1"), create("m-1"), create("m-2")
-        assert first["response"] == retried["response"] == "utter_ticket_created"
-        assert retried["reference"] == first["reference"]
-        assert next_turn["response"] == "utter_ticket_rate_limited"
-        assert ticket_count() == 1
-    finally:
-        ticket_limit.cache_clear()
+    ticket_allowance(1)
+    first, retried = file_ticket("retried", "m-1"), file_ticket("retried", "m-1")
+    next_turn = file_ticket("retried", "m-2")
+    assert first["response"] == retried["response"] == "utter_ticket_created"
+    assert retried["reference"] == first["reference"]
+    assert next_turn["response"] == "utter_ticket_rate_limited"
+    assert ticket_count() == 1
 
 
 def test_status_validation_checks_digits_against_the_database():
