@@ -44,6 +44,7 @@ from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from channels import notices
 from channels.limits import SenderRateLimit, refusal
 from channels.rest import MAX_BODY_BYTES
 from channels.speech_client import SpeechClient, SpeechServiceError
@@ -51,10 +52,6 @@ from channels.speech_client import SpeechClient, SpeechServiceError
 logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-UNSUPPORTED = {"zh": "目前只能读文字和语音消息，请用文字描述您的问题。",
-               "en": "Sorry, I can only read text and voice messages; please type your question."}
-NOT_HEARD = {"zh": "抱歉，没有听清您的语音，请再说一遍或直接输入文字。",
-             "en": "Sorry, I couldn't make out the voice message; please try again or type it."}
 MAX_VOICE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 
 
@@ -175,10 +172,11 @@ class TelegramChannel(TelegramInput):
                 if text:
                     message["text"] = text
                     return None
-            reply = NOT_HEARD if isinstance(voice, dict) and self.speech else UNSUPPORTED
+            reply = notices.NOT_HEARD if isinstance(voice, dict) and self.speech \
+                else notices.UNSUPPORTED
             code = str((message.get("from") or {}).get("language_code") or "")
             languages = ["zh"] if code.startswith("zh") else ["en"] if code else ["zh", "en"]
-            await channel.send_text_message(chat_id, "\n".join(reply[lang] for lang in languages))
+            await channel.send_text_message(chat_id, notices.in_languages(reply, languages))
         except Exception as error:  # Telegram unreachable: nothing more can be done
             logger.warning("could not answer a Telegram message without text: %r", error)
         finally:

@@ -44,6 +44,7 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from channels import notices
 from channels.limits import SenderRateLimit, refusal
 from channels.rendering import as_plain_text
 from channels.speech_client import SpeechClient, SpeechServiceError
@@ -55,10 +56,8 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_CLOCK_SKEW_SECONDS = 300
 PASSIVE_REPLY_MAX_BYTES = 2000  # WeChat truncates longer passive text replies
 _HOSTILE_XML = (b"<!doctype", b"<!entity", b"<!element", b"<!attlist")
-UNSUPPORTED = ("目前只能处理文字和语音消息，请直接输入您的问题。\n"
-               "Sorry, I can only read text and voice messages; please type your question.")
-NOT_HEARD = ("抱歉，没有听清您的语音，请再说一遍或直接输入文字。\n"
-             "Sorry, I couldn't make out the voice message; please try again or type it.")
+UNSUPPORTED = notices.in_languages(notices.UNSUPPORTED)
+NOT_HEARD = notices.in_languages(notices.NOT_HEARD)
 BOT_FAILED = ("抱歉，系统暂时出了点问题，请稍后再试，或拨打 12345 政务服务热线。\n"
               "Sorry, something went wrong on our side. Please try again shortly, "
               "or call the 12345 hotline.")

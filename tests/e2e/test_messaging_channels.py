@@ -106,7 +106,7 @@ def test_telegram_media_is_read_by_its_caption_or_answered_that_only_text_is_rea
     assert proposal["text"].startswith("我理解您反映的是：小区门口的路灯坏了两个星期了")
     assert telegram.post_update(stack.telegram_url, telegram.media_update(chat, "sticker")) == 200
     assert api.messages_to(chat, after=1)[-1]["text"] == \
-        "目前只能读文字和语音消息，请用文字描述您的问题。"
+        "目前只能处理文字和语音消息，请直接输入您的问题。"
     other = chat + 1
     sticker = telegram.media_update(other, "sticker", language_code="en")
     assert telegram.post_update(stack.telegram_url, sticker) == 200
