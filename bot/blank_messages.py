@@ -6,23 +6,22 @@ classifier cannot take a message without a single token (it raised, and the citi
 from __future__ import annotations
 
 import logging
-import re
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
 from bot.resilience import send_outside_the_dialogue
+from channels.rest import clean_text
 
 logger = logging.getLogger(__name__)
 
 RESPONSE = "utter_empty_message"
-# Whitespace (Unicode, with the ideographic space), zero-width and direction marks, word
-# joiner, byte-order mark, and control characters.
-_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x1f\x7f]+")
 
 
 def is_blank(text: str | None) -> bool:
-    return not _INVISIBLE.sub("", text or "")
+    """Nothing but whitespace (the ideographic space too) and the control and format
+    characters the text channels already drop (`channels.rest.clean_text`)."""
+    return not clean_text(text or "").strip()
 
 
 async def ask_for_text(agent: Agent, message: UserMessage) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.text import normalize
 from common.privacy import mask_personal_data
@@ -73,12 +74,16 @@ def _receipt(ticket: Ticket, department: Department, language: str) -> TicketRec
                          ticket.response_due)
 
 
+def _filed(session: Session, request_key: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+
+
 def filed_for_request(request_key: str, language: str,
                       url: str | None = None) -> TicketReceipt | None:
     """The ticket a conversation turn already filed (`create_ticket`'s `request_key`), if any:
     a retried call is answered with it before anything else is counted against the citizen."""
     with sessions(url).begin() as session:
-        filed = session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+        filed = _filed(session, request_key)
         return _receipt(filed, filed.department, language) if filed is not None else None
 
 
@@ -98,7 +103,7 @@ def create_ticket(text: str, department_id: str, language: str, channel: str,
         try:
             with sessions(url).begin() as session:
                 if request_key:
-                    filed = session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+                    filed = _filed(session, request_key)
                     if filed is not None:
                         return _receipt(filed, filed.department, language)
                 department = session.get(Department, department_id)
