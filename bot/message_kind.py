@@ -101,7 +101,6 @@ _RULES_QUESTION = re.compile(
     r"|\b(?:polic(?:y|ies)|rules?|regulations?|laws?|legal|illegal|entitled|rights?"
     r"|compensation|allowed)\b"
 )
-_QUESTION_SENTENCE = re.compile(r"(?:[^。！？!?；;\n.]|\.(?=\S))*[？?]")
 _ASKING = re.compile(r"请问|想问|我想知道|想咨询|咨询一下")
 _POINTS_BACK = re.compile(r"这样|这种|这个|这些|那样|此类|\b(?:this|that|these|it)\b",
                           re.IGNORECASE)
@@ -115,6 +114,8 @@ _SALUTATION = re.compile(
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?:\s|$)|\n")
+# A sentence that ends with a question mark: no other sentence end before it.
+_QUESTION_SENTENCE = re.compile(rf"(?:(?!{_SENTENCE_END.pattern}).)*[？?]")
 # Long enough to be a narrative rather than a one-line question: in Han characters and in words.
 LONG_HAN, LONG_WORDS = 40, 25
 # Shorter than this, even two cues ("怎么投诉噪音扰民") are left to the intent classifier.
