@@ -44,10 +44,10 @@ from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from channels import notices
+from channels import heard_check, notices
 from channels.limits import SenderRateLimit, refusal
 from channels.rest import MAX_BODY_BYTES
-from channels.speech_client import SpeechClient, SpeechServiceError
+from channels.speech_client import Heard, SpeechClient, SpeechServiceError
 
 logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
@@ -138,7 +138,7 @@ class TelegramChannel(TelegramInput):
                 return response.text("body too large", status=413)
             if not isinstance(request.json, dict):  # after the secret: parse only Telegram's
                 return response.text("malformed update", status=400)
-            return await self._nothing_to_read(request.json)
+            return await self._before_the_bot(request)
 
         @telegram.exception(AttributeError, KeyError, TypeError, ValueError)
         async def malformed(request: Request, error: Exception) -> Any:
@@ -149,7 +149,38 @@ class TelegramChannel(TelegramInput):
 
         return telegram
 
-    async def _nothing_to_read(self, update: Dict[str, Any]) -> Any:
+    async def _before_the_bot(self, request: Request) -> Any:
+        """A text message may answer a voice note's read-back (channels/heard_check.py); a
+        message without text needs reading first."""
+        message = request.json.get("message")
+        if isinstance(message, dict) and isinstance(message.get("text"), str):
+            return await self._answer_to_read_back(request, message)
+        return await self._nothing_to_read(request, request.json)
+
+    async def _answer_to_read_back(self, request: Request, message: Dict[str, Any]) -> Any:
+        """"yes" to a read-back becomes what was heard; "no" is answered here."""
+        chat_id = str((message.get("chat") or {}).get("id", ""))
+        if not chat_id or self.speech is None:
+            return None
+        settled = await heard_check.settle(request.app.ctx.agent, f"{PREFIX}{chat_id}",
+                                           message["text"])
+        if settled.text is not None:
+            message["text"] = settled.text
+            return None
+        await self._send_alone(chat_id, settled.reply)
+        return response.text("success")
+
+    async def _send_alone(self, chat_id: str, text: str) -> None:
+        """A message the channel sends by itself, outside a bot turn."""
+        channel = TelegramChannelOutput(self.access_token, self.api_base_url)
+        try:
+            await channel.send_text_message(chat_id, text)
+        except Exception as error:  # Telegram unreachable: nothing more can be done
+            logger.warning("could not send a Telegram message: %r", error)
+        finally:
+            await channel.session.close()
+
+    async def _nothing_to_read(self, request: Request, update: Dict[str, Any]) -> Any:
         """A new message without text: its caption, or its voice note recognised, becomes its
         text (in the parsed update the stock handler reads next); with neither (nor a
         location, which the stock connector reads) it is answered here and goes no further."""
@@ -168,10 +199,14 @@ class TelegramChannel(TelegramInput):
         channel = TelegramChannelOutput(self.access_token, self.api_base_url)
         try:
             if isinstance(voice, dict) and self.speech is not None:
-                text = await self._recognise(channel, voice, chat_id)
-                if text:
-                    message["text"] = text
-                    return None
+                heard = await self._recognise(channel, voice, chat_id)
+                if heard is not None and heard.quality == "ok":
+                    message["text"] = heard.text  # perhaps the answer to a read-back
+                    return await self._answer_to_read_back(request, message)
+                if heard is not None:  # unsure: read back, act only on "yes"
+                    await channel.send_text_message(chat_id, await heard_check.read_back(
+                        request.app.ctx.agent, f"{PREFIX}{chat_id}", heard))
+                    return response.text("success")
             reply = notices.NOT_HEARD if isinstance(voice, dict) and self.speech \
                 else notices.UNSUPPORTED
             code = str((message.get("from") or {}).get("language_code") or "")
@@ -184,16 +219,16 @@ class TelegramChannel(TelegramInput):
         return response.text("success")
 
     async def _recognise(self, channel: TelegramChannelOutput, voice: Dict[str, Any],
-                         chat_id: str) -> str | None:
-        """The text of a voice note (fetched with getFile and the file download), or None."""
+                         chat_id: str) -> Heard | None:
+        """What a voice note says (fetched with getFile and the file download), or None."""
         if not isinstance(voice.get("file_id"), str) \
                 or int(voice.get("file_size") or 0) > MAX_VOICE_BYTES:
             return None
         try:
             found = await channel.get_file(voice["file_id"])
             audio = await channel.download_file(found.file_path)
-            text, _ = await self.speech.transcribe(audio.getvalue(), None)
-            return text.strip() or None
+            heard = await self.speech.hear(audio.getvalue(), None)
+            return heard if heard.text.strip() else None
         except (TelegramAPIError, OSError, SpeechServiceError, aiohttp.ClientError) as error:
             logger.warning("voice note from …%s not recognised: %s", chat_id[-4:], error)
             return None

@@ -44,10 +44,10 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from channels import notices
+from channels import heard_check, notices
 from channels.limits import SenderRateLimit, refusal
 from channels.rendering import as_plain_text
-from channels.speech_client import SpeechClient, SpeechServiceError
+from channels.speech_client import Heard, SpeechClient, SpeechServiceError
 from common.privacy import mask_personal_data
 
 logger = logging.getLogger(__name__)
@@ -268,8 +268,9 @@ class WeChatInput(InputChannel):
             if refused:
                 return self._reply(message, refusal(refused, text), request)
             collector = CollectingOutputChannel()
-            task = asyncio.ensure_future(
-                self._answer(message, None if to_recognise else text, collector, on_new_message))
+            task = asyncio.ensure_future(self._answer(
+                message, None if to_recognise else text, collector, on_new_message,
+                request.app.ctx.agent if self.speech is not None else None))
             done, _ = await asyncio.wait({task}, timeout=self.reply_seconds)
             if task in done and not task.exception():
                 answer = as_plain_text(collector.messages)
@@ -288,22 +289,37 @@ class WeChatInput(InputChannel):
 
     async def _answer(self, message: Any, text: str | None,
                       collector: CollectingOutputChannel,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      agent: Any) -> None:
         """Ask the bot; `text` None means a voice message still to be recognised (in here,
-        so a slow recognition falls to the customer-service path like a slow answer)."""
+        so a slow recognition falls to the customer-service path like a slow answer). What
+        the recogniser is unsure of is read back first (channels/heard_check.py), and the
+        next message may answer that read-back."""
+        sender = f"wechat:{message.source}"
         if text is None:
-            text = await self._recognise(message)
-            if text is None:
+            heard = await self._recognise(message)
+            if heard is None:
                 await collector.send_text_message(message.source, NOT_HEARD)
                 return
+            if heard.quality != "ok":
+                await collector.send_text_message(
+                    message.source, await heard_check.read_back(agent, sender, heard))
+                return
+            text = heard.text
+        if self.speech is not None:
+            settled = await heard_check.settle(agent, sender, text)
+            if settled.text is None:
+                await collector.send_text_message(message.source, settled.reply)
+                return
+            text = settled.text
         logger.info("wechat message from …%s: %s", message.source[-6:],
                     mask_personal_data(text)[:80])
         await on_new_message(UserMessage(
-            text, collector, f"wechat:{message.source}", input_channel=self.name(),
+            text, collector, sender, input_channel=self.name(),
             metadata={"wechat_message_type": message.type}))
 
-    async def _recognise(self, message: Any) -> str | None:
-        """The text of a voice message's audio (fetched with the media API), or None."""
+    async def _recognise(self, message: Any) -> Heard | None:
+        """What a voice message's audio says (fetched with the media API), or None."""
         media_id = getattr(message, "media_id", None)
         if not media_id:
             return None
@@ -313,8 +329,8 @@ class WeChatInput(InputChannel):
             audio = getattr(media, "content", None)
             if not audio:
                 return None
-            text, _ = await self.speech.transcribe(audio, None)
-            return text.strip() or None
+            heard = await self.speech.hear(audio, None)
+            return heard if heard.text.strip() else None
         except (WeChatClientException, OSError, SpeechServiceError) as error:
             logger.warning("voice message from …%s not recognised: %s",
                            message.source[-6:], error)

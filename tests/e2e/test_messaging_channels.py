@@ -51,6 +51,34 @@ def test_wechat_voice_without_recognition_is_recognised_by_our_speech_service(st
     assert content.startswith("抱歉，没有听清您的语音")
 
 
+# Said four times over: the recogniser's repetition check marks the transcript as unsure.
+UNSURE = {"zh": "公积金怎么提取，公积金怎么提取，公积金怎么提取，公积金怎么提取。",
+          "en": "Housing fund withdrawal, housing fund withdrawal, housing fund withdrawal, "
+                "housing fund withdrawal."}
+
+
+def test_wechat_unsure_voice_is_read_back_and_acted_on_only_after_yes(stack):
+    """Issue #19 on WeChat: a voice message the recogniser is unsure of gets "我听到的是……，
+    对吗？"; "对" acts on it, "不对" asks again and nothing is done."""
+    server, user = WeChatServer(stack.wechat_url, safe_mode=True), openid()
+    stack.wechat_api.media["unsure-zh"] = synthesize(stack.settings.speech_url, UNSURE["zh"], "zh")
+
+    def said(xml: str) -> str:
+        reply = server.send(xml)
+        return reply.content or stack.wechat_api.wait_for(user)["text"]["content"]
+
+    read_back = said(voice_xml(user, "", media_id="unsure-zh"))
+    assert read_back.startswith("我听到的是：") and "公积金" in read_back and "对吗" in read_back
+    assert "来源：" not in read_back
+    answer = said(text_xml(user, "对"))
+    assert "公积金" in answer and "来源：" in answer
+    assert said(voice_xml(user, "", media_id="unsure-zh")).startswith("我听到的是：")
+    assert said(text_xml(user, "不对")) == "好的，请再发一次语音，或者直接打字。"
+    events = rasa_tracker(stack, f"wechat:{user}")["events"]
+    said_to_the_bot = [e["text"] for e in events if e["event"] == "user"]
+    assert len(said_to_the_bot) == 1 and "公积金" in said_to_the_bot[0]  # "对" / "不对" did not
+
+
 def test_wechat_refuses_tampered_and_hostile_messages(stack):
     server, user = WeChatServer(stack.wechat_url, safe_mode=True), openid()
     bad_signature = {**server.signed_query(), "signature": "f" * 40}
@@ -130,6 +158,31 @@ def test_telegram_voice_notes_are_recognised_by_our_speech_service(stack):
     assert telegram.post_update(stack.telegram_url, noise) == 200
     assert api.messages_to(chat, after=1)[-1]["text"] == \
         "Sorry, I couldn't make out the voice message; please try again or type it."
+
+
+def test_telegram_unsure_voice_note_is_read_back_and_a_new_message_drops_it(stack):
+    """Issue #19 on Telegram: an unsure voice note is read back in the language spoken;
+    "yes" acts on it; after another read-back, a new question is simply answered."""
+    chat = 730000 + uuid.uuid4().int % 100000
+    api = stack.telegram_api
+    api.files["unsure-en"] = synthesize(stack.settings.speech_url, UNSURE["en"], "en")
+    voice = telegram.media_update(chat, "voice", file_id="unsure-en", language_code="en")
+    assert telegram.post_update(stack.telegram_url, voice) == 200
+    [read_back] = api.messages_to(chat, timeout=90)
+    assert read_back["text"].startswith("I heard: ") and "Is that right?" in read_back["text"]
+    assert telegram.post_update(stack.telegram_url, telegram.text_update(chat, "yes")) == 200
+    answer = api.messages_to(chat, after=1, timeout=60)[-1]["text"]
+    assert not answer.startswith("I heard: ")
+    said_to_the_bot = [e["text"] for e in rasa_tracker(stack, f"telegram:{chat}")["events"]
+                       if e["event"] == "user"]
+    assert len(said_to_the_bot) == 1 and "housing fund" in said_to_the_bot[0].lower()
+    again = telegram.media_update(chat, "voice", file_id="unsure-en", language_code="en")
+    assert telegram.post_update(stack.telegram_url, again) == 200
+    assert api.messages_to(chat, after=2, timeout=90)[-1]["text"].startswith("I heard: ")
+    hours = telegram.text_update(chat, "what can you do?")
+    assert telegram.post_update(stack.telegram_url, hours) == 200
+    assert api.messages_to(chat, after=3, timeout=60)[-1]["text"].startswith(
+        response_texts("utter_help", "en")[0])
 
 
 def test_telegram_updates_without_the_secret_are_refused(stack):
