@@ -45,7 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from channels import heard_check, notices
-from channels.limits import SenderRateLimit, refusal
+from channels.limits import SenderRateLimit, refusal, too_long
 from channels.rest import MAX_BODY_BYTES
 from channels.speech_client import Heard, SpeechClient, SpeechServiceError
 
@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 PREFIX = "telegram:"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_VOICE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
+# Marks a voice note already counted against its chat's rate limit (in the parsed update).
+COUNTED = "gov_rate_counted"
 
 
 class TelegramChannelOutput(TelegramOutput):
@@ -90,6 +92,12 @@ class TelegramChannel(TelegramInput):
         self.limits = limits or SenderRateLimit()
         self.speech = SpeechClient(speech_url, timeout=60) if speech_url else None
 
+    def get_metadata(self, request: Request) -> Dict[str, Any] | None:
+        """Tells `keyed` that a recognised voice note was counted against the chat's limit
+        before it was fetched and recognised (so it is not counted twice)."""
+        message = request.json.get("message") if isinstance(request.json, dict) else None
+        return {COUNTED: True} if isinstance(message, dict) and message.get(COUNTED) else None
+
     def get_output_channel(self) -> TelegramChannelOutput:
         channel = TelegramChannelOutput(self.access_token, self.api_base_url)
         payload = {"url": self.webhook_url}
@@ -111,7 +119,9 @@ class TelegramChannel(TelegramInput):
         async def keyed(message: UserMessage) -> Any:
             chat_id = str(message.sender_id)
             text = message.text if isinstance(message.text, str) else ""
-            refused = self.limits.check(chat_id, text)
+            counted = (message.metadata or {}).get(COUNTED)  # a voice note, counted before
+            refused = ("too_large" if too_long(text) else None) if counted \
+                else self.limits.check(chat_id, text)
             if refused:
                 await message.output_channel.send_text_message(chat_id, refusal(refused, text))
                 return None
@@ -153,6 +163,8 @@ class TelegramChannel(TelegramInput):
         """A text message may answer a voice note's read-back (channels/heard_check.py); a
         message without text needs reading first."""
         message = request.json.get("message")
+        if isinstance(message, dict):
+            message.pop(COUNTED, None)  # ours to set, never the sender's
         if isinstance(message, dict) and isinstance(message.get("text"), str):
             return await self._answer_to_read_back(request, message)
         return await self._nothing_to_read(request, request.json)
@@ -202,6 +214,7 @@ class TelegramChannel(TelegramInput):
                 heard = await self._recognise(channel, voice, chat_id)
                 if heard is not None and heard.quality == "ok":
                     message["text"] = heard.text  # perhaps the answer to a read-back
+                    message[COUNTED] = True
                     return await self._answer_to_read_back(request, message)
                 if heard is not None:  # unsure: read back, act only on "yes"
                     await channel.send_text_message(chat_id, await heard_check.read_back(

@@ -314,13 +314,23 @@ def test_oversize_telegram_text_is_refused_while_others_are_served(stack):
     assert user_texts(stack, f"telegram:{chat}") == []
 
 
-def test_a_telegram_flood_is_slowed_and_nobody_else_is(stack):
+@pytest.mark.parametrize("claims_counted", [False, True])
+def test_a_telegram_flood_is_slowed_and_nobody_else_is(stack, claims_counted):
+    """Also when the updates carry the mark the channel sets on a voice note it has already
+    counted (channels.telegram.COUNTED): that mark is the channel's, never the sender's."""
     chat, other = (600000 + uuid.uuid4().int % 100000 for _ in range(2))
+
+    def update(i: int) -> dict:
+        sent = telegram.text_update(chat, f"你好 {i}")
+        if claims_counted:
+            sent["message"]["gov_rate_counted"] = True
+        return sent
+
     # All at once, as Telegram may (up to 40 connections): each request waits for its turn, so
     # sent one after another they would be paced by the bot itself.
     with ThreadPoolExecutor(28) as pool:
-        statuses = list(pool.map(lambda i: telegram.post_update(
-            stack.telegram_url, telegram.text_update(chat, f"你好 {i}")), range(28)))
+        statuses = list(pool.map(
+            lambda i: telegram.post_update(stack.telegram_url, update(i)), range(28)))
     assert statuses == [200] * 28
     sent = [m["text"] for m in stack.telegram_api.sent if str(m["chat_id"]) == str(chat)]
     refused = sent.count("您发送得太快了，请稍等片刻再发。")
