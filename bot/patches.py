@@ -41,7 +41,10 @@ get additions from two modules each: they are wrapped once each, here, in a stat
 16  turn           MessageProcessor.handle_message → a turn a balancer sent again after the
                    instance handling it died is answered from the conversation, not handled
                    twice (bot/retried_turns) · tests/e2e/test_retried_turns.py
-17  app            rasa.core.run.configure_app → /healthz, /readyz, /metrics
+17  script         MessageProcessor._send_bot_messages → each reply in the script the
+                   citizen writes: Traditional for Traditional (bot/scripts) — every text
+                   channel's replies pass here · tests/e2e/test_traditional_replies.py
+18  app            rasa.core.run.configure_app → /healthz, /readyz, /metrics
                    (bot/observability); kept sessions closed at stop (bot/speedups); the
                    balancer's request id kept for the turn (bot/retried_turns)
                    · tests/rasa/test_action_server_down.py, tests/test_supervisor.py,
@@ -128,6 +131,8 @@ PATCHES = (
           "bot.patches:measured_then_apologised"),
     Patch("turn", "rasa.core.processor:MessageProcessor.handle_message", "wrap",
           "bot.retried_turns:answered_once"),
+    Patch("script", "rasa.core.processor:MessageProcessor._send_bot_messages", "wrap",
+          "bot.scripts:sent_in_the_citizens_script"),
     Patch("app", "rasa.core.run:configure_app", "wrap", "bot.patches:with_routes_and_cleanup"),
 )
 
