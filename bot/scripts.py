@@ -9,8 +9,11 @@ answer, a re-sent turn, the channels' refusals), which call the same functions.
 
 The script is the conversation's, not the message's: the latest citizen message whose
 characters tell the scripts apart decides ("是", "1", an English sentence or a button's payload
-tell nothing and keep the earlier choice). It is read from the conversation's events, which
-every Rasa instance shares through the tracker store, so no process keeps its own memory of it.
+tell nothing and keep the earlier choice). An explicit request ("请用繁体字回复", "看不懂繁體，
+用简体") wins over that until another one, as an explicit language request does (someone whose
+keyboard writes Simplified may read Traditional best). It is read from the conversation's
+events, which every Rasa instance shares through the tracker store, so no process keeps its own
+memory of it.
 
 The voice channel stays Simplified: its text is the speech synthesiser's input and the
 recogniser writes Simplified anyway.
@@ -32,7 +35,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.text import TRADITIONAL, script_of
+from bot.text import SIMPLIFIED, TRADITIONAL, script_of
 from channels.namespaces import owning_channel
 from common.registry import setting
 
@@ -43,6 +46,11 @@ CONVERSION: str = (setting("GOV_TRADITIONAL_REPLIES") or "s2hk").strip().lower()
 if CONVERSION not in CONVERSIONS:
     raise ValueError(f"GOV_TRADITIONAL_REPLIES must be one of {', '.join(CONVERSIONS)}, "
                      f"not {CONVERSION!r}")
+
+SWITCH_INTENT = "switch_language"
+_SCRIPT_NAMES = re.compile(r"(繁[体體]|正[体體]|繁[中文字])|(简[体體中]|簡[体體中])")
+# "看不懂繁体字": a script named right after a negation is the one the citizen does NOT want.
+_NEGATION_BEFORE = re.compile(r"(?:不懂|看不懂|不会|不會|不要|别|別|不太懂|不习惯|不習慣)\s*$")
 
 # A web address, up to the first space or Chinese punctuation: its characters are kept.
 _URL = re.compile(r"(?:https?|ftp)://[^\s，。；！？、）」』】》]+|www\.[^\s，。；！？、）」』】》]+",
@@ -57,18 +65,39 @@ def _converter(config: str) -> Any:
 
 
 def conversation_script(sender_id: str, events: Iterable[Any]) -> str | None:
-    """The script replies to this conversation are written in: that of the latest citizen
-    message which tells (`script_of`); None (Simplified, as written) when none does, for a
-    spoken conversation, or when conversion is off. `events` are Rasa's (only their
-    `type_name` and `text` are read, so this runs without Rasa too)."""
+    """The script replies to this conversation are written in: the latest explicit request's,
+    else that of the latest citizen message which tells (`script_of`); None (Simplified, as
+    written) when none does, for a spoken conversation, or when conversion is off. `events`
+    are Rasa's (only their `type_name`, `text` and `intent` are read, so this runs without
+    Rasa too)."""
     if CONVERSION == "off" or owning_channel(sender_id or "") in SPOKEN_CHANNELS:
         return None
-    for event in reversed(list(events)):
-        if getattr(event, "type_name", None) == "user":
-            script = script_of(getattr(event, "text", None) or "")
-            if script is not None:
-                return script
+    said = [event for event in events if getattr(event, "type_name", None) == "user"]
+    for event in reversed(said):
+        requested = requested_script(event)
+        if requested is not None:
+            return requested
+    for event in reversed(said):
+        script = script_of(getattr(event, "text", None) or "")
+        if script is not None:
+            return script
     return None
+
+
+def requested_script(event: Any) -> str | None:
+    """The script a citizen's message asks for by name (a language switch naming 繁体 or
+    简体), or None."""
+    intent = getattr(event, "intent", None) or {}
+    if intent.get("name") != SWITCH_INTENT:
+        return None
+    text = getattr(event, "text", None) or ""
+    requested = None
+    for match in _SCRIPT_NAMES.finditer(text):
+        wanted = TRADITIONAL if match.group(1) else SIMPLIFIED
+        if _NEGATION_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
+            wanted = SIMPLIFIED if wanted == TRADITIONAL else TRADITIONAL
+        requested = wanted
+    return requested
 
 
 def in_script(text: str, script: str | None) -> str:

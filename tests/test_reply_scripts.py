@@ -111,3 +111,38 @@ def test_a_plain_text_reply_labels_its_options_in_the_replys_script():
     buttons = [{"title": "有幫助", "payload": "/feedback_helpful"}]
     assert "您可以回覆：" in as_plain_text([{"text": "這個回答對您有幫助嗎？", "buttons": buttons}])
     assert "您可以回复：" in as_plain_text([{"text": "这个回答对您有帮助吗？", "buttons": buttons}])
+
+
+@dataclass
+class Said(Event):
+    """A citizen message with the intent the NLU gave it."""
+
+    intent: dict
+
+
+def switch(text: str) -> Said:
+    return Said("user", text, {"name": "switch_language"})
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("请用繁体字回复", TRADITIONAL),
+        ("請用繁體中文回覆", TRADITIONAL),
+        ("我看不懂繁体字", SIMPLIFIED),
+        ("请用简体中文回答", SIMPLIFIED),
+        ("請改用簡體", SIMPLIFIED),
+        ("请用英文回答", None),
+    ],
+)
+def test_a_script_asked_for_by_name(text, script):
+    assert scripts.requested_script(switch(text)) == script
+
+
+def test_an_explicit_request_wins_until_another_one():
+    events = [*said("你好"), switch("请用繁体字回复"), *said("我想查询申请进度")]
+    assert scripts.conversation_script("c1", events) == TRADITIONAL
+    events += [switch("还是用简体吧"), *said("謝謝")]
+    assert scripts.conversation_script("c1", events) == SIMPLIFIED
+    # the words alone, outside a request to switch, are a question like any other
+    assert scripts.conversation_script("c1", said("繁体字的证件怎么办")) == SIMPLIFIED

@@ -1,0 +1,127 @@
+"""A citizen who writes Traditional Chinese is answered in Traditional characters, on every text
+channel (bot/scripts.py), by the real Rasa server, action server and knowledge base: domain
+responses with their buttons' titles, knowledge-base passages, and the channels' own refusals.
+A message that tells nothing ("ok", a number) keeps the conversation's script; Simplified and
+English are answered as before."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+from bot.scripts import in_script, message_in_script
+from bot.text import TRADITIONAL
+from fakes import telegram
+from fakes.wechat import WeChatServer, text_xml
+from helpers import response_texts
+from helpers.chat import RestConversation, assert_reply
+from helpers.socket_chat import Citizen
+
+HELP_ZH = "请问你可以帮我做什么"
+HELP_TRADITIONAL = "請問你可以幫我做什麼"
+
+
+def traditional(response: str) -> list[str]:
+    """The Chinese texts of domain response `response`, as a Traditional reader gets them."""
+    return [in_script(text, TRADITIONAL) for text in response_texts(response, "zh")]
+
+
+def test_a_traditional_question_is_answered_in_traditional_with_its_buttons(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    [reply] = chat.say(HELP_TRADITIONAL)
+    assert reply["text"] in traditional("utter_help")
+    assert [b["title"] for b in reply["buttons"]] == ["查詢申請進度", "轉人工"]
+    assert [b["payload"] for b in reply["buttons"]] == \
+        ["/check_application_status", "/human_handoff"]
+
+
+def test_a_traditional_greeting_is_understood_and_answered_in_traditional(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert set(chat.texts("哈囉，請問有人在嗎")) & set(traditional("utter_greet"))
+
+
+def test_a_knowledge_base_passage_is_answered_in_traditional(stack):
+    """The same question in both scripts finds the same passage; the Traditional reader gets
+    it converted, its source address and feedback payloads as they are."""
+    simplified = RestConversation(stack.settings.rasa_url).say("公积金可以提取吗？")
+    converted = RestConversation(stack.settings.rasa_url).say("公積金可以提取嗎？")
+    assert any("来源：" in m.get("text", "") for m in simplified), simplified
+    assert converted == [message_in_script(m, TRADITIONAL) for m in simplified]
+    answer = next(m["text"] for m in converted if "來源：" in m.get("text", ""))
+    source = next(line for line in answer.splitlines() if line.startswith("http"))
+    assert source in next(m["text"] for m in simplified if "来源：" in m.get("text", ""))
+
+
+def test_simplified_is_answered_in_simplified(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts(HELP_ZH), "utter_help", "zh")
+    assert_reply(chat.texts("查询办件进度"), "utter_ask_reference_number", "zh")
+
+
+def test_a_message_that_tells_nothing_keeps_the_conversations_script(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert set(chat.texts("謝謝你")) & set(traditional("utter_you_are_welcome"))
+    assert set(chat.texts("ok")) & set(traditional("utter_go_ahead"))
+    # the latest message that tells decides: back to Simplified
+    assert_reply(chat.texts("谢谢你"), "utter_you_are_welcome", "zh")
+    assert_reply(chat.texts("ok"), "utter_go_ahead", "zh")
+
+
+def test_a_form_asks_in_traditional_and_reference_examples_stay_as_written(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    [asked] = chat.texts("我想查詢申請進度")
+    assert asked in traditional("utter_ask_reference_number")
+    assert "GOV-2024-001234" in asked and "T-20261123-004211" in asked
+
+
+def test_english_is_unaffected(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert chat.texts(HELP_TRADITIONAL)[0] in traditional("utter_help")
+    assert_reply(chat.texts("hello there"), "utter_greet", "en")
+
+
+def test_a_channels_refusal_is_in_the_script_of_the_message(stack):
+    body = json.dumps({"sender": uuid.uuid4().hex, "message": "請" * 2001}).encode()
+    request = urllib.request.Request(f"{stack.settings.rasa_url}/webhooks/rest/webhook",
+                                     data=body, headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=30)
+        raise AssertionError("a message over the limit was accepted")
+    except urllib.error.HTTPError as error:
+        assert error.code == 413
+        assert json.loads(error.read())["message"].startswith("消息太長了，請精簡到")
+
+
+def test_the_web_chat_socket_answers_in_traditional(stack):
+    async def converse() -> list[dict]:
+        citizen = Citizen()
+        await citizen.connect(stack.settings.rasa_url)
+        try:
+            await citizen.say(HELP_TRADITIONAL)
+            return citizen.messages
+        finally:
+            await citizen.close()
+
+    [reply] = asyncio.run(converse())
+    assert reply["text"] in traditional("utter_help")
+    assert [(b["title"], b["payload"]) for b in reply["quick_replies"]] == \
+        [("查詢申請進度", "/check_application_status"), ("轉人工", "/human_handoff")]
+
+
+def test_wechat_and_telegram_answer_in_traditional(stack):
+    server, user = WeChatServer(stack.wechat_url, safe_mode=True), f"o{uuid.uuid4().hex[:27]}"
+    reply = server.send(text_xml(user, HELP_TRADITIONAL)).content
+    assert reply.startswith(traditional("utter_help")[0])
+    assert "您可以回覆：" in reply and "· 查詢申請進度" in reply
+
+    chat = 730000 + uuid.uuid4().int % 100000
+    assert telegram.post_update(stack.telegram_url, telegram.text_update(chat, HELP_TRADITIONAL)) \
+        == 200
+    [message] = stack.telegram_api.messages_to(chat)
+    assert message["text"] in traditional("utter_help")
+    keyboard = message["reply_markup"]["inline_keyboard"]
+    assert [(b["text"], b["callback_data"]) for row in keyboard for b in row] == \
+        [("查詢申請進度", "/check_application_status"), ("轉人工", "/human_handoff")]
