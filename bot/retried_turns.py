@@ -10,9 +10,10 @@ bench-faults` through HAProxy).
 The balancer gives every request an id, the same on each attempt (common/request_ids.py).
 Here it becomes the turn's message id (with the turn's number within the request: one
 Socket.IO polling request may carry several messages), and a turn whose message id is already
-in the conversation is answered with the replies stored after it, without running NLU or any
-action (in the conversation's script, `bot.scripts`, as the first attempt's were). The check runs under the conversation's lock, so a re-sent turn waits for the first
-attempt if that one is still going. Without a balancer there is no id, and nothing changes.
+in the conversation is answered with the replies stored after it (in the conversation's
+script, `bot.scripts`, as the first attempt's were), without running NLU or any action. The
+check runs under the conversation's lock, so a re-sent turn waits for the first attempt if
+that one is still going. Without a balancer there is no id, and nothing changes.
 """
 
 from __future__ import annotations

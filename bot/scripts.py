@@ -57,7 +57,7 @@ _URL = re.compile(r"(?:https?|ftp)://[^\s，。；！？、）」』】》]+|www
                   re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _converter(config: str) -> Any:
     import opencc  # imported lazily, like bot.text's: loading its dictionaries takes time
 

@@ -106,8 +106,9 @@ def script_of(text: str) -> str | None:
         return None
     simplified = _same_length(_t2s().convert, han)
     back = _same_length(_s2hk().convert, simplified)
-    traditional_only = sum(own != plain for own, plain in zip(han, simplified))
-    simplified_only = sum(own == plain != other for own, plain, other in zip(han, simplified, back))
+    traditional_only = sum(own != plain for own, plain in zip(han, simplified, strict=True))
+    simplified_only = sum(own == plain != other
+                          for own, plain, other in zip(han, simplified, back, strict=True))
     if traditional_only > simplified_only:
         return TRADITIONAL
     if simplified_only > traditional_only:

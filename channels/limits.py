@@ -3,8 +3,8 @@ GOV_MAX_MESSAGE_CHARS long (`bot.limits`), and each sender (a REST sender, a soc
 session, a WeChat or Telegram user, a voice page) may send a burst of `burst` messages, then
 `per_minute` a minute (GOV_SENDER_BURST / GOV_SENDER_MESSAGES_PER_MINUTE; the voice channel
 has its own, GOV_VOICE_*). A refused message never reaches Rasa; the citizen is told why, in
-the language (and script) of the message, the way their channel speaks (a JSON error, a bot message, a
-passive WeChat reply, a Telegram message).
+the language (and script) of the message, the way their channel speaks (a JSON error, a bot
+message, a passive WeChat reply, a Telegram message).
 
 The counts are kept per Rasa process: with several instances a sender's allowance is per
 instance it reaches (like the REST limit has always been).
