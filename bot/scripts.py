@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.text import SIMPLIFIED, TRADITIONAL, script_of
+from bot.text import SCRIPT_NAMES, SIMPLIFIED, TRADITIONAL, script_of
 from channels.namespaces import owning_channel
 from common.registry import setting
 
@@ -48,7 +48,6 @@ if CONVERSION not in CONVERSIONS:
                      f"not {CONVERSION!r}")
 
 SWITCH_INTENT = "switch_language"
-_SCRIPT_NAMES = re.compile(r"(繁[体體]|正[体體]|繁[中文字])|(简[体體中]|簡[体體中])")
 # "看不懂繁体字": a script named right after a negation is the one the citizen does NOT want.
 _NEGATION_BEFORE = re.compile(r"(?:不懂|看不懂|不会|不會|不要|别|別|不太懂|不习惯|不習慣)\s*$")
 
@@ -92,7 +91,7 @@ def requested_script(event: Any) -> str | None:
         return None
     text = getattr(event, "text", None) or ""
     requested = None
-    for match in _SCRIPT_NAMES.finditer(text):
+    for match in SCRIPT_NAMES.finditer(text):
         wanted = TRADITIONAL if match.group(1) else SIMPLIFIED
         if _NEGATION_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
             wanted = SIMPLIFIED if wanted == TRADITIONAL else TRADITIONAL

@@ -90,6 +90,8 @@ def detect_language(text: str) -> Detection:
 
 
 SIMPLIFIED, TRADITIONAL = "simplified", "traditional"
+# The names of the two scripts: group 1 Traditional (繁体, 正體, 繁中), group 2 Simplified.
+SCRIPT_NAMES = re.compile(r"(繁[体體中文字]|正[体體])|(简[体體中]|簡[体體中])")
 
 
 def script_of(text: str) -> str | None:

@@ -2,7 +2,9 @@
 channel (bot/scripts.py), by the real Rasa server, action server and knowledge base: domain
 responses with their buttons' titles, knowledge-base passages, and the channels' own refusals.
 A message that tells nothing ("ok", a number) keeps the conversation's script; Simplified and
-English are answered as before."""
+English are answered as before. What is expected is converted here with OpenCC itself, in the
+configured forms (Hong Kong's by default; with the conversion switched off these tests fail,
+as they should)."""
 
 from __future__ import annotations
 
@@ -12,21 +14,36 @@ import urllib.error
 import urllib.request
 import uuid
 
-from bot.scripts import in_script, message_in_script
-from bot.text import TRADITIONAL
+import opencc
+
+from bot import scripts
+from bot.text import TRADITIONAL, script_of
 from fakes import telegram
 from fakes.wechat import WeChatServer, text_xml
 from helpers import response_texts
 from helpers.chat import RestConversation, assert_reply
 from helpers.socket_chat import Citizen
+from helpers.voice import VoiceConversation
 
 HELP_ZH = "请问你可以帮我做什么"
 HELP_TRADITIONAL = "請問你可以幫我做什麼"
 
 
+CONVERT = opencc.OpenCC("s2hk" if scripts.CONVERSION == "off" else scripts.CONVERSION).convert
+
+
 def traditional(response: str) -> list[str]:
     """The Chinese texts of domain response `response`, as a Traditional reader gets them."""
-    return [in_script(text, TRADITIONAL) for text in response_texts(response, "zh")]
+    return [CONVERT(text) for text in response_texts(response, "zh")]
+
+
+def converted_message(message: dict) -> dict:
+    """A bot message as a Traditional reader gets it: text and button titles converted."""
+    converted = {**message, "text": CONVERT(message["text"])}
+    if "buttons" in message:
+        converted["buttons"] = [{**button, "title": CONVERT(button["title"])}
+                                for button in message["buttons"]]
+    return converted
 
 
 def test_a_traditional_question_is_answered_in_traditional_with_its_buttons(stack):
@@ -46,10 +63,13 @@ def test_a_traditional_greeting_is_understood_and_answered_in_traditional(stack)
 def test_a_knowledge_base_passage_is_answered_in_traditional(stack):
     """The same question in both scripts finds the same passage; the Traditional reader gets
     it converted, its source address and feedback payloads as they are."""
-    simplified = RestConversation(stack.settings.rasa_url).say("公积金可以提取吗？")
-    converted = RestConversation(stack.settings.rasa_url).say("公積金可以提取嗎？")
+    def replies(question: str) -> list[dict]:
+        messages = RestConversation(stack.settings.rasa_url).say(question)
+        return [{k: v for k, v in m.items() if k != "recipient_id"} for m in messages]
+
+    simplified, converted = replies("公积金可以提取吗？"), replies("公積金可以提取嗎？")
     assert any("来源：" in m.get("text", "") for m in simplified), simplified
-    assert converted == [message_in_script(m, TRADITIONAL) for m in simplified]
+    assert converted == [converted_message(m) for m in simplified]
     answer = next(m["text"] for m in converted if "來源：" in m.get("text", ""))
     source = next(line for line in answer.splitlines() if line.startswith("http"))
     assert source in next(m["text"] for m in simplified if "来源：" in m.get("text", ""))
@@ -125,3 +145,18 @@ def test_wechat_and_telegram_answer_in_traditional(stack):
     keyboard = message["reply_markup"]["inline_keyboard"]
     assert [(b["text"], b["callback_data"]) for row in keyboard for b in row] == \
         [("查詢申請進度", "/check_application_status"), ("轉人工", "/human_handoff")]
+
+
+def test_a_script_asked_for_by_name_is_kept_for_simplified_messages(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("你好"), "utter_greet", "zh")
+    assert set(chat.texts("请用繁体字回复")) & set(traditional("utter_language_switched"))
+    assert chat.texts(HELP_ZH)[0] in traditional("utter_help")
+
+
+def test_the_voice_page_stays_simplified_for_its_speech(stack):
+    voice = VoiceConversation(stack.settings.rasa_url, stack.settings.speech_url, "zh")
+    status, reply = voice.send(text=HELP_TRADITIONAL)
+    assert status == 200, reply
+    assert reply["text"].startswith(response_texts("utter_help", "zh")[0])
+    assert script_of(reply["spoken"]) != TRADITIONAL
