@@ -3,6 +3,9 @@ are written in, and what of a reply is converted (real OpenCC, no Rasa)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +14,7 @@ from bot import scripts
 from bot.text import SIMPLIFIED, TRADITIONAL, script_of
 from channels.limits import refusal
 from channels.rendering import as_plain_text
+from common.settings import PROJECT_ROOT
 
 
 @dataclass
@@ -146,3 +150,10 @@ def test_an_explicit_request_wins_until_another_one():
     assert scripts.conversation_script("c1", events) == SIMPLIFIED
     # the words alone, outside a request to switch, are a question like any other
     assert scripts.conversation_script("c1", said("繁体字的证件怎么办")) == SIMPLIFIED
+
+
+def test_an_unknown_conversion_is_refused_at_start():
+    result = subprocess.run([sys.executable, "-c", "import bot.scripts"], cwd=PROJECT_ROOT,
+                            env={**os.environ, "GOV_TRADITIONAL_REPLIES": "s2twp"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "GOV_TRADITIONAL_REPLIES must be one of" in result.stderr

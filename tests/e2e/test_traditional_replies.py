@@ -24,6 +24,7 @@ from helpers import response_texts
 from helpers.chat import RestConversation, assert_reply
 from helpers.socket_chat import Citizen
 from helpers.voice import VoiceConversation
+from storage.seed import demo_applicants
 
 HELP_ZH = "请问你可以帮我做什么"
 HELP_TRADITIONAL = "請問你可以幫我做什麼"
@@ -160,3 +161,24 @@ def test_the_voice_page_stays_simplified_for_its_speech(stack):
     assert status == 200, reply
     assert reply["text"].startswith(response_texts("utter_help", "zh")[0])
     assert script_of(reply["spoken"]) != TRADITIONAL
+
+
+def test_a_status_check_in_traditional_keeps_its_script_through_numbers_and_a_resent_turn(
+        stack):
+    """Numbers tell nothing: every question of the form, and the status, stay Traditional,
+    the application number as written; a turn the balancer sends again gets the same
+    Traditional replies; the conversation stores the replies as written (Simplified)."""
+    person = demo_applicants(5)[2]
+    chat = RestConversation(stack.settings.rasa_url)
+    assert chat.texts("我想查詢申請進度", uuid.uuid4().hex)[0] in \
+        traditional("utter_ask_reference_number")
+    assert chat.texts(person.number, uuid.uuid4().hex)[0] in \
+        traditional("utter_ask_verification_code")
+    digits, resent = person.phone[-4:], uuid.uuid4().hex
+    status = chat.texts(digits, resent)
+    assert status[0].startswith(f"申請 {person.number}"), status
+    assert chat.texts(digits, resent) == status
+    url = f"{stack.settings.rasa_url}/conversations/{chat.sender}/tracker?token={stack.api_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        stored = [e["text"] for e in json.loads(response.read())["events"] if e["event"] == "bot"]
+    assert any(text.startswith(f"申请 {person.number}") for text in stored)
