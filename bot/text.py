@@ -103,6 +103,8 @@ def script_of(text: str) -> str | None:
     text converted as a whole, so that 干扰 → 干擾 keeps 干). Whichever kind is more common
     decides; a tie (none of either, as in "是", "好的", "台中") tells nothing.
     """
+    if text.isascii():  # English, numbers, payloads: the common case, answered at once
+        return None
     han = "".join(_HAN.findall(text))
     if not han:
         return None
