@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.text import SUPPORTED_LANGUAGES, detect_language
+from bot.text import SCRIPT_NAMES, SUPPORTED_LANGUAGES, detect_language
 
 SWITCH_INTENT = "switch_language"
 INTENT_PAYLOAD_PREFIX = "/"
@@ -70,6 +70,10 @@ def language_from_request(
         return wanted[-1]
     if unwanted:
         return _other(unwanted[-1])
+    if SCRIPT_NAMES.search(text):
+        # "请用繁体字回复", "看不懂繁體": Chinese either way, in the script named (bot/scripts.py);
+        # flipping the language here answered them in English.
+        return "zh"
     return _other(current)
 
 

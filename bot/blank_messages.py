@@ -10,6 +10,7 @@ import logging
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
+from bot import scripts
 from bot.resilience import send_outside_the_dialogue
 from channels.rest import clean_text
 
@@ -25,13 +26,15 @@ def is_blank(text: str | None) -> bool:
 
 
 async def ask_for_text(agent: Agent, message: UserMessage) -> None:
-    """Reply in the conversation's language (both when it has none yet); the conversation is
-    left as it was: an active form still waits for its answer."""
-    language = None
+    """Reply in the conversation's language (both when it has none yet) and script; the
+    conversation is left as it was: an active form still waits for its answer."""
+    language = script = None
     try:
         tracker = await agent.tracker_store.retrieve(message.sender_id) \
             if agent.tracker_store else None
         language = tracker.get_slot("language") if tracker else None
+        script = scripts.conversation_script(message.sender_id or "", tracker.events) \
+            if tracker else None
     except Exception:  # the store being down is the next turn's business; reply anyway
         logger.warning("conversation store unavailable while answering an empty message")
-    await send_outside_the_dialogue(agent, message, RESPONSE, language)
+    await send_outside_the_dialogue(agent, message, RESPONSE, language, script)

@@ -41,9 +41,13 @@ get additions from two modules each: they are wrapped once each, here, in a stat
 16  turn           MessageProcessor.handle_message → a turn a balancer sent again after the
                    instance handling it died is answered from the conversation, not handled
                    twice (bot/retried_turns) · tests/e2e/test_retried_turns.py
-17  app            rasa.core.run.configure_app → /healthz, /readyz, /metrics
+17  script         MessageProcessor._send_bot_messages → each reply in the script the
+                   citizen writes: Traditional for Traditional (bot/scripts) — every text
+                   channel's replies pass here · tests/e2e/test_traditional_replies.py
+18  app            rasa.core.run.configure_app → /healthz, /readyz, /metrics
                    (bot/observability); kept sessions closed at stop (bot/speedups); the
-                   balancer's request id kept for the turn (bot/retried_turns)
+                   balancer's request id kept for the turn (bot/retried_turns); OpenCC
+                   loaded before serving (bot/scripts)
                    · tests/rasa/test_action_server_down.py, tests/test_supervisor.py,
                    tests/rasa/test_retried_turns.py
 
@@ -128,6 +132,8 @@ PATCHES = (
           "bot.patches:measured_then_apologised"),
     Patch("turn", "rasa.core.processor:MessageProcessor.handle_message", "wrap",
           "bot.retried_turns:answered_once"),
+    Patch("script", "rasa.core.processor:MessageProcessor._send_bot_messages", "wrap",
+          "bot.scripts:sent_in_the_citizens_script"),
     Patch("app", "rasa.core.run:configure_app", "wrap", "bot.patches:with_routes_and_cleanup"),
 )
 
@@ -220,14 +226,15 @@ def measured_then_apologised(original: Any) -> Any:
 
 def with_routes_and_cleanup(original: Any) -> Any:
     """`rasa.core.run.configure_app`: Rasa's Sanic app with the health, readiness and metrics
-    routes, the kept action-server sessions closed when it stops, and the balancer's request
-    id kept for the turn."""
-    from bot import observability, retried_turns, speedups
+    routes, the kept action-server sessions closed when it stops, the balancer's request id
+    kept for the turn, and the script converters loaded before it serves."""
+    from bot import observability, retried_turns, scripts, speedups
 
     @functools.wraps(original)
     def configure_app(*args: Any, **kwargs: Any) -> Any:
         app = original(*args, **kwargs)
         app.register_listener(speedups.close_kept_sessions, "after_server_stop")
+        app.register_listener(scripts.load_converters, "before_server_start")
         app.register_middleware(retried_turns.remember_request_id, "request")
         observability.add_routes(app)
         return app

@@ -50,6 +50,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
+from bot import scripts
 from bot.text import detect_language
 from common.logs import sender_hash
 
@@ -147,21 +148,25 @@ def tracker_store_without_fail_safe(store: TrackerStore | None, domain: Domain) 
 
 
 async def send_outside_the_dialogue(agent: Agent, message: UserMessage, response: str,
-                                    language: str | None) -> None:
+                                    language: str | None, script: str | None = None) -> None:
     """A domain response sent straight to the message's channel, in `language`, or in both
-    when it is not known: for turns the dialogue cannot take."""
+    when it is not known, and in `script` (`bot.scripts`): for turns the dialogue cannot
+    take."""
     channel = message.output_channel
     for each in [language] if language else ["zh", "en"]:
         tracker = DialogueStateTracker(message.sender_id or "unknown", agent.domain.slots)
         tracker.update(SlotSet("language", each))
         reply = await agent.nlg.generate(response, tracker, channel.name())
         if reply and reply.get("text"):
-            await channel.send_text_message(message.sender_id, reply["text"])
+            await channel.send_text_message(message.sender_id,
+                                            scripts.in_script(reply["text"], script))
 
 
 async def _send_apology(agent: Agent, message: UserMessage) -> None:
+    """In the language and script of the message (the conversation cannot be read)."""
     language = detect_language(message.text or "").language
-    await send_outside_the_dialogue(agent, message, APOLOGY, language)
+    script = scripts.conversation_script(message.sender_id or "", [UserUttered(message.text)])
+    await send_outside_the_dialogue(agent, message, APOLOGY, language, script)
 
 
 async def apologise_for_failed_turn(agent: Agent, message: UserMessage,

@@ -10,9 +10,10 @@ bench-faults` through HAProxy).
 The balancer gives every request an id, the same on each attempt (common/request_ids.py).
 Here it becomes the turn's message id (with the turn's number within the request: one
 Socket.IO polling request may carry several messages), and a turn whose message id is already
-in the conversation is answered with the replies stored after it, without running NLU or any
-action. The check runs under the conversation's lock, so a re-sent turn waits for the first
-attempt if that one is still going. Without a balancer there is no id, and nothing changes.
+in the conversation is answered with the replies stored after it (in the conversation's
+script, `bot.scripts`, as the first attempt's were), without running NLU or any action. The
+check runs under the conversation's lock, so a re-sent turn waits for the first attempt if
+that one is still going. Without a balancer there is no id, and nothing changes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
+from bot import scripts
 from common.logs import sender_hash
 from common.request_ids import HEADER, valid_request_id
 
@@ -85,8 +87,10 @@ def answered_once(original: Any) -> Any:
         logger.warning("a turn sent again by the balancer had been handled already; its "
                        "%d replies are sent from the conversation", len(replies),
                        extra={"sender": sender_hash(message.sender_id or "")})
+        script = scripts.conversation_script(message.sender_id, tracker.events)
         for reply in replies:
-            await message.output_channel.send_response(message.sender_id, reply)
+            await message.output_channel.send_response(
+                message.sender_id, scripts.message_in_script(reply, script))
         if isinstance(message.output_channel, CollectingOutputChannel):
             return message.output_channel.messages
         return None

@@ -3,8 +3,8 @@ GOV_MAX_MESSAGE_CHARS long (`bot.limits`), and each sender (a REST sender, a soc
 session, a WeChat or Telegram user, a voice page) may send a burst of `burst` messages, then
 `per_minute` a minute (GOV_SENDER_BURST / GOV_SENDER_MESSAGES_PER_MINUTE; the voice channel
 has its own, GOV_VOICE_*). A refused message never reaches Rasa; the citizen is told why, in
-the language of the message, the way their channel speaks (a JSON error, a bot message, a
-passive WeChat reply, a Telegram message).
+the language (and script) of the message, the way their channel speaks (a JSON error, a bot
+message, a passive WeChat reply, a Telegram message).
 
 The counts are kept per Rasa process: with several instances a sender's allowance is per
 instance it reaches (like the REST limit has always been).
@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Mapping
 
+from bot import scripts
 from bot.limits import MAX_MESSAGE_CHARS
 from bot.text import detect_language
 
@@ -38,12 +39,13 @@ REFUSALS = {
 
 
 def refusal(key: str, text: str = "", language: str | None = None) -> str:
-    """The explanation for refusal `key`, in `language`, else that of `text` (else Chinese)."""
+    """The explanation for refusal `key`, in `language`, else that of `text` (else Chinese);
+    in Traditional characters when `text` is written in them (`bot.scripts`)."""
     if language not in ("zh", "en"):
         # A prefix is enough to tell the language, and keeps this cheap on huge input.
         language = detect_language(text[:MAX_MESSAGE_CHARS]).language or "zh"
     zh, en = REFUSALS[key]
-    return zh if language == "zh" else en
+    return scripts.like(zh, text[:MAX_MESSAGE_CHARS]) if language == "zh" else en
 
 
 def too_long(text: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import scripts
+
 _OPTIONS = {"zh": "您可以回复：", "en": "You can reply:"}
 
 
@@ -16,6 +18,7 @@ def as_plain_text(messages: list[dict[str, Any]], language: str = "zh") -> str:
         if titles:
             label = _OPTIONS["zh" if _mostly_chinese(text) else "en"] if text else \
                 _OPTIONS[language]
+            label = scripts.like(label, text)  # 您可以回覆 under a reply in Traditional
             text = f"{text}\n{label}" + "".join(f"\n· {title}" for title in titles if title)
         if text:
             parts.append(text)

@@ -285,6 +285,12 @@ ENTRIES: list[Entry] = [
         E("GOV_MAX_MESSAGE_CHARS", int, "2000", ("rasa", "actions"),
           "Longest message any channel accepts; the NLU and search cut their input to it.",
           "所有渠道接受的最长消息；NLU 和检索也会把输入截断到此长度。"),
+        E("GOV_TRADITIONAL_REPLIES", str, "s2hk", ("rasa",),
+          "How replies are written for a citizen who writes Traditional Chinese: s2hk (Hong "
+          "Kong forms), s2tw (Taiwan forms), s2t (OpenCC's standard forms), or off (always "
+          "Simplified). Voice replies stay Simplified (bot/scripts.py).",
+          "市民使用繁体中文时回复所用的字形：s2hk（香港字形）、s2tw（台湾字形）、s2t（OpenCC 标准"
+          "繁体），或 off（始终用简体）。语音回复保持简体（bot/scripts.py）。"),
         E("GOV_SENDER_BURST", int, "20", ("launcher",),
           "Messages one sender may send at once before the per-minute rate applies.",
           "同一发送者在受每分钟速率限制前可连续发送的消息数。"),

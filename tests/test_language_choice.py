@@ -29,6 +29,9 @@ def entity(text: str, word: str, value: str) -> dict:
         ("能改用中文吗，英文看不太懂", [("中文", "zh"), ("英文", "en")], "en", "zh"),
         ("not chinese, i need English", [("chinese", "zh"), ("English", "en")], "zh", "en"),
         ("换个语言", [], "zh", "en"),
+        ("请用繁体字回复", [], "zh", "zh"),
+        ("我看不懂繁體", [], "zh", "zh"),
+        ("請用簡體", [], "en", "zh"),
         ("change language", [], "en", "zh"),
     ],
 )

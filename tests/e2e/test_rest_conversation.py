@@ -16,17 +16,11 @@ from helpers.chat import RestConversation, assert_reply
         ("您好，在吗", "zh"),
         ("hello there", "en"),
         ("hi, good morning", "en"),
-        ("哈囉，請問有人在嗎", "zh"),
     ],
 )
 def test_greeting_is_answered_in_the_citizens_language(stack, message, language):
     chat = RestConversation(stack.settings.rasa_url)
     assert_reply(chat.texts(message), "utter_greet", language)
-
-
-def test_traditional_chinese_is_understood_and_answered_in_chinese(stack):
-    chat = RestConversation(stack.settings.rasa_url)
-    assert_reply(chat.texts("請問你可以幫我做什麼"), "utter_help", "zh")
 
 
 def test_language_follows_each_message(stack):

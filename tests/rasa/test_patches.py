@@ -112,3 +112,28 @@ def test_a_failed_turn_is_measured_then_apologised_for(agent, caplog):
     assert measured.name == "bot.observability" and measured.getMessage() == "turn"
     assert measured.outcome == "error"  # type: ignore[attr-defined]
     assert apologised.name == "bot.resilience" and "apology" in apologised.getMessage()
+
+
+def test_replies_outside_the_dialogue_follow_the_citizens_script(agent):
+    """The turn failed (the lock store is down) or had nothing to read: the apology and the
+    request to type again are in Traditional characters for a citizen who writes them."""
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.lock_store import RedisLockStore
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    handle_message = patches.measured_then_apologised(Agent.handle_message)
+    agent.lock_store = RedisLockStore(host="127.0.0.1", port=_free_port())  # nobody there
+    channel = CollectingOutputChannel()
+    asyncio.run(handle_message(agent, UserMessage("請問護照怎麼辦理", channel, "citizen-2")))
+    assert [m["text"] for m in channel.messages] == [
+        "抱歉，系統暫時無法處理這個請求，請稍後再試，或撥打 12345 政務服務熱線。"]
+
+    tracker = DialogueStateTracker.from_events("citizen-3", [
+        UserUttered("請問護照怎麼辦理"), SlotSet("language", "zh")], agent.domain.slots)
+    asyncio.run(agent.tracker_store.save(tracker))
+    channel = CollectingOutputChannel()
+    asyncio.run(handle_message(agent, UserMessage("\u200b ", channel, "citizen-3")))
+    assert [m["text"] for m in channel.messages] == [
+        "您發來的消息是空的，請輸入您想諮詢或反映的內容。"]
