@@ -7,7 +7,8 @@ threshold, and the same for dense-only and BM25-only retrieval. A threshold swee
 "I don't know" starts costing real answers. "answer or decline" puts the old decision (cosine
 >= GOV_KB_MIN_SCORE) next to the fitted answerability classifier the assistant uses
 (knowledge_base/answerability.py; fitted by bench/fit_answerability.py on its own training
-questions, never on this evaluation set). "section quoted": of the answers from the right
+questions, never on this evaluation set), then, for each outcome of the classifier's decision,
+the mean of each of its features (why it errs). "section quoted": of the answers from the right
 document, the share quoting the section that answers (`gold_section`), by what the question
 asks for (knowledge_base/aspects.py).
 
