@@ -7,7 +7,8 @@ threshold, and the same for dense-only and BM25-only retrieval. A threshold swee
 "I don't know" starts costing real answers. "answer or decline" puts the old decision (cosine
 >= GOV_KB_MIN_SCORE) next to the fitted answerability classifier the assistant uses
 (knowledge_base/answerability.py; fitted by bench/fit_answerability.py on its own training
-questions, never on this evaluation set). "section quoted": of the answers from the right
+questions, never on this evaluation set), then, for each outcome of the classifier's decision,
+the mean of each of its features (why it errs). "section quoted": of the answers from the right
 document, the share quoting the section that answers (`gold_section`), by what the question
 asks for (knowledge_base/aspects.py).
 
@@ -32,6 +33,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from knowledge_base.answerability import FEATURES, HITS_NEEDED, features
 from knowledge_base.aspects import question_aspect
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Document, Section
@@ -113,7 +115,7 @@ def sweep(searcher: Searcher, questions: list[dict]) -> None:
 def decisions(searcher: Searcher, questions: list[dict]) -> None:
     """Old cosine threshold vs the answerability classifier, on the same hybrid results."""
     model = searcher.answerability
-    rows = []
+    rows, signals = [], []
     for item in questions:
         answer = searcher.answer(item["question"], item["language"], limit=1)
         best = answer.best
@@ -121,6 +123,9 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
                      best is not None and best.doc_id == item.get("gold_doc"),
                      best is None or best.similarity < searcher.settings.min_score,
                      not answer.answered, "cross" in item.get("tags", [])))
+        if model is not None:
+            hits = searcher.found(item["question"], item["language"], HITS_NEEDED)
+            signals.append(features(item["question"], item["language"], hits))
     print("\nanswer or decline (hybrid):      no-ans-prec  no-ans-rec  declined  "
           "answerable-declined  answered-correct")
     labels = [f"cosine >= {searcher.settings.min_score:.2f} (old)"]
@@ -143,6 +148,27 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
                           for c, label in enumerate(labels, start=2))
         print(f"  cross-lingual questions ({len(cross)}), answered from the right document: "
               f"{cells}")
+    if signals:
+        outcomes(rows, signals)
+
+
+def outcomes(rows: list[tuple], signals: list[dict[str, float]]) -> None:
+    """Why the classifier errs: the mean of each feature for each outcome of its decision. A
+    feature that does not separate "unanswerable, answered" from "answered right" cannot help;
+    an answerable question declined whose best document is wrong was no right answer lost."""
+    groups = {"unanswerable, declined": lambda r: r[0] and r[3],
+              "unanswerable, answered": lambda r: r[0] and not r[3],
+              "answerable, answered right": lambda r: not r[0] and not r[3] and r[1],
+              "answerable, answered wrong": lambda r: not r[0] and not r[3] and not r[1],
+              "answerable, declined": lambda r: not r[0] and r[3]}
+    wrong = sum(1 for r in rows if not r[0] and r[3] and not r[1])
+    declined = sum(1 for r in rows if not r[0] and r[3])
+    print(f"  answerable declined: {declined}, of which the best document was wrong: {wrong}")
+    print(f"  feature means by outcome: {'':<13}" + "".join(f"{n[:9]:>10}" for n in FEATURES))
+    for label, chosen in groups.items():
+        picked = [v for r, v in zip(rows, signals, strict=True) if chosen(r)]
+        cells = "".join(f"{np.mean([v[n] for v in picked]):>10.3f}" for n in FEATURES)
+        print(f"  {label:<27}{len(picked):>4} {cells if picked else ''}")
 
 
 def sections(searcher: Searcher, questions: list[dict]) -> None:
