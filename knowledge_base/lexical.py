@@ -38,7 +38,10 @@ _STOP = frozenset(
     "咱 咱们 自己 要 想 想要 想问 问 问下 问一下 一下 咨询 咨询一下 了解 了解一下 知道 告诉 麻烦 "
     "你好 您好 谢谢 请 请问 帮 帮忙 帮我 怎么 怎么样 怎样 什么 啥 哪 哪里 哪儿 哪个 多少 几 "
     "可以 可不可以 能 能不能 能否 会 会不会 是不是 有没有 如何 需要 应该 该 这 那 这个 那个 "
-    "这些 那些 一个 都 也 就 还 又 在 和 跟 与 及 或 或者 但 但是 如果 现在 已经".split()
+    "这些 那些 一个 都 也 就 还 又 在 和 跟 与 及 或 或者 但 但是 如果 现在 已经 "
+    # the written register's question words (Traditional folded: 為何, 哪些, 何時, 可否 …), which
+    # an answer seldom repeats: rare in the index, they outweighed the question's topic words
+    "为何 为什么 是否 可否 哪些 哪种 何种 何时 何处 怎么办".split()
 )
 
 
@@ -84,22 +87,32 @@ def _thread_lock_for_progress_bars() -> None:
     tqdm.set_lock(threading.RLock())
 
 
+class _Field:
+    """A short text shared by the chunks of a document (its title, its lead sentence), tokenized
+    once per distinct text, with the texts that hold each word."""
+
+    def __init__(self, per_chunk: list[str]) -> None:
+        distinct = sorted(set(per_chunk))
+        self.words = [set(tokenize(text)) for text in distinct]
+        self.holding: dict[str, list[int]] = {}
+        for n, words in enumerate(self.words):
+            for word in words:
+                self.holding.setdefault(word, []).append(n)
+        number = {text: n for n, text in enumerate(distinct)}
+        self.of = np.array([number[text] for text in per_chunk], dtype=np.int64)
+
+
 class LexicalIndex:
-    def __init__(self, texts: list[str], titles: list[str] | None = None) -> None:
-        """`texts`: what each chunk is searched by; `titles`: each chunk's document title
-        (for `title_coverage`)."""
+    def __init__(self, texts: list[str], titles: list[str] | None = None,
+                 leads: list[str] | None = None) -> None:
+        """`texts`: what each chunk is searched by; `titles` and `leads`: each chunk's document
+        title and lead sentence (for `title_coverage`, `lead_coverage`)."""
         import bm25s
 
         _thread_lock_for_progress_bars()
         self._size = len(texts)
-        distinct = sorted(set(titles or ()))
-        self._title_words = [set(tokenize(title)) for title in distinct]
-        self._titles_with: dict[str, list[int]] = {}
-        for n, words in enumerate(self._title_words):
-            for word in words:
-                self._titles_with.setdefault(word, []).append(n)
-        number = {title: n for n, title in enumerate(distinct)}
-        self._title_of = np.array([number[title] for title in titles or ()], dtype=np.int64)
+        self._titles = _Field(titles or [])
+        self._leads = _Field(leads or [])
         self._retriever = bm25s.BM25()
         corpus = [tokenize(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
@@ -143,20 +156,30 @@ class LexicalIndex:
         in 出生医学证明…办理指南). A passage that mentions the question's key term in passing
         (the household guide's newborn section lists the birth certificate among its
         materials) covers it as well as the guide about it; the title says which is about it."""
+        return self._field_coverage(query, self._titles)
+
+    def lead_coverage(self, query: str) -> np.ndarray:
+        """The same share in the first sentence of each chunk's document: an answer's or a
+        guide's opening sentence restates what it is about ("平价住宅申请资格为…", "This guide
+        explains …"), where a sibling that only mentions the question's terms further down
+        does not."""
+        return self._field_coverage(query, self._leads)
+
+    def _field_coverage(self, query: str, field: _Field) -> np.ndarray:
         terms = set(tokenize(query))
-        if not terms or not self._title_words or self._size == 0:
+        if not terms or not field.words or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
         weights = {term: self._weight(term) for term in terms}
         total = sum(weights.values())
-        shares = np.zeros(len(self._title_words), dtype=np.float32)
+        shares = np.zeros(len(field.words), dtype=np.float32)
         for term, weight in weights.items():
-            pieces = _pieces(term)  # one jieba cut per term, not per title
-            titles = set(self._titles_with.get(term, ()))
+            pieces = _pieces(term)  # one jieba cut per term, not per text
+            texts = set(field.holding.get(term, ()))
             for piece in pieces:
-                titles |= {n for n in self._titles_with.get(piece, ())
-                           if _parts(term, self._title_words[n], pieces)}
-            shares[sorted(titles)] += weight
-        return (shares / total)[self._title_of]
+                texts |= {n for n in field.holding.get(piece, ())
+                          if _parts(term, field.words[n], pieces)}
+            shares[sorted(texts)] += weight
+        return (shares / total)[field.of]
 
     def _compound(self, term: str) -> np.ndarray:
         """The chunks that hold a Chinese term in parts: jieba cuts a question's 出生证明 as one

@@ -77,7 +77,7 @@ from knowledge_base.answerability import (
     topic_of,
 )
 from knowledge_base.aspects import ANSWERED_BY, question_aspect
-from knowledge_base.chunking import QUESTION
+from knowledge_base.chunking import QUESTION, split_sentences
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
@@ -100,6 +100,18 @@ LANGUAGE_SHIFT_WEIGHT = 0.5
 # 0.1 rank alike; 0.1 lost one evaluation question's top-1 answer, 0.05 none
 # (docs/benchmarks.md "Knowledge base").
 TITLE_WEIGHT = 0.05
+# Within the question's language, on top of LEXICAL_WEIGHT: the share of the question's terms in
+# the first sentence of the passage's document (`Hit.lead`, `LexicalIndex.lead_coverage`), for a
+# document without questions of its own (`LoadedIndex._lead`). An FAQ answer opens by restating
+# what it is about; of sibling FAQs of one department that share the question's terms, the one
+# whose answer opens with them is usually the one asked about. Where the FAQ's questions were
+# imported they say it better: counting the lead as well cost the English FAQ 3 of 200 top-1
+# answers (R@1 0.620 -> 0.605).
+# Small, like TITLE_WEIGHT: a guide's opening sentence also carries generic words ("every
+# year", "apply"), and at 0.2–0.3 those drew one to three written questions to the wrong guide;
+# 0.15 changed none there nor on the training questions (docs/benchmarks.md "Knowledge base on
+# real data").
+LEAD_WEIGHT = 0.15
 # Taken off a stored question's cosine before it competes with passages (`Hit.question`): USE-m
 # scores two questions of the same pattern ("身份证丢了怎么办", "房产证丢了怎么补办") far higher
 # than a question and the passage that answers it, so one question staff linked to the ID-card
@@ -131,6 +143,7 @@ class Hit:
     calibration: float = 0.0  # the language shift for this passage's cosine (`language_shift`)
     coverage: float = 0.0  # idf-weighted share of the question's terms it has (LexicalIndex)
     title: float = 0.0  # the same share in its document's title (`LexicalIndex.title_coverage`)
+    lead: float = 0.0  # the same share in its document's first sentence (`lead_coverage`)
 
     @property
     def match(self) -> float:
@@ -183,23 +196,32 @@ class LoadedIndex:
         with open(folder / "chunks.jsonl", encoding="utf-8") as rows:
             self.chunks = [json.loads(line) for line in rows]
         self.index = faiss.read_index(str(folder / "index.faiss"))
-        self.lexical = LexicalIndex([" ".join(c["headings"]) + " " + c["text"]
-                                     for c in self.chunks],
-                                    [c["headings"][0] if c["headings"] else ""
-                                     for c in self.chunks])
         self.documents = {
             doc_id: Metadata.from_mapping(raw) for doc_id, raw in self.manifest["documents"].items()
         }
-        self.ranges = {lang: tuple(r) for lang, r in self.manifest["language_ranges"].items()}
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        self.vectors = vectors  # memory-mapped: a found document's passages, scored at once
-        self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
-                               for lang, (start, end) in self.ranges.items() if end > start}
         self.position_of = {chunk["id"]: position for position, chunk in enumerate(self.chunks)}
         self.passages_of: dict[str, list[int]] = defaultdict(list)
         for position, chunk in enumerate(self.chunks):
             if chunk.get("kind") != QUESTION:
                 self.passages_of[chunk["doc_id"]].append(position)
+        self.lexical = LexicalIndex([" ".join(c["headings"]) + " " + c["text"]
+                                     for c in self.chunks],
+                                    [c["headings"][0] if c["headings"] else ""
+                                     for c in self.chunks],
+                                    [self._lead(c["doc_id"]) for c in self.chunks])
+        self.ranges = {lang: tuple(r) for lang, r in self.manifest["language_ranges"].items()}
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        self.vectors = vectors  # memory-mapped: a found document's passages, scored at once
+        self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
+                               for lang, (start, end) in self.ranges.items() if end > start}
+
+    def _lead(self, doc_id: str) -> str:
+        """The first sentence of a document's first passage: what it is about, where it has no
+        questions of its own to say so (none when it has: they count through `Hit.question`)."""
+        metadata = self.documents.get(doc_id)
+        passages = self.passages_of.get(doc_id) if metadata and not metadata.questions else None
+        sentences = split_sentences(self.chunks[passages[0]]["text"]) if passages else []
+        return sentences[0] if sentences else ""
 
     def _dense_candidates(self, vector: np.ndarray, k: int) -> dict[int, float]:
         import faiss
@@ -227,6 +249,8 @@ class LoadedIndex:
                     else np.zeros(len(self.chunks)))
         titled = (self.lexical.title_coverage(query) if mode == "hybrid"
                   else np.zeros(len(self.chunks)))
+        led = (self.lexical.lead_coverage(query) if mode == "hybrid"
+               else np.zeros(len(self.chunks)))
         top_lexical = float(lexical.max()) if lexical.size else 0.0
         if top_lexical > 0:
             for i in np.argsort(-lexical)[:k]:
@@ -258,7 +282,7 @@ class LoadedIndex:
             else:
                 chosen = self._contenders(positions, dense, questions.get(doc_id, 0.0),
                                           question_terms.get(doc_id, 0.0), lexical, top_lexical,
-                                          coverage, titled, shift, language, mode)
+                                          coverage, titled, led, shift, language, mode)
             candidates.update({int(i): float(dense[positions == i][0]) for i in chosen})
         passages = []
         for i, dense in candidates.items():
@@ -273,12 +297,13 @@ class LoadedIndex:
                                 metadata, questions.get(chunk["doc_id"], 0.0),
                                 shift.get(chunk["language"], 0.0),
                                 float(coverage[i]),
-                                float(titled[i])))
+                                float(titled[i]), float(led[i])))
         return rank_documents(passages, language, mode)[:limit]
 
     def _contenders(self, positions: np.ndarray, dense: np.ndarray, question: float,
                     question_terms: float, lexical: np.ndarray, top_lexical: float,
-                    coverage: np.ndarray, titled: np.ndarray, shift: dict[str, float],
+                    coverage: np.ndarray, titled: np.ndarray, led: np.ndarray,
+                    shift: dict[str, float],
                     language: str | None, mode: str) -> set[int]:
         """Of the passages of a document found by one of its questions, the only ones that can
         matter to `rank_documents`: the one it would pick as the document's best (same score
@@ -293,7 +318,8 @@ class LoadedIndex:
                  else np.zeros(len(positions)))  # `Hit.lexical`
         score = match
         if mode == "hybrid" and (language is None or chunk_language == language):
-            score = match + LEXICAL_WEIGHT * coverage[positions] + TITLE_WEIGHT * titled[positions]
+            score = (match + LEXICAL_WEIGHT * coverage[positions]
+                     + TITLE_WEIGHT * titled[positions] + LEAD_WEIGHT * led[positions])
         best = np.lexsort((-(dense + words), -score))[0]  # the first of equals, as there
         return {int(positions[best]), int(positions[int(np.argmax(dense))])}
 
@@ -361,7 +387,8 @@ def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybri
     for p in passages:
         rewarded = language is None or p.language == language
         scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.coverage
-                                                  + TITLE_WEIGHT * p.title if rewarded
+                                                  + TITLE_WEIGHT * p.title
+                                                  + LEAD_WEIGHT * p.lead if rewarded
                                                   else 0.0)))
     ranked = _best_per_document(scored)
     # Between languages by meaning: each language's documents, in their fused order, take that

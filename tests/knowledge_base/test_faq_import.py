@@ -196,3 +196,21 @@ def test_a_stored_question_does_not_draw_questions_of_the_same_pattern(kb, use_e
     searcher = Searcher(kb.settings, use_embedder)
     assert searcher.search("房产证丢了怎么补办", "zh")[0].doc_id == "property-deed"
     assert searcher.search("身份证丢了要怎么办", "zh")[0].doc_id == "id-card"
+
+
+def test_an_answer_s_first_sentence_counts_only_where_its_questions_are_missing(kb, use_embedder,
+                                                                                tmp_path):
+    # Imported answers only (as a portal export without its questions), the first sentence of
+    # the answer says what the entry is about; with its question, the question does.
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in FAQS), encoding="utf-8")
+    kb.import_faq(path)
+    stored = next(s for s in kb.store.list() if s.metadata.id == "faq-lib-001")
+    kb.store.put(stored.path.name, stored.path.read_bytes(),
+                 {**stored.metadata.to_mapping(), "questions": []}, replace=True)
+    kb.reindex()
+    loaded = Searcher(kb.settings, use_embedder).refresh()
+    led = loaded.lexical.lead_coverage("借书证押金多少")
+    lead_of = {loaded.chunks[i]["doc_id"]: float(led[i]) for i in range(len(loaded.chunks))}
+    assert lead_of["faq-lib-001"] > 0  # "持本人身份证到图书馆…押金一百元。": no question left
+    assert lead_of["faq-lib-002"] == 0  # its answer names 借书证 too, but its question stays

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from knowledge_base.documents import Metadata
 from knowledge_base.lexical import LexicalIndex, spelled_by
-from knowledge_base.search import LEXICAL_WEIGHT, TITLE_WEIGHT, Hit, rank_documents
+from knowledge_base.search import LEAD_WEIGHT, LEXICAL_WEIGHT, TITLE_WEIGHT, Hit, rank_documents
 
 
 def passage(doc_id: str, language: str, dense: float, lexical: float = 0.0, n: int = 0) -> Hit:
@@ -111,3 +111,24 @@ def test_the_document_title_breaks_a_tie_between_passages_naming_the_term():
     # ... and never lifts a passage far behind in meaning
     far = replace(birth, dense=0.605 - TITLE_WEIGHT - 0.01)
     assert order(rank_documents([household, far], "zh")) == ["household-zh", "birth-zh"]
+
+
+def test_the_answer_that_opens_with_the_question_s_terms_breaks_a_tie_between_siblings():
+    # Two FAQs of one department (same title) both mention the low-income housing rules; the
+    # one asked about opens with them, the other only names them further down.
+    texts = ["平价住宅 申请 资格 为 低收入户 。 申请 请 洽 区公所",
+             "租金 补贴 每月 发放 。 已 申请 平价住宅 者 不得 重复 申请 资格"]
+    leads = ["平价住宅 申请 资格 为 低收入户 。", "租金 补贴 每月 发放 。"]
+    index = LexicalIndex(texts, ["社会局", "社会局"], leads)
+    question = "平價住宅申請資格為何"  # Traditional folded; 為何 is a question word, not a topic
+    led = index.lead_coverage(question)
+    assert led[0] > 0 and led[1] == 0
+    assert list(index.lead_coverage("")) == [0.0, 0.0]
+    covered = index.coverage(question)
+    assert covered[0] == covered[1] > 0.99  # both have every topic word; 为何 counts in neither
+    housing = replace(passage("housing-zh", "zh", 0.50, lexical=covered[0]), lead=led[0])
+    rent = replace(passage("rent-zh", "zh", 0.52, lexical=covered[1]), lead=led[1])
+    assert order(rank_documents([rent, housing], "zh")) == ["housing-zh", "rent-zh"]
+    # ... and never lifts a passage far behind in meaning
+    far = replace(housing, dense=0.52 - LEAD_WEIGHT - 0.01)
+    assert order(rank_documents([rent, far], "zh")) == ["rent-zh", "housing-zh"]
