@@ -83,7 +83,9 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"who can")),
     (STEPS, _cues(r"怎么办", r"怎么申请", r"如何申请", r"怎样申请", r"怎么办理", r"如何办理",
                   r"怎样办理", r"怎么领", r"如何领", r"怎么弄", r"怎么登记", r"如何登记", r"流程",
-                  r"步骤", r"手续", r"怎么报", r"how (?:do|can|should) (?:i|we)\b", r"how to\b",
+                  r"步骤", r"手续", r"怎么报", r"维权", r"怎么处理", r"如何处理", r"该怎么",
+                  r"how (?:do|can|should) (?:i|we)\b", r"how to\b",
+                  r"what (?:can|could|should|do) (?:i|we) do\b", r"what are my options",
                   r"\bprocedure", r"\bsteps?\b", r"\bprocess\b", r"apply for")),
 )
 
