@@ -30,6 +30,8 @@ from knowledge_base.service import KnowledgeBase
 @pytest.mark.parametrize(("question", "aspect"), [
     ("怎么办理居住证？", STEPS), ("居住證怎麼申請", STEPS),
     ("How do I apply for a passport?", STEPS),
+    ("押金房东不退，怎么维权", STEPS), ("工資被拖欠了該怎麼處理", STEPS),
+    ("My landlord kept my deposit, what can I do?", STEPS),
     ("办居住证要带什么材料", MATERIALS), ("辦護照要準備哪些證件", MATERIALS),
     ("What documents do I need to bring?", MATERIALS),
     ("居住证要多少钱", FEES), ("護照工本費多少錢", FEES), ("How much does a passport cost?", FEES),
