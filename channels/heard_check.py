@@ -21,6 +21,7 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.shared.core.events import BotUttered
 
+from bot.scripts import conversation_script, in_script
 from channels.speech_client import Heard
 from channels.voice_turns import classify_answer
 
@@ -49,26 +50,27 @@ def read_back_text(heard: Heard) -> str:
 
 async def read_back(agent: Any, sender_id: str, heard: Heard) -> str:
     """Store the read-back in the conversation (its session started as Rasa starts one) and
-    return its text for the channel to send."""
-    text = read_back_text(heard)
+    return its text for the channel to send, in the conversation's script (bot/scripts.py)."""
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.processor.fetch_tracker_and_update_session(
             sender_id, CollectingOutputChannel())
+        text = in_script(read_back_text(heard), conversation_script(sender_id, tracker.events))
         tracker.update(BotUttered(text, metadata={MARK: heard.text,
                                                   "language": heard.language}))
         await agent.tracker_store.save(tracker)
     return text
 
 
-async def waiting(agent: Any, sender_id: str) -> tuple[str, str] | None:
-    """(what was heard, its language) when the conversation's last event is a read-back
-    still unanswered."""
+async def waiting(agent: Any, sender_id: str) -> tuple[str, str, str | None] | None:
+    """(what was heard, its language, the conversation's script) when the conversation's
+    last event is a read-back still unanswered."""
     tracker = await agent.tracker_store.retrieve(sender_id)
     last = tracker.events[-1] if tracker is not None and tracker.events else None
     if not isinstance(last, BotUttered) or MARK not in (last.metadata or {}) \
             or time.time() - last.timestamp > VALID_SECONDS:
         return None
-    return str(last.metadata[MARK]), str(last.metadata.get("language") or "zh")
+    return (str(last.metadata[MARK]), str(last.metadata.get("language") or "zh"),
+            conversation_script(sender_id, tracker.events))
 
 
 async def settle(agent: Any, sender_id: str, text: str) -> Settled:
@@ -76,10 +78,10 @@ async def settle(agent: Any, sender_id: str, text: str) -> Settled:
     pending = await waiting(agent, sender_id)
     if pending is None:
         return Settled(text)
-    heard, language = pending
+    heard, language, script = pending
     answer = classify_answer(text)
     if answer == "yes":
         return Settled(heard)
     if answer == "no":
-        return Settled(None, SAY_AGAIN.get(language, SAY_AGAIN["zh"]))
+        return Settled(None, in_script(SAY_AGAIN.get(language, SAY_AGAIN["zh"]), script))
     return Settled(text)

@@ -188,6 +188,24 @@ def test_telegram_unsure_voice_note_is_read_back_and_a_new_message_drops_it(stac
         response_texts("utter_help", "en")[0])
 
 
+def test_a_read_back_follows_the_conversations_script(stack):
+    """A citizen who writes Traditional characters gets the read-back in them too, and "不對"
+    is understood (bot/scripts.py)."""
+    chat = 740000 + uuid.uuid4().int % 100000
+    api = stack.telegram_api
+    hello = telegram.text_update(chat, "您好，請問這裡可以辦什麼事？")
+    assert telegram.post_update(stack.telegram_url, hello) == 200
+    api.messages_to(chat, timeout=60)
+    api.files["unsure-zh"] = synthesize(stack.settings.speech_url, UNSURE["zh"], "zh")
+    voice = telegram.media_update(chat, "voice", file_id="unsure-zh")
+    assert telegram.post_update(stack.telegram_url, voice) == 200
+    read_back = api.messages_to(chat, after=1, timeout=90)[-1]["text"]
+    assert read_back.startswith("我聽到的是：") and "對嗎" in read_back
+    assert telegram.post_update(stack.telegram_url, telegram.text_update(chat, "不對")) == 200
+    assert api.messages_to(chat, after=2, timeout=60)[-1]["text"] == \
+        "好的，請再發一次語音，或者直接打字。"
+
+
 def test_telegram_updates_without_the_secret_are_refused(stack):
     chat = 800000 + uuid.uuid4().int % 100000
     update = telegram.text_update(chat, "你好")
