@@ -22,7 +22,9 @@ from helpers.accessibility import axe_source, violations
 from helpers.browser import requires_chromium, until_ready
 from helpers.voice_page import (
     FAKE_DEVICES,
+    SAY_YES_NO,
     STOP_MARGIN_MS,
+    confirms_status_check,
     font_px,
     hold_to_talk,
     microphone_playing,
@@ -104,7 +106,7 @@ async def mandarin_status_check(web_url: str, speech_url: str, wav: Path) -> dic
         # starts late, and a tap on time would cut the question's last words
         await page.wait_for_timeout(int(seconds * 500) + STOP_MARGIN_MS)
         await page.keyboard.press("Enter")
-        seen["prompt"] = await next_answer(page, 0, "您是想查询申请进度吗")
+        seen["prompt"] = await next_answer(page, 0, SAY_YES_NO)
         seen["heard"] = await page.locator("#heard").inner_text()
         seen["choices"] = await page.locator("#confirm button").all_inner_texts()
         await screenshot(page, "voice-zh-confirm.png")
@@ -126,7 +128,7 @@ def test_mandarin_status_check_is_confirmed_with_a_tap_on_yes(stack, tmp_path):
     # Whisper base may mishear a character after the browser's Opus encoding (进度 → 进读);
     # what matters is that the request is understood and confirmed
     assert seen["heard"].startswith("您说：我想查询")
-    assert "您是想查询申请进度吗" in seen["prompt"]
+    assert confirms_status_check(seen["prompt"])
     assert seen["choices"] == ["是", "不是"]
     assert "申请号" in seen["asked"]
     assert seen["after_yes"] == ["您说：是", False]
@@ -135,7 +137,7 @@ def test_mandarin_status_check_is_confirmed_with_a_tap_on_yes(stack, tmp_path):
     # The tap answers the question the page was holding, and says what it answers.
     assert tapped["text"] == "是" and "audio" not in tapped
     assert json.loads(tapped["pending"])["kind"] == "confirm"
-    assert "您是想查询申请进度吗" in tapped["previous"]
+    assert confirms_status_check(tapped["previous"])
     # the tap goes on with the conversation the first reply issued, proving it with its key
     assert "sender" not in spoken_turn
     assert tapped["sender"].startswith("voice:") and tapped["sender_key"]

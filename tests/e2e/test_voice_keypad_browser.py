@@ -13,7 +13,9 @@ from pathlib import Path
 from helpers.accessibility import axe_source, violations
 from helpers.browser import requires_chromium
 from helpers.voice_page import (
+    SAY_YES_NO,
     STOP_MARGIN_MS,
+    confirms_status_check,
     hold_to_talk,
     microphone_playing,
     next_answer,
@@ -48,7 +50,7 @@ async def by_touch(web_url: str, speech_url: str, wav: Path, axe: str) -> dict:
     async with voice_page(web_url + "/voice", "zh-CN", microphone_playing(wav)) as page:
         seen["before"] = await page.locator(KEYPAD).is_visible()
         await hold_to_talk(page, seconds + STOP_MARGIN_MS / 1000)
-        await next_answer(page, 0, "您是想查询申请进度吗")
+        seen["prompt"] = await next_answer(page, 0, SAY_YES_NO)
         seen["while_confirming"] = await page.locator(KEYPAD).is_visible()
         await page.get_by_role("button", name="是", exact=True).tap()
         await next_answer(page, 1, "申请号")
@@ -80,6 +82,7 @@ def test_a_number_typed_by_touch_is_sent_and_looked_up(stack, tmp_path):
     seen = asyncio.run(by_touch(stack.settings.web_url, stack.settings.speech_url,
                                 tmp_path / "question-zh.wav", axe_source()))
     person = seen["person"]
+    assert confirms_status_check(seen["prompt"])
     assert seen["before"] is False and seen["while_confirming"] is False
     asked = seen["asked"]
     assert asked["visible"] and asked["title"] == "也可以在这里输入号码"

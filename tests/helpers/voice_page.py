@@ -91,6 +91,18 @@ async def voice_page(url: str, locale: str, args: list[str]) -> AsyncIterator:
         yield page
 
 
+# Every confirm-before-act prompt ends so (channels/voice_turns.py "say_yes_no").
+SAY_YES_NO = "请说“是”或“不是”"
+
+
+def confirms_status_check(prompt: str) -> bool:
+    """Whether the voice asks before acting on "我想查询申请进度": with the intent's own question,
+    or, when the recogniser was unsure of its words (Whisper base sometimes adds a "吗?" to
+    this synthetic voice after the browser's Opus encoding), by reading back what it heard.
+    Either way nothing is done until the citizen says yes."""
+    return "您是想查询申请进度吗" in prompt or prompt.startswith("我听到的是：“我想查询")
+
+
 async def turns(page) -> list[dict]:
     return await page.evaluate("window.__turns")
 
