@@ -141,3 +141,22 @@ def test_the_problem_after_who_i_am_is_the_what_and_a_bare_plea_is_not():
 ])
 def test_the_question_part_of_a_request(text, part):
     assert question_part(text) == part
+
+
+def test_the_read_back_leaves_out_a_closing_clause_that_asks_what_to_do():
+    # A dispatcher restates the problem; "what can I do" is not part of it.
+    cases = {
+        "村里的河被工厂污染了，水都变黑了，政策是怎么规定的？": "村里的河被工厂污染了，水都变黑了",
+        "公司三个月没发工资了，老板拖着，我们该去哪里投诉": "公司三个月没发工资了，老板拖着",
+        "公司三個月沒發工資了，老闆拖著，我們該去哪裡投訴？": "公司三個月沒發工資了，老闆拖著",
+        "小区电梯坏了，物业不修，这样合理吗？": "小区电梯坏了，物业不修",
+        "My landlord kept my deposit, what can I do?": "My landlord kept my deposit",
+        "The bar downstairs plays loud music every night, is this legal?":
+            "The bar downstairs plays loud music every night",
+    }
+    for text, what in cases.items():
+        assert restate(text).what == what, text
+    # Nothing but the question: it stays (the request flow asks what happened).
+    assert restate("怎么办").what == "怎么办"
+    # A clause that names the problem is kept even when it ends the sentence.
+    assert restate("路灯坏了两周，晚上很黑").what == "路灯坏了两周，晚上很黑"
