@@ -27,19 +27,27 @@ _EN_CHOICE = re.compile(
 _PUNCTUATION = re.compile(r"[\s。，,.!！?？、:：;；()（）\"'“”‘’]+")
 
 
-def picked_option(text: str, count: int) -> int | None:
-    """The 0-based index of the option chosen among `count` numbered ones, or None."""
+def chosen_number(text: str) -> int | None:
+    """The number a reply that is nothing but a choice names ("3", "第三个", "option 12"),
+    whether or not the list has that many options; None for anything else."""
     folded = normalize(text or "").strip()
     if not folded or len(folded) > 40:
         return None
-    zh = _ZH_CHOICE.fullmatch(_PUNCTUATION.sub("", folded))
-    number = None
+    bare = _PUNCTUATION.sub("", folded)
+    if bare.isdigit():
+        return int(bare[:6])
+    zh = _ZH_CHOICE.fullmatch(bare)
     if zh:
         token = zh.group(1)
-        number = int(token) if token.isdigit() else _ZH[token]
-    else:
-        en = _EN_CHOICE.fullmatch(_PUNCTUATION.sub(" ", folded).strip())
-        if en:
-            token = en.group(1)
-            number = int(token) if token.isdigit() else _EN.get(token)
+        return int(token) if token.isdigit() else _ZH[token]
+    en = _EN_CHOICE.fullmatch(_PUNCTUATION.sub(" ", folded).strip())
+    if en:
+        token = en.group(1)
+        return int(token) if token.isdigit() else _EN.get(token)
+    return None
+
+
+def picked_option(text: str, count: int) -> int | None:
+    """The 0-based index of the option chosen among `count` numbered ones, or None."""
+    number = chosen_number(text)
     return number - 1 if number and 1 <= number <= count else None

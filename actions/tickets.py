@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.blocking import off_loop
-from actions.choices import picked_option
+from actions.choices import chosen_number, picked_option
 from actions.formatting import format_date
 from actions.knowledge import answer_beside_request
 from actions.outages import OutageTolerantFormValidation
@@ -54,6 +54,7 @@ PROPOSED = "proposed_department"
 TICKET_SLOTS = (TEXT, DEPARTMENT, DIGITS, CONFIDENCE, CANDIDATES, PROPOSED)
 CHOOSE_PAYLOAD = "/choose_department"
 ASK_AGAIN = "/ask_department_again"  # "yes" to a list of likely departments: it names none
+NOT_AN_OPTION = "/not_an_option"  # a number the list does not have: said so, asked again
 # Shown per department: the catalogue's responsibility items that best match the request.
 RESPONSIBILITY_ITEMS = 2
 MAX_REQUEST_CHARS = 2000
@@ -165,6 +166,8 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         picked = picked_option(text, len(candidates))
         if picked is not None:
             return {DEPARTMENT: candidates[picked]}
+        if candidates and chosen_number(text) is not None:  # "5678" to a list of three
+            return {DEPARTMENT: NOT_AN_OPTION}
         if intent == "affirm" and candidates:
             return {DEPARTMENT: candidates[0] if await proposes_one(tracker) else ASK_AGAIN}
         return {}
@@ -203,6 +206,10 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             # emptying the candidates here, and the department is asked for again.
             return {DEPARTMENT: None, CANDIDATES: []}
         if value == ASK_AGAIN:  # the list is asked again; its text says how to pick
+            return {DEPARTMENT: None}
+        if value == NOT_AN_OPTION:
+            count = len(tracker.get_slot(CANDIDATES) or [])
+            dispatcher.utter_message(response="utter_not_an_option", count=count)
             return {DEPARTMENT: None}
         if not value or await off_loop(get_department, str(value), language) is None:
             dispatcher.utter_message(response="utter_unknown_department")

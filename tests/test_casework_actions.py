@@ -30,6 +30,7 @@ from storage.migrate import upgrade
 from storage.models import Ticket
 from storage.proofs import issue_proof, proven_reference
 from storage.seed import demo_applicants, seed_applications, seed_departments
+from tests.helpers import response_texts
 
 
 @pytest.fixture(autouse=True)
@@ -160,7 +161,10 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("第二个", "nlu_fallback", {"request_department": "transport"}),
     ("選第一個吧", "nlu_fallback", {"request_department": "urban_management"}),
     ("the second one", "goodbye", {"request_department": "transport"}),
-    ("3", "out_of_scope", {}),  # only two were offered
+    # only two were offered: said so, not searched in the knowledge base as a question
+    ("3", "out_of_scope", {"request_department": "/not_an_option"}),
+    ("5678", "nlu_fallback", {"request_department": "/not_an_option"}),
+    ("第五个", "nlu_fallback", {"request_department": "/not_an_option"}),
     ("等了3个星期", "make_request", {}),
     ("hmm", "nlu_fallback", {}),
 ])
@@ -182,6 +186,22 @@ def test_yes_to_a_list_of_likely_departments_picks_none(text):
     assert run(form.validate_request_department(
         slots["request_department"], dispatcher, state, {})) == {"request_department": None}
     assert dispatcher.messages == []  # no "unknown department": the list itself is asked again
+
+
+@pytest.mark.parametrize(("text", "language", "words"), [
+    ("5678", "zh", "1 到 2"), ("option 7", "en", "from 1 to 2")])
+def test_a_number_the_list_does_not_have_is_said_so(text, language, words):
+    state = department_step(text, "nlu_fallback", language=language,
+                            routing_candidates=["urban_management", "transport"],
+                            routing_confidence=0.05)
+    form, dispatcher = ValidateTicketForm(), CollectingDispatcher()
+    slots = run(form.extract_request_department(dispatcher, state, {}))
+    assert run(form.validate_request_department(
+        slots["request_department"], dispatcher, state, {})) == {"request_department": None}
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_not_an_option" and message["count"] == 2
+    [text_of] = response_texts("utter_not_an_option", language)
+    assert words in text_of.replace("{count}", "2")
 
 
 def test_another_department_lists_the_whole_catalogue():
