@@ -140,6 +140,16 @@ def question_aspect(question: str) -> str | None:
     return None
 
 
+def without_cues(question: str) -> str:
+    """The question with the wording of what it asks for taken out ("how long", "多少钱",
+    "在哪里", "怎么办理"): what is left names its topic (`knowledge_base.lexical.QuestionTopics`).
+    Normalised like the cues (`bot.text.normalize`)."""
+    text = normalize(question)
+    for _, cues in _QUESTION_CUES:
+        text = cues.sub(" ", text)
+    return text
+
+
 def trim(text: str, aspect: str | None, language: str) -> str:
     """The sentences of a prose passage that carry `aspect` (a fee, a time, a place); the
     whole passage when it is a list (steps and materials stay lists), short, or when no

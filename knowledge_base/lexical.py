@@ -204,3 +204,58 @@ class LexicalIndex:
         if not tokens or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+
+
+def topic_words(question: str) -> list[str]:
+    """A question's search terms without the words of what it asks for (`aspects.without_cues`:
+    "how long", "多少钱", "在哪里办")."""
+    from knowledge_base.aspects import without_cues  # aspects is imported by chunking, not here
+
+    return tokenize(without_cues(question))
+
+
+class QuestionTopics:
+    """The words of a knowledge base's stored questions, weighted by how few documents' questions
+    use them: what a stored question is *about* against how it is *asked*.
+
+    A stored question and a citizen's of the same shape ("How long does it take to get a
+    passport?", "How long does it take to get a residence permit?") are close by cosine even
+    when their topics differ. Words of shape ("how long", "多久", "办", "多少钱") appear in the
+    questions of many documents; words of topic ("passport", "居住证") in those of one or a few.
+    So a word's weight is its inverse document frequency over the documents' question sets, and
+    `missing` is the weighted share of a stored question's words the citizen's question lacks:
+    high when the topic is another one, low when only the wording differs."""
+
+    def __init__(self, questions: dict[int, tuple[str, str]]) -> None:
+        """`questions`: chunk position → (document id, question text)."""
+        self.words = {position: frozenset(topic_words(text))
+                      for position, (_, text) in questions.items()}
+        documents: dict[str, set[str]] = {}
+        for position, (doc_id, _) in questions.items():
+            documents.setdefault(doc_id, set()).update(self.words[position])
+        count = len(documents)
+        frequency: dict[str, int] = {}
+        for words in documents.values():
+            for word in words:
+                frequency[word] = frequency.get(word, 0) + 1
+        self.weight = {word: math.log(1.0 + (count - n + 0.5) / (n + 0.5))
+                       for word, n in frequency.items()}
+
+    def missing(self, position: int, query_words: set[str]) -> float:
+        """The weighted share of stored question `position`'s words absent from the query's
+        words; 0 for a question without words. A Chinese word counts by the share of its
+        characters the query's words hold, as jieba cuts one phrase differently in two questions
+        (老年卡 / 老年人, 补办 / 补领)."""
+        words = self.words.get(position, frozenset())
+        total = sum(self.weight[word] for word in words)
+        if not total:
+            return 0.0
+        characters = set("".join(word for word in query_words if not word.isascii()))
+        absent = 0.0
+        for word in words:
+            if word in query_words:
+                continue
+            present = (0.0 if word.isascii()
+                       else sum(char in characters for char in word) / len(word))
+            absent += self.weight[word] * (1.0 - present)
+        return absent / total
