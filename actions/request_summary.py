@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from bot.message_kind import request_cue_count
-from bot.text import normalize
 from common.privacy import mask_personal_data
+from routing.text import without_asking_clauses
 
 MAX_WHAT_CHARS = 36  # Han characters (an English "what" gets about three times as many)
 _SALUTATION = re.compile(
@@ -157,30 +157,6 @@ _WRITING_ABOUT = re.compile(
     re.IGNORECASE)
 
 
-# A closing clause that asks what to do rather than saying what happened ("…，怎么办",
-# "…，我们该去哪里投诉", "…，政策是怎么规定的", "…, what can I do?"): a dispatcher reading the
-# problem back leaves it out (the question part is answered separately, if at all).
-_ASKING_CLAUSE = re.compile(
-    r"^(?:请问|那|那么|我们|我|你们|请)*(?:该|应该|应当|可以|能|要)?(?:怎么办|咋办|如何是好|怎么处理|如何处理"
-    r"|怎么解决|如何解决|(?:去|到|向|找)(?:哪里|哪儿|哪个部门|哪个单位|谁)(?:投诉|反映|举报|解决|处理)?"
-    r"|(?:政策|法律|国家)?(?:是)?(?:怎么|如何)规定的?|有(?:什么|哪些|没有)(?:规定|政策|办法)"
-    r"|(?:这样|这种(?:做法|行为)?|这)?(?:是否)?(?:合法|合理|违法|正常|对)(?:吗|不)?"
-    r"|有(?:没有)?人管(?:吗)?|(?:谁|哪个部门)(?:来)?管)[吗呢啊呀]*$"
-    r"|^(?:so |and |but )?(?:what (?:can|should|do) (?:i|we) do|who (?:can|should|do) (?:i|we)"
-    r" (?:contact|call|complain to|talk to)|where (?:can|should|do) (?:i|we) complain"
-    r"|is (?:this|that|it) (?:legal|allowed|normal|right)|what are (?:the|my) (?:rules|rights))"
-    r"(?: about (?:this|it))?$",
-    re.IGNORECASE)
-
-
-def _without_asking_clauses(sentence: str) -> str:
-    """The sentence without its closing clauses that ask what to do, when something remains."""
-    while (cut := max(sentence.rfind("，"), sentence.rfind(","))) > 0 and _ASKING_CLAUSE.match(
-            normalize(sentence[cut + 1:]).strip(_PUNCTUATION)):
-        sentence = sentence[:cut].rstrip(_PUNCTUATION)
-    return sentence
-
-
 _REFERS_BACK = re.compile(r"^(?:it|its|it's|they|their|they're|this|these|those)\b",
                           re.IGNORECASE)
 
@@ -195,7 +171,7 @@ def _about_the_problem(sentence: str) -> str:
         if joined and len(rest.split()) >= 3:
             clauses.insert(0, rest)
             break
-    return _without_asking_clauses("".join(clauses).strip(_PUNCTUATION + "，, "))
+    return without_asking_clauses("".join(clauses).strip(_PUNCTUATION + "，, "))
 
 
 def _score(sentence: str) -> int:

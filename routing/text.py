@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from bot.text import normalize
 from common.privacy import mask_personal_data
 
 # Longest text looked at: the first paragraphs decide the department; the rest is narrative.
@@ -70,7 +71,40 @@ _GENERIC_PLEA_EN = re.compile(
     r"[\s.!?]*$",
     re.IGNORECASE,
 )
+# A closing clause that asks what to do rather than saying what happened ("…，怎么办",
+# "…，我们该去哪里投诉", "…，政策是怎么规定的", "…, what can I do?"). It names no department's
+# business ("政策", "规定" pulled a polluted river towards agriculture), and a dispatcher
+# reading the problem back leaves it out (the question part is answered separately, if at all).
+_ASKING_CLAUSE = re.compile(
+    r"^(?:请问|那|那么|我们|我|你们|请)*(?:该|应该|应当|可以|能|要)?(?:怎么办|咋办|如何是好|怎么处理|如何处理"
+    r"|怎么解决|如何解决|(?:去|到|向|找)(?:哪里|哪儿|哪个部门|哪个单位|谁)(?:投诉|反映|举报|解决|处理)?"
+    r"|(?:政策|法律|国家)?(?:是)?(?:怎么|如何)规定的?|有(?:什么|哪些|没有)(?:规定|政策|办法)"
+    r"|(?:这样|这种(?:做法|行为)?|这)?(?:是否)?(?:合法|合理|违法|正常|对)(?:吗|不)?"
+    r"|有(?:没有)?人管(?:吗)?|(?:谁|哪个部门)(?:来)?管)[吗呢啊呀]*$"
+    r"|^(?:so |and |but )?(?:what (?:can|should|do) (?:i|we) do|who (?:can|should|do) (?:i|we)"
+    r" (?:contact|call|complain to|talk to)|where (?:can|should|do) (?:i|we) complain"
+    r"|is (?:this|that|it) (?:legal|allowed|normal|right)|what are (?:the|my) (?:rules|rights))"
+    r"(?: about (?:this|it))?$",
+    re.IGNORECASE)
+_CLAUSE_PUNCTUATION = " \t!！?？。.，,；;：:…~～"
+_TRAILING_END = re.compile(r"[。！？!?；;.\s]*$")
+
+
+def without_asking_clauses(sentence: str) -> str:
+    """The sentence without its closing clauses that ask what to do, when something remains;
+    its closing punctuation is kept."""
+    end = _TRAILING_END.search(sentence).group(0)
+    body = sentence[:len(sentence) - len(end)] if end else sentence
+    cut_any = False
+    while (cut := max(body.rfind("，"), body.rfind(","))) > 0 and _ASKING_CLAUSE.match(
+            normalize(body[cut + 1:]).strip(_CLAUSE_PUNCTUATION)):
+        body, cut_any = body[:cut].rstrip(_CLAUSE_PUNCTUATION), True
+    return body + end if cut_any else sentence
+
+
 _SPACES = re.compile(r"[ \t\u3000]+")
+# Where one sentence ends and the next begins, keeping every character on one side or the other.
+_SENTENCE_EDGE = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=\.)\s+")
 
 
@@ -82,7 +116,8 @@ def clean(text: str) -> str:
     text = _MASKED.sub(" ", text)
     text = _DATE.sub(" ", text)
     text = _PLACE_CODE.sub("", text)
-    lines = [_strip_wrapping(line) for line in text.splitlines()]
+    lines = ["".join(map(without_asking_clauses, _SENTENCE_EDGE.split(_strip_wrapping(line))))
+             for line in text.splitlines()]
     return "\n".join(_SPACES.sub(" ", line).strip() for line in lines if line.strip()).strip()
 
 

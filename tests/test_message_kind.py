@@ -160,3 +160,12 @@ def test_the_read_back_leaves_out_a_closing_clause_that_asks_what_to_do():
     assert restate("怎么办").what == "怎么办"
     # A clause that names the problem is kept even when it ends the sentence.
     assert restate("路灯坏了两周，晚上很黑").what == "路灯坏了两周，晚上很黑"
+
+
+def test_the_router_reads_a_request_without_its_closing_question():
+    # "政策是怎么规定的" names no department's business; the router sees what happened.
+    from routing.text import clean
+    assert clean("村里的河被工厂污染了，鱼都死了，政策是怎么规定的？谢谢") == \
+        "村里的河被工厂污染了，鱼都死了？"
+    assert clean("My deposit was kept. It was 3000 yuan, what can I do?") == \
+        "My deposit was kept. It was 3000 yuan?"
