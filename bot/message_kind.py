@@ -37,7 +37,9 @@ _REQUEST_CUES_ZH = re.compile(
     r"|加快|尽快|加强|出台|完善|建立|规范|改善|改进)"
     r"|有关部门|相关部门|职能部门|主管部门"
     r"|扰民|噪音|噪声|污染|异味|臭味|黑烟|偷排|乱排|乱倒|垃圾成堆|积水|漏水|停水|停电|断水"
-    r"|拖欠|欠薪|克扣|不发工资|没发工资|不交社保|不缴社保|乱收费|多收费|收费乱|强制收|强行收|私自收"
+    r"|拖欠|欠薪|克扣|(?:不|没|未)(?:有)?(?:给(?:我|我们|员工|职工|工人)?)?(?:发|交|缴|缴纳|付|支付|退)"
+    r"(?:工资|社保|保险|医保|公积金|加班费|押金|工钱)"
+    r"|乱收费|多收费|收费乱|强制收|强行收|私自收"
     r"|违规|违法|违章|违建|乱搭|乱建|占道|霸占|侵占|强拆|不作为|推诿|踢皮球|敷衍"
     r"|坏了|损坏|破损|坍塌|塌陷|堵塞|失修|年久|隐患|安全问题"
     r"|无人管|没人管|没有人管|不管不问|置之不理|多次(?:反映|投诉|打电话|联系|找|要求|交涉|举报)"
@@ -62,6 +64,11 @@ _REQUEST_CUES_EN = re.compile(
     r"|has not been|hasn't been|have not been|haven't been"
     r"|dangerous|hazard\w*|unfair\w*|dismissed|fired|deduct\w*|docked|withh[eo]ld\w*"
     r"|cheat\w*|scam\w*|fraud\w*)\b"
+    # someone who owes the citizen something and does not give it: "hasn't paid my wages"
+    r"|\b(?:has|have|had|did|does|do|will|would|is|are)(?:n't| not| never) (?:paid|pay|paying"
+    r"|returned|return|refunded|refund|fixed|fix|repaired|repair|responded|respond|replied)\b"
+    r"|\b(?:never|won't|refuses to|refused to) (?:paid|pay|returned|return|refunded|refund"
+    r"|fixed|fix|repaired|repair|responded|replied)\b"
     r"|\bdear (?:sir|madam|leader|leaders|officials?|mayor)\b|\bauthorities\b"
     r"|\b(?:i|we) (?:would like|want|hope|ask|request)\b.{0,30}\b(?:to (?:fix|stop|investigate"
     r"|deal|act|help|check|solve)|someone|the (?:city|government|department|bureau))\b"
@@ -76,7 +83,7 @@ _REQUEST_CUES_EN = re.compile(
 # is asked.
 _CONTEXT_CUES = re.compile(
     r"至今|迟迟|一直没|一直不|多次|屡次|反复|希望|盼望|期望|能否|可否|能不能|应该|困难|急需|亟需"
-    r"|怎么办(?![理证手])"
+    r"|怎么办(?![理证手])|\bwhat (?:should|can|do) (?:i|we) do\b(?! to\b)"
     r"|\bfor (?:a |one |two |three |four |several |many |\d+ )?(?:weeks?|months?|days?|years?)\b"
     r"|\b(?:should|urgent\w*|no one|nobody)\b"
 )
@@ -89,7 +96,9 @@ _SERVICE_QUESTION = re.compile(
     r"|多少钱|费用是多少|标准是多少|(?:可以|能)(?:申请|领|办|用|享受|报销).{0,16}吗|有没有.{0,16}(?:补贴|津贴"
     r"|政策|服务|补助)|是否可以|条件是什么"
     r"|\bhow (?:do|can|should|would|long|much|many) \w+"
-    r"|\bwhat (?:documents|papers|do i|do we|are the|is the|should i)\b"
+    r"|\bwhat (?:documents|papers|do i|do we|are the|is the)\b"
+    # "what should I do to claim…" asks about a service; a bare "what should I do" is 怎么办
+    r"|\bwhat should (?:i|we)\b(?! do\b(?! to\b))"
     r"|\bwhere (?:do|can|should) (?:i|we)\b|\b(?:can|could|may) (?:i|we|my|he|she)\b"
     r"|\bam i (?:allowed|eligible)\b|\b(?:is|are) (?:there|we|they) (?:any|eligible)\b"
     r"|\bdo (?:i|we) (?:need|have to)\b|\bwhich (?:office|documents|permits?|forms?)\b"

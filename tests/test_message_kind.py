@@ -169,3 +169,23 @@ def test_the_router_reads_a_request_without_its_closing_question():
         "村里的河被工厂污染了，鱼都死了？"
     assert clean("My deposit was kept. It was 3000 yuan, what can I do?") == \
         "My deposit was kept. It was 3000 yuan?"
+
+
+@pytest.mark.parametrize("text", [
+    "my employer hasn't paid social insurance for me for half a year, what should I do",
+    "My employer has not paid my wages for two months, what should I do?",
+    "公司一年多没给我们交社保，经理一直推说下个月补，我们这些员工该怎么办",
+    "公司三個月沒發工資了，老闆天天躲著不見人，我們工人該怎麼辦",
+])
+def test_someone_who_does_not_pay_and_what_to_do_is_a_request(text):
+    assert classify(text).is_request
+
+
+@pytest.mark.parametrize("text", [
+    "my old company never gave me a termination certificate, what should I do to claim "
+    "unemployment benefit",
+    "what should I bring to apply for a passport",
+])
+def test_what_should_i_do_to_get_a_service_stays_a_question(text):
+    kind = classify(text)
+    assert kind.service_question and not kind.is_request

@@ -61,7 +61,17 @@ class MessageKindCorrector(GraphComponent, IntentClassifier):
             intent = message.get(INTENT) or {}
             name = intent.get(INTENT_NAME_KEY)
             text = message.get(TEXT) or ""
-            if not name or name in KEEP or text.startswith("/"):
+            if not name or text.startswith("/"):
+                continue
+            if name == REQUEST:
+                # The classifier leans to a request ("单位半年没给我交社保，怎么办": 0.50 against
+                # 0.45 for a question) and a grievance cue agrees: clear of the fallback's
+                # ambiguity margin, so the citizen is not told "no answer found".
+                kind = classify(text)
+                if kind.request_cues and not kind.service_question:
+                    self._prefer_request(message, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
+                continue
+            if name in KEEP:
                 continue
             kind = classify(text)
             if name == STATUS and not kind.is_long:
