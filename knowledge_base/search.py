@@ -73,6 +73,7 @@ import numpy as np
 
 from bot.limits import bounded
 from bot.text import detect_language
+from common.domain_words import restore_domain_words
 from knowledge_base.answerability import (
     HITS_NEEDED,
     MODEL_FILE,
@@ -526,7 +527,7 @@ class Searcher:
     def _found(self, query: str, language: str | None, limit: int, today: dt.date | None,
                mode: str = "hybrid") -> tuple[LoadedIndex | None, np.ndarray | None, list[Hit]]:
         loaded = self.refresh()
-        query = bounded(query)  # encoding and BM25 work grow with the text
+        query = prepared(query)  # encoding and BM25 work grow with the text
         if loaded is None or not query.strip():
             return loaded, None, []
         language = language or detect_language(query).language
@@ -541,7 +542,7 @@ class Searcher:
         words: "多久能拿到" after "…需要带什么材料" asks for time), else of the whole query."""
         if loaded is None or vector is None:
             return hits
-        query = bounded(query)
+        query = prepared(query)
         aspect = (question_aspect(bounded(asked)) if asked else None) or question_aspect(query)
         terms = set(tokenize(query)) if aspect else set()
         return [loaded.quote(hit, aspect, vector, terms) for hit in hits]
@@ -573,7 +574,7 @@ class Searcher:
         is then also searched together with it, and that result is taken only when its
         probability of answering beats the question's own by CONTEXT_MARGIN (`choose`): a
         question about a new topic is answered on its own."""
-        query = bounded(query)  # and so are the answerability features computed from it
+        query = prepared(query)  # and so are the answerability features computed from it
         language = language or (detect_language(query).language if query.strip() else None)
         alone = self._decide(query, language, limit, today)
         # Only with the classifier: the margin was measured on its probability, not on cosines.
@@ -597,6 +598,12 @@ class Searcher:
                      else model.threshold)
         confidence = model.probability(features(query, language, hits)) if hits else 0.0
         return Answer(quoted, confidence, threshold, "answerability")
+
+
+def prepared(query: str) -> str:
+    """What is searched: the question bounded in length, with public-service terms typed as
+    homophones by a pinyin input method put back (居住正 → 居住证, 社宝卡 → 社保卡)."""
+    return restore_domain_words(bounded(query), typed=True)
 
 
 def contextual_query(context: str, query: str) -> str:

@@ -23,8 +23,8 @@ from typing import Iterable, Protocol
 import numpy as np
 import opencc
 
+from common.domain_words import restore_domain_words
 from speech.audio import SAMPLE_RATE, duration_seconds
-from speech.domain_words import restore_domain_words
 from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
 from speech.one_pass import Encoded, OnePass, available
 from speech.spoken_text import from_speech

@@ -242,3 +242,14 @@ def test_the_topic_of_a_question_outweighs_its_shape(sample_searcher, question, 
     # is missing from the citizen's question, so it no longer lifts the passport guide.
     found = sample_searcher.answer(question)
     assert found.answered and found.best.doc_id in guides
+
+
+@pytest.mark.parametrize(("question", "guide"), [
+    ("我想问问那个居住正怎么弄", "ps-residence-permit-zh"),  # 正 typed for 证
+    ("社宝卡丢了怎么补办", "hrss-social-insurance-enrolment-zh"),
+    ("高领津贴怎么领", "ca-elderly-allowance-zh"),
+])
+def test_a_term_typed_as_a_homophone_is_searched_as_meant(sample_searcher, question, guide):
+    # A pinyin input method gives the right sound with the wrong character.
+    found = sample_searcher.answer(question)
+    assert found.answered and found.best.doc_id == guide

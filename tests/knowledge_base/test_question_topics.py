@@ -58,3 +58,15 @@ def test_chinese_words_cut_differently_still_agree(topics):
 
 def test_a_question_without_topic_words_misses_nothing(topics):
     assert topics.missing(99, {"passport"}) == 0.0
+
+
+@pytest.mark.parametrize(("typed", "searched"), [
+    ("居住正怎么办理", "居住证怎么办理"), ("公机金咋提取", "公积金咋提取"),
+    ("出生症明在哪开", "出生证明在哪开"),
+    # nothing shared but the sound, or ordinary words: left alone
+    ("攻击间可以提取吗", "攻击间可以提取吗"), ("他们互相攻击", "他们互相攻击"),
+    ("How long does it take?", "How long does it take?"),
+])
+def test_mistyped_terms_are_put_back_before_searching(typed, searched):
+    from knowledge_base.search import prepared
+    assert prepared(typed) == searched

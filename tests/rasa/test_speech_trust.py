@@ -185,6 +185,6 @@ def test_admission_queues_in_order_and_refuses_beyond_the_line():
     ("他们互相攻击", "他们互相攻击"), ("我在房间里", "我在房间里"),
 ])
 def test_public_service_words_are_put_back_by_sound(heard, meant):
-    from speech.domain_words import restore_domain_words
+    from common.domain_words import restore_domain_words
 
     assert restore_domain_words(heard) == meant

@@ -1,5 +1,6 @@
-"""Public-service words Whisper base mishears as homophones (公积金 → 公鸡金, 营业执照 →
-营业职账), put back by sound. The vocabulary is the one the bot's Chinese tokenizer uses
+"""Public-service words misheard or mistyped as homophones, put back by sound: Whisper base hears
+公积金 as 公鸡金 and 营业执照 as 营业职账; a citizen typing with a pinyin input method picks
+居住正 for 居住证 or 社宝卡 for 社保卡. The vocabulary is the one the bot's Chinese tokenizer uses
 (bot/jieba_dict.txt), so it stays in one place; nothing is given to the decoder, so nothing can
 leak into a transcript.
 
@@ -7,7 +8,9 @@ A run of the transcript is replaced when it sounds like a term (toneless pinyin)
 three-character terms, with one syllable different for longer ones (then sharing at least half
 of its characters), or with one syllable only a sound off (same initial, one letter of the final:
 攻击间 gong-ji-jian → 公积金 gong-ji-jin). Two-character terms are left alone: too many everyday
-words share their sound (一包 / 医保).
+words share their sound (一包 / 医保). Typed text (`typed=True`, for searches) only gets the
+first two: a pinyin input method gives the right sound with the wrong character, so a term that
+shares no character with the text was not meant.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def _nearly_sounds_like(heard: tuple[str, ...], term: tuple[str, ...]) -> bool:
     return len(different) == 1 and _a_sound_off(*different[0])
 
 
-def _restore_run(run: str) -> str:
+def _restore_run(run: str, typed: bool = False) -> str:
     chars, syllables = list(run), list(_syllables(run))
     if len(syllables) != len(chars):  # pypinyin kept something as one piece: leave it
         return run
@@ -74,9 +77,14 @@ def _restore_run(run: str) -> str:
             and sum(a == b for a, b in zip(window, term, strict=True)) >= len(term) // 2)
 
     # same-sounding terms first, then one syllable off, last one syllable a sound off
-    for matches in (same_sound(0), same_sound(1),
-                    lambda window, term, heard, sound: _nearly_sounds_like(heard, sound)):
+    passes = [same_sound(0), same_sound(1)]
+    if not typed:
+        passes.append(lambda window, term, heard, sound: _nearly_sounds_like(heard, sound))
+    present = set(run)
+    for matches in passes:
         for term, sound in _terms():
+            if typed and len(present.intersection(term)) < len(term) // 2:
+                continue  # cannot share half its characters with any window
             size, start = len(term), 0
             while start + size <= len(chars):
                 window = "".join(chars[start:start + size])
@@ -89,6 +97,6 @@ def _restore_run(run: str) -> str:
     return "".join(chars)
 
 
-def restore_domain_words(text: str) -> str:
-    """`text` (Simplified Chinese) with misheard public-service terms put back."""
-    return _HAN.sub(lambda match: _restore_run(match.group(0)), text)
+def restore_domain_words(text: str, typed: bool = False) -> str:
+    """`text` (Chinese) with misheard (or, `typed`, mistyped) public-service terms put back."""
+    return _HAN.sub(lambda match: _restore_run(match.group(0), typed), text)
