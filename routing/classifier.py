@@ -12,11 +12,17 @@ A city's imported records are also remembered (their n-gram vectors): the neares
 vote beside the logistic regression, as a dispatcher recognises a problem already handled
 (the same estate's noise, the same company's unpaid wages, the same bus line).
 
-Calibration: a temperature on the model's scores, fitted on out-of-fold predictions of the
-training data (cross-validation), and an "ask" threshold chosen on the same predictions so that
-the routings made without asking are right at least `target_precision` of the time — not just
-on those predictions but, with the margin a sample of that size needs (a lower confidence bound
-on the precision), on the next messages like them.
+Calibration: a temperature on the model's scores, and an "ask" threshold, both from
+out-of-fold predictions of the training data (cross-validation). The temperature comes from
+folds that each hold out one topical cluster of every department ("topic-held-out"): real
+messages are mostly about matters none of our examples describes, and a model tested only on
+near-paraphrases of what it was trained on is made far too sure (on real letters: right
+63% of the time, half of them at a confidence near 0.98 but right 79%). The ask threshold
+is chosen on ordinary stratified folds so that the routings made without asking are right at least
+`target_precision` of the time on messages like our examples — not just on those predictions
+but, with the margin a sample of that size needs (a lower confidence bound on the precision),
+on the next messages like them. (On topic-held-out folds no threshold reaches the target, and
+the citizen would be asked every time.) A city's imported records replace both with its own.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from scipy.sparse import csr_matrix, hstack
+from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -52,6 +59,13 @@ REGULARISATION_C = 10.0
 MIN_DF = 2
 MIN_DF_FROM = 100
 CALIBRATION_FOLDS = 3
+# Topic-held-out folds for the temperature: each department's examples are clustered (k-means
+# on the sentence vectors) into this many topics, and fold k holds out one topic of every
+# department. Used when every department has at least TOPIC_MIN_EXAMPLES examples; else the
+# temperature comes from the stratified folds. 4-6 topics gave temperatures 0.89-0.97 on the
+# shipped examples (stratified: 0.65).
+TOPIC_FOLDS = 5
+TOPIC_MIN_EXAMPLES = 20
 # The subject line, when there is one, counts as this many sentences in the pooled embedding.
 SUBJECT_WEIGHT = 2.0
 # Remembered records (a city's history): the NEIGHBOURS most similar ones (cosine of the n-gram
@@ -244,16 +258,24 @@ class DepartmentRouter:
         self._remember(sparse, labels, remember)
         if calibrate:
             scores, gold = self._out_of_fold_scores(grams, dense, labels, weights, remember)
+            topics = _topic_folds(dense, gold)
+            unfamiliar = None if topics is None else self._out_of_fold_scores(
+                grams, dense, labels, weights, remember, topics)
             if calibrate_on is not None and calibrate_on.any():
                 scores, gold = scores[calibrate_on], gold[calibrate_on]
-            self.calibrate(scores, gold, target_precision)
+                if unfamiliar is not None:
+                    unfamiliar = (unfamiliar[0][calibrate_on], unfamiliar[1][calibrate_on])
+            self.calibrate(scores, gold, target_precision, unfamiliar)
         return self
 
     def calibrate(self, scores: np.ndarray, gold: np.ndarray,
-                  target_precision: float | None = None) -> None:
+                  target_precision: float | None = None,
+                  unfamiliar: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Temperature and ask threshold from held-out scores (columns in `departments`
-        order) and the column index of each right department."""
-        self.temperature = fit_temperature(scores, gold)
+        order) and the column index of each right department. `unfamiliar` (scores, gold),
+        when given, are held-out scores on topics the model did not see: the temperature is
+        fitted on them, the threshold still on `scores`."""
+        self.temperature = fit_temperature(*(unfamiliar or (scores, gold)))
         probabilities = _softmax(scores / self.temperature)
         precision = target_precision or RoutingSettings().target_precision
         self.ask_below = choose_ask_threshold(
@@ -312,17 +334,24 @@ class DepartmentRouter:
 
     def _out_of_fold_scores(self, grams: list[str], dense: np.ndarray, labels: list[str],
                             weights: np.ndarray | None = None,
-                            remember: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                            remember: np.ndarray | None = None,
+                            assigned: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
+        """Held-out scores of every example and its department's column. Folds stratified
+        by department, or `assigned` (a fold number per example) when given."""
         classes = list(self._model.classes_)
         gold = np.asarray([classes.index(label) for label in labels])
         counts = np.bincount(gold, minlength=len(classes))
         folds = int(min(CALIBRATION_FOLDS, counts.min())) if counts.min() >= 2 else 0
-        if folds < 2:
+        if assigned is None and folds < 2:
             return self._scores_of(grams, dense), gold
         # A department absent from a training fold cannot be predicted for its held-out part.
         scores = np.full((len(labels), len(classes)), -1e3)
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-        for train, held in splitter.split(np.zeros(len(labels)), gold):
+        splits = ([(np.flatnonzero(assigned != k), np.flatnonzero(assigned == k))
+                   for k in np.unique(assigned)] if assigned is not None else
+                  StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(
+                      np.zeros(len(labels)), gold))
+        for train, held in splits:
             fold = DepartmentRouter(self._embedder)
             fold.fit_features([grams[i] for i in train], dense[train],
                               [labels[i] for i in train], calibrate=False,
@@ -421,6 +450,23 @@ class DepartmentRouter:
                 shape=(len(arrays["memory_indptr"]) - 1, len(router._ngrams.vocabulary_)))
             router._memory_labels = np.asarray(arrays["memory_labels"], dtype=np.int64)
         return router
+
+
+def _topic_folds(dense: np.ndarray, gold: np.ndarray) -> np.ndarray | None:
+    """A fold number per example such that fold k holds out one topic (k-means cluster of the
+    sentence vectors) of every department, so its held-out examples are on matters the fold's
+    model never saw; None when a department has too few examples to cluster."""
+    counts = np.bincount(gold)
+    if len(counts) < 2 or counts[counts > 0].min() < TOPIC_MIN_EXAMPLES:
+        return None
+    assigned = np.zeros(len(gold), dtype=np.int64)
+    order = np.random.default_rng(0)
+    for department in np.unique(gold):
+        members = np.flatnonzero(gold == department)
+        topics = KMeans(TOPIC_FOLDS, n_init=4, random_state=0).fit_predict(dense[members])
+        # Which topic goes to which fold is shuffled, so no fold holds every "first" topic.
+        assigned[members] = order.permutation(TOPIC_FOLDS)[topics]
+    return assigned
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

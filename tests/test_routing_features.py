@@ -1,7 +1,8 @@
 """What the router reads in a long letter, and how its training counts examples: the pooled
 sentence vectors keep the one sentence that states the problem; rare n-grams are dropped only
 when there is enough data; a city's own records can count more than written examples; every
-department has letter-style examples in both languages."""
+department has letter-style examples in both languages; the temperature comes from folds that
+leave out one topic of every department."""
 
 from __future__ import annotations
 
@@ -184,3 +185,39 @@ def test_the_ask_threshold_keeps_a_margin_that_shrinks_with_more_evidence():
     large, large_right = sample(40)
     assert (classifier.choose_ask_threshold(large, large_right, 0.95)
             < bounded)
+
+
+def test_topic_held_out_folds_leave_out_one_topic_of_every_department():
+    rng = np.random.default_rng(3)
+    # Two departments, each with 5 well-separated topics of 6 examples.
+    centres = rng.normal(size=(10, 16)) * 10
+    dense = np.vstack([centre + rng.normal(size=(6, 16)) for centre in centres])
+    gold = np.repeat([0, 1], 30)
+    assigned = classifier._topic_folds(dense, gold)
+    assert assigned is not None
+    topic = np.repeat(np.arange(10), 6)
+    for department in (0, 1):
+        members = gold == department
+        # each fold holds out exactly one whole topic of the department
+        assert sorted(set(assigned[members])) == list(range(classifier.TOPIC_FOLDS))
+        for t in set(topic[members]):
+            assert len(set(assigned[topic == t])) == 1
+    # too few examples to find topics: no topic folds (the stratified ones are used)
+    assert classifier._topic_folds(dense[::6], gold[::6]) is None
+
+
+def test_the_temperature_comes_from_the_unfamiliar_scores_and_the_threshold_from_the_others():
+    gold = np.repeat([0, 1], 50)
+    familiar = np.column_stack([np.where(gold == 0, 1.0, -1.0), np.where(gold == 0, -1.0, 1.0)])
+    # On unfamiliar topics the same confident scores are right only 60% of the time.
+    unfamiliar = familiar.copy()
+    unfamiliar[::5] *= -1
+    unfamiliar[1::5] *= -1
+    router = DepartmentRouter(KeywordEmbedder())
+    router.calibrate(familiar, gold, 0.9)
+    sure = router.temperature
+    router.calibrate(familiar, gold, 0.9, (unfamiliar, gold))
+    assert router.temperature > sure * 4
+    probabilities = router.calibrated(familiar)
+    assert abs(probabilities.max(axis=1).mean() - 0.6) < 0.05
+    assert router.ask_below <= probabilities.max(axis=1).min()  # familiar ones go without asking
