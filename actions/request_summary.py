@@ -100,6 +100,14 @@ class Restatement:
         return f"{self.what}（{'；'.join(extra)}）" if zh else f"{self.what} ({'; '.join(extra)})"
 
 
+def as_sentence(line: str, language: str) -> str:
+    """The read-back line closed as a sentence ("。" / "."), unless it already ends in one or
+    in "…" (cut short: "heavy…." would read as a typo)."""
+    if not line or line[-1] in "。.!?！？…":
+        return line
+    return line + ("。" if language == "zh" else ".")
+
+
 def _strip_salutation(text: str) -> str:
     previous = None
     while previous != text:

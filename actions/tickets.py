@@ -29,7 +29,7 @@ from actions.formatting import format_date
 from actions.knowledge import answer_beside_request
 from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
-from actions.request_summary import restate
+from actions.request_summary import as_sentence, restate
 from actions.slots import ClearSlotsAction, cleared
 from bot.message_kind import (
     classify,
@@ -244,7 +244,7 @@ class ActionAskRequestDepartment(Action):
         language = tracker.get_slot("language") or "zh"
         text = tracker.get_slot(TEXT) or ""
         candidates = tracker.get_slot(CANDIDATES) or []
-        summary = restate(text).line(language)
+        summary = as_sentence(restate(text).line(language), language)
         if not candidates:
             departments = await off_loop(list_departments, language)
             dispatcher.utter_message(response="utter_choose_any_department", summary=summary,

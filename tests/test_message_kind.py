@@ -189,3 +189,12 @@ def test_someone_who_does_not_pay_and_what_to_do_is_a_request(text):
 def test_what_should_i_do_to_get_a_service_stays_a_question(text):
     kind = classify(text)
     assert kind.service_question and not kind.is_request
+
+
+def test_the_read_back_is_closed_as_a_sentence_once():
+    from actions.request_summary import as_sentence
+    assert as_sentence("路灯坏了（时间：两周了）", "zh") == "路灯坏了（时间：两周了）。"
+    assert as_sentence("The site works until 2am with heavy…", "en") == \
+        "The site works until 2am with heavy…"
+    assert as_sentence("Is this legal?", "en") == "Is this legal?"
+    assert as_sentence("The bar is loud", "en") == "The bar is loud."
