@@ -154,7 +154,8 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
 
 def outcomes(rows: list[tuple], signals: list[dict[str, float]]) -> None:
     """Why the classifier errs: the mean of each feature for each outcome of its decision. A
-    feature that does not separate "unanswerable, answered" from "answered right" cannot help;
+    feature that does not separate "unanswerable, answered" from "answered right" cannot help
+    (an undefined one, NaN, is left out of its mean);
     an answerable question declined whose best document is wrong was no right answer lost."""
     groups = {"unanswerable, declined": lambda r: r[0] and r[3],
               "unanswerable, answered": lambda r: r[0] and not r[3],
@@ -167,7 +168,7 @@ def outcomes(rows: list[tuple], signals: list[dict[str, float]]) -> None:
     print(f"  feature means by outcome: {'':<13}" + "".join(f"{n[:9]:>10}" for n in FEATURES))
     for label, chosen in groups.items():
         picked = [v for r, v in zip(rows, signals, strict=True) if chosen(r)]
-        cells = "".join(f"{np.mean([v[n] for v in picked]):>10.3f}" for n in FEATURES)
+        cells = "".join(f"{np.nanmean([v[n] for v in picked]):>10.3f}" for n in FEATURES)
         print(f"  {label:<27}{len(picked):>4} {cells if picked else ''}")
 
 

@@ -16,7 +16,15 @@ handful of signals from the search itself does the deciding instead:
 - `coverage`       share of the question's terms (jieba / words, Traditional folded to
                    Simplified) that appear in the passage and its headings, whole or, for a
                    Chinese term, as smaller words that spell it (`lexical.spelled_by`);
-- `lexical`        the passage's BM25 score relative to the best BM25 score of any passage.
+- `lexical`        the passage's BM25 score relative to the best BM25 score of any passage;
+- `topic`          the weighted share of the question's topic words (its words less those of
+                   what it asks for) that the best document holds in the question's language,
+                   in its passages, headings or stored questions (`LoadedIndex.topic_share`). A
+                   question on a topic next to a guide (newborn medical insurance → the
+                   hospital-bill guide, a work permit → the residence-permit guide) finds it by
+                   generic words, with a confident cosine; its own topic is not there. Undefined
+                   (NaN: counts nothing, as the training mean) where the document has no text
+                   in the question's language, or the question no topic words.
 
 None of them grows with the length of the message. (An earlier `query_terms`, the log of the
 number of terms, did: with it a long letter to the city passed the threshold on length alone,
@@ -49,7 +57,7 @@ if TYPE_CHECKING:
     from knowledge_base.search import Hit
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "answerability.json"
-FEATURES = ("dense", "margin", "spread", "same_language", "coverage", "lexical")
+FEATURES = ("dense", "margin", "spread", "same_language", "coverage", "lexical", "topic")
 # How many hits the features look at; searches for the decision ask for at least this many.
 HITS_NEEDED = 5
 _LANGUAGE_SUFFIXES = ("-zh", "-en")
@@ -81,6 +89,7 @@ def features(query: str, language: str | None, hits: list[Hit]) -> dict[str, flo
         "coverage": (sum(spelled_by(term, passage) for term in terms) / len(terms)
                      if terms else 0.0),
         "lexical": best.lexical,
+        "topic": math.nan if best.topic is None else best.topic,
     }
 
 
@@ -115,5 +124,6 @@ class AnswerabilityModel:
 
     def probability(self, values: dict[str, float]) -> float:
         x = (np.array([values[name] for name in self.features]) - self.mean) / self.scale
+        x = np.nan_to_num(x, nan=0.0)  # an undefined feature counts as its training mean
         z = float(x @ self.coef) + self.intercept
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -134,16 +134,20 @@ class LexicalIndex:
         covered = np.zeros(self._size, dtype=np.float32)
         if not terms or self._size == 0:
             return covered
-        vocabulary = self._retriever.vocab_dict
         total = 0.0
         for term in terms:
-            chunks = self._holding(vocabulary.get(term))
-            if not term.isascii():
-                chunks = np.union1d(chunks, self._compound(term))
+            chunks = self.containing(term)
             weight = self._idf(len(chunks))
             covered[chunks] += weight
             total += weight
         return covered / total
+
+    def containing(self, term: str) -> np.ndarray:
+        """The chunks that hold a term whole, or for a Chinese term in parts (`_compound`)."""
+        chunks = self._holding(self._retriever.vocab_dict.get(term))
+        if not term.isascii():
+            chunks = np.union1d(chunks, self._compound(term))
+        return chunks
 
     def _weight(self, term: str) -> float:
         """A term's inverse document frequency over the chunks that hold it whole (unlike

@@ -63,6 +63,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import threading
 import time
 from collections import defaultdict
@@ -157,6 +158,9 @@ class Hit:
     coverage: float = 0.0  # idf-weighted share of the question's terms it has (LexicalIndex)
     title: float = 0.0  # the same share in its document's title (`LexicalIndex.title_coverage`)
     lead: float = 0.0  # the same share in its document's first sentence (`lead_coverage`)
+    # The weighted share of the question's topic words its document has in the question's
+    # language (`LoadedIndex.topic_share`); None where that cannot be told.
+    topic: float | None = None
 
     @property
     def match(self) -> float:
@@ -225,6 +229,16 @@ class LoadedIndex:
                                     [c["headings"][0] if c["headings"] else ""
                                      for c in self.chunks],
                                     [self._lead(c["doc_id"]) for c in self.chunks])
+        # Per chunk: its topic (a zh/en document pair is one) and (topic, language) group, for
+        # `topic_share`.
+        topics: dict[str, int] = {}
+        groups: dict[tuple[str, str], int] = {}
+        self.chunk_topic = np.array([topics.setdefault(topic_of(c["doc_id"]), len(topics))
+                                     for c in self.chunks], dtype=np.int64)
+        self.chunk_group = np.array([groups.setdefault((topic_of(c["doc_id"]), c["language"]),
+                                                       len(groups)) for c in self.chunks],
+                                    dtype=np.int64)
+        self.groups = groups
         self.ranges = {lang: tuple(r) for lang, r in self.manifest["language_ranges"].items()}
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         self.vectors = vectors  # memory-mapped: a found document's passages, scored at once
@@ -317,7 +331,47 @@ class LoadedIndex:
                                 shift.get(chunk["language"], 0.0),
                                 float(coverage[i]),
                                 float(titled[i]), float(led[i])))
-        return rank_documents(passages, language, mode)[:limit]
+        ranked = rank_documents(passages, language, mode)[:limit]
+        if mode != "hybrid":
+            return ranked
+        shares = self.topic_share(query, language, [hit.doc_id for hit in ranked])
+        return [replace(hit, topic=share) for hit, share in zip(ranked, shares, strict=True)]
+
+    def topic_share(self, query: str, language: str | None,
+                    doc_ids: list[str]) -> list[float | None]:
+        """For each document, the weighted share of the question's topic words (its terms less
+        the cues of what it asks for, `lexical.topic_words`) that the document's topic holds in
+        the question's language: its passages, headings and stored questions, or those of its
+        other-language twin (a zh/en pair is one topic). A word weighs by how few topics hold it
+        (a word every guide uses is not what the question is about; a word no guide holds
+        weighs most; the share is of at least one word held by a single topic, so a question of
+        common words alone cannot reach 1). None where the topic has no text in the question's
+        language (an English guide without a Chinese twin or Chinese questions, for a Chinese
+        question) or the question has no topic words: the words cannot tell, and the classifier
+        counts nothing.
+
+        A question on a topic next to a guide ("新生儿医保", "work permit", "renew … over 70")
+        finds the guide by its generic words; what it is about is not there."""
+        words = set(topic_words(query)) if language else set()
+        wanted = [self.groups.get((topic_of(doc_id), language)) for doc_id in doc_ids]
+        if not words or not any(g is not None for g in wanted):
+            return [None] * len(doc_ids)
+        count = int(self.chunk_topic.max()) + 1  # topics in the index
+
+        def weight(n: int) -> float:  # of a word n topics hold (BM25's idf, over topics)
+            return math.log(1.0 + (count - n + 0.5) / (n + 0.5))
+
+        weights, holders = [], []
+        for word in words:
+            chunks = self.lexical.containing(word)
+            weights.append(weight(len(np.unique(self.chunk_topic[chunks]))))
+            holders.append(set(self.chunk_group[chunks].tolist()))
+        # At least one distinctive word's weight: a question left with only words many guides
+        # use (多久能拿到 → 拿到) names no topic, and a guide holding them is little evidence.
+        total = max(sum(weights), weight(1))
+        return [None if group is None else
+                sum(w for w, held in zip(weights, holders, strict=True) if group in held) / total
+                for group in wanted]
 
     def _missing_topics(self, asked: set[int], words: set[str],
                         language: str | None) -> dict[int, float]:

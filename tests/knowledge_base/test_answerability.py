@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import math
 
 import pytest
 
@@ -155,7 +156,34 @@ def test_features_do_not_grow_with_the_length_of_the_message():
                hit("b-zh", 0.3), hit("c-zh", 0.28)]
     short = features("风筝节摊位收费", "zh", passage)
     padded = features("风筝节摊位收费" + "，我们小区门口的路一直没有修好" * 20, "zh", passage)
-    assert all(padded[name] <= short[name] for name in FEATURES)
+    assert all(padded[name] <= short[name] or math.isnan(padded[name]) == math.isnan(short[name])
+               for name in FEATURES)
+
+
+def test_the_topic_share_is_what_the_document_holds_of_what_the_question_is_about(kb,
+                                                                                use_embedder):
+    loaded = Searcher(kb.settings, use_embedder).refresh(force=True)
+    [about] = loaded.topic_share("風箏節攤位怎麼收費", "zh", ["kite-stall-zh"])
+    [beside] = loaded.topic_share("风筝节停车证怎么收费", "zh", ["kite-stall-zh"])
+    assert about == 1.0 and 0.0 < beside < 0.5  # 停车证 is what it asks about, and absent
+    # Its English question speaks for the Chinese guide to an English question ...
+    [english] = loaded.topic_share("kite festival stall", "en", ["kite-stall-zh"])
+    assert english == 1.0
+    # ... and nothing of the English passport guide is in Chinese: the words cannot tell.
+    assert loaded.topic_share("护照要带什么", "zh", ["passport-en"]) == [None]
+    # Bounded, and no higher for a longer message.
+    [longer] = loaded.topic_share("风筝节停车证怎么收费" + "，小区门口的路没有修好" * 20, "zh",
+                                  ["kite-stall-zh"])
+    assert longer <= beside
+
+
+def test_an_undefined_feature_counts_as_its_training_mean():
+    model = AnswerabilityModel.load()
+    values = features("护照收费", "zh", [hit("a-zh", 0.70, text="护照收费"), hit("b-zh", 0.30)])
+    assert math.isnan(values["topic"])
+    mean = dict(values, topic=float(model.mean[model.features.index("topic")])
+                if "topic" in model.features else 0.0)
+    assert model.probability(values) == pytest.approx(model.probability(mean))
 
 
 def test_a_long_complaint_nothing_answers_is_declined(kb_settings, use_embedder):
