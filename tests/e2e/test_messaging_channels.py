@@ -10,7 +10,7 @@ import uuid
 from fakes import telegram
 from fakes.wechat import WeChatServer, event_xml, text_xml, voice_xml
 from helpers import response_texts
-from helpers.voice import synthesize
+from helpers.voice import synthesize, unsure_recording
 
 
 def openid() -> str:
@@ -61,7 +61,8 @@ def test_wechat_unsure_voice_is_read_back_and_acted_on_only_after_yes(stack):
     """Issue #19 on WeChat: a voice message the recogniser is unsure of gets "我听到的是……，
     对吗？"; "对" acts on it, "不对" asks again and nothing is done."""
     server, user = WeChatServer(stack.wechat_url, safe_mode=True), openid()
-    stack.wechat_api.media["unsure-zh"] = synthesize(stack.settings.speech_url, UNSURE["zh"], "zh")
+    stack.wechat_api.media["unsure-zh"] = unsure_recording(stack.settings.speech_url,
+                                                           UNSURE["zh"], "zh")
 
     def said(xml: str) -> str:
         reply = server.send(xml)
@@ -166,7 +167,7 @@ def test_telegram_unsure_voice_note_is_read_back_and_a_new_message_drops_it(stac
     "yes" acts on it; after another read-back, a new question is simply answered."""
     chat = 730000 + uuid.uuid4().int % 100000
     api = stack.telegram_api
-    api.files["unsure-en"] = synthesize(stack.settings.speech_url, UNSURE["en"], "en")
+    api.files["unsure-en"] = unsure_recording(stack.settings.speech_url, UNSURE["en"], "en")
     voice = telegram.media_update(chat, "voice", file_id="unsure-en", language_code="en")
     assert telegram.post_update(stack.telegram_url, voice) == 200
     [read_back] = api.messages_to(chat, timeout=90)
@@ -196,7 +197,7 @@ def test_a_read_back_follows_the_conversations_script(stack):
     hello = telegram.text_update(chat, "您好，請問這裡可以辦什麼事？")
     assert telegram.post_update(stack.telegram_url, hello) == 200
     api.messages_to(chat, timeout=60)
-    api.files["unsure-zh"] = synthesize(stack.settings.speech_url, UNSURE["zh"], "zh")
+    api.files["unsure-zh"] = unsure_recording(stack.settings.speech_url, UNSURE["zh"], "zh")
     voice = telegram.media_update(chat, "voice", file_id="unsure-zh")
     assert telegram.post_update(stack.telegram_url, voice) == 200
     read_back = api.messages_to(chat, after=1, timeout=90)[-1]["text"]

@@ -24,6 +24,35 @@ def synthesize(speech_url: str, text: str, language: str, rate: float = 1.0,
         return reply.read()
 
 
+def transcribed(speech_url: str, audio: bytes, token: str | None = None) -> dict:
+    """The speech service's reading of a recording (language auto), as the channels ask it."""
+    token = os.environ.get("GOV_SPEECH_TOKEN", "") if token is None else token
+    request = urllib.request.Request(f"{speech_url}/v1/transcribe?language=auto", data=audio,
+                                     headers={"Content-Type": "audio/wav",
+                                              **token_headers(token)})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            return json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())
+
+
+def unsure_recording(speech_url: str, text: str, language: str) -> bytes:
+    """A recording of `text` (a phrase said over and over) that the recogniser reads back
+    rather than acts on ("check"). Whisper's decode of the same synthetic audio differs between
+    CPUs: at one speed it keeps the repetition, at another it writes the phrase once with
+    middling confidence. The channel tests are about what happens to an unsure transcript, so
+    they take the first speed the recogniser is unsure of; none at all is a failure."""
+    seen = []
+    for rate in (1.0, 0.8, 1.2):
+        audio = synthesize(speech_url, text, language, rate=rate)
+        heard = transcribed(speech_url, audio)
+        if heard.get("quality") == "check":
+            return audio
+        seen.append((rate, heard.get("quality"), heard.get("confidence"), heard.get("text")))
+    raise AssertionError(f"the recogniser was sure of every reading of a repeated phrase: {seen}")
+
+
 def multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = []
