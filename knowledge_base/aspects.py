@@ -41,9 +41,11 @@ _HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"eligib", r"conditions")),
     (MATERIALS, _cues(r"材料", r"资料", r"证件", r"\bdocuments?\b", r"to bring", r"to provide",
                       r"to prepare", r"information you need", r"what to include")),
-    (FEES, _cues(r"收费", r"费用", r"工本费", r"\bfees?\b", r"\bcosts?\b", r"\bfares?\b")),
+    (FEES, _cues(r"收费", r"费用", r"工本费", r"保证金", r"\bfees?\b", r"\bcosts?\b",
+                 r"\bfares?\b")),
     (TIME, _cues(r"时限", r"期限", r"有效期", r"办理时间", r"处理时间", r"报名时间", r"录取时间",
-                 r"processing time", r"time limits?", r"\bdeadlines?\b", r"validity",
+                 r"何时", r"什么时候", r"多久", r"processing time", r"time limits?",
+                 r"\bdeadlines?\b", r"validity", r"\bwhen\b",
                  r"timetable", r"when to", r"if you are late")),
     (PLACE, _cues(r"地点", r"地址", r"窗口", r"机构", r"渠道", r"where", r"opening hours")),
     (CONTACT, _cues(r"咨询", r"联系", r"电话", r"热线", r"contacts?", r"enquiries",
@@ -60,8 +62,8 @@ _HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # when..." is materials, "how long" is time, only then is "how do I" the steps. "几点" is left
 # out: 最晚到几点 asks a rule, not opening hours.
 _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (AMOUNT, _cues(r"领多少", r"能领多少", r"补多少", r"补贴多少", r"发多少", r"报销多少",
-                   r"贷多少", r"报多少", r"标准是", r"税率", r"利率", r"比例",
+    (AMOUNT, _cues(r"领多少", r"能[领提补报拿贷取]多少", r"补多少", r"补贴多少", r"发多少",
+                   r"报销多少", r"贷多少", r"报多少", r"标准是", r"税率", r"利率", r"比例",
                    r"how much (?:do|will|can|would) (?:i|we|you|he|she|they) (?:get|receive|be paid"
                    r"|borrow|claim)", r"how much is (?:the )?(?:allowance|subsidy|benefit|pension)",
                    r"\brates?\b")),
@@ -69,16 +71,18 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                  r"价格", r"价钱", r"交多少", r"付多少", r"\bcosts?\b", r"\bfees?\b",
                  r"\bcharges?\b", r"how much (?:is|does|do|will)", r"\bprice\b", r"\bfree\b")),
     (MATERIALS, _cues(r"材料", r"带什么", r"准备什么", r"准备哪些", r"什么证件", r"哪些证件",
-                      r"资料", r"要带", r"提交什么", r"documents?\b", r"\bbring\b",
+                      r"资料", r"要带", r"提交什么", r"带哪些", r"带啥", r"得带",
+                      r"documents?\b", r"\bbring\b",
                       r"paperwork", r"what do i need", r"papers\b")),
     (TIME, _cues(r"多久", r"多长时间", r"几天", r"几个工作日", r"什么时候", r"何时", r"期限",
                  r"截止", r"时限", r"有效期", r"多少天", r"how long", r"\bwhen\b", r"deadline",
-                 r"how many days", r"how soon", r"valid for")),
+                 r"how many days", r"how soon", r"valid for", r"来得及", r"赶得上", r"赶得及",
+                 r"in time\b")),
     (CONTACT, _cues(r"电话", r"热线", r"联系方式", r"phone", r"hotline", r"\bcall\b",
                     r"contact")),
     (PLACE, _cues(r"在哪", r"去哪", r"哪里", r"哪儿", r"地址", r"地点", r"窗口", r"办公时间",
                   r"上班时间", r"\bwhere\b", r"address", r"office hours", r"opening hours",
-                  r"which office")),
+                  r"which office", r"(?:complain|report(?: it| this| them)?) to\b")),
     (ELIGIBILITY, _cues(r"条件", r"资格", r"符合", r"谁可以", r"哪些人", r"eligib", r"qualify",
                         r"who can")),
     (STEPS, _cues(r"怎么办", r"怎么申请", r"如何申请", r"怎样申请", r"怎么办理", r"如何办理",
@@ -89,10 +93,30 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                   r"\bprocedure", r"\bsteps?\b", r"\bprocess\b", r"apply for")),
 )
 
-# The sections that answer a question of each aspect, best first: where to complain or report
-# and by when to apply are often told in the steps ("How to report", "申请流程和时限").
-ANSWERED_BY: dict[str, tuple[str, ...]] = {PLACE: (PLACE, STEPS), TIME: (TIME, STEPS),
-                                           CONTACT: (CONTACT, STEPS)}
+# A lost, stolen or damaged card or certificate: the question wants how to report and replace
+# it (补领, 补办), which a guide often tells in a section of its own ("挂失补领流程", "Lost
+# passports") whatever else the question asks. The section's headings show it.
+_REPLACEMENT_QUESTION = _cues(r"丢了", r"丢失", r"掉了", r"遗失", r"弄丢", r"被偷", r"被盗",
+                              r"被抢", r"补办", r"补领", r"挂失", r"\blost\b", r"\bstolen\b",
+                              r"\breplac", r"misplaced")
+_REPLACEMENT_HEADING = _cues(r"补领", r"补办", r"挂失", r"丢失", r"遗失", r"\blost\b",
+                             r"\bstolen\b", r"\breplac")
+# "What can I do?": the citizen wants the options, in order (negotiate, then mediate, then
+# sue), not the one step whose wording is closest.
+_OPTIONS_QUESTION = _cues(r"(?:不|没|被|了)[^，。？！,?!]{0,8}(?:怎么办|咋办)(?!理)", r"该怎么办",
+                          r"有什么办法",
+                          r"有啥办法", r"维权",
+                          r"what (?:can|could|should|do) (?:i|we) do\b", r"what are my options",
+                          r"what options")
+
+# The sections that answer a question of each aspect, in tiers: a section of the first tier
+# that has one, else of the next. Where to complain or report and whom to call are often told
+# in the steps ("How to report"), so for those the steps are as good as the place or contact
+# section; a guide with a time-limit section states the times there, and the steps only tell
+# them where it has none (身份证补办要多久 is 办理时限, not the replacement steps).
+ANSWERED_BY: dict[str, tuple[tuple[str, ...], ...]] = {
+    PLACE: ((PLACE, STEPS),), TIME: ((TIME,), (STEPS,)), CONTACT: ((CONTACT, STEPS),)}
+
 
 # Sentence evidence for `trim`: a sentence that carries the aspect (a sum of money, a number of
 # days, an address or opening hours).
@@ -111,7 +135,7 @@ _SENTENCE_CUES: dict[str, re.Pattern[str]] = {
 }
 # A passage of at most this many sentences is quoted whole.
 TRIM_ABOVE_SENTENCES = 2
-_LIST_LINE = re.compile(r"^\s*(?:[•\-*]|\d+[.)、]|[一二三四五六七八九十]+、|\|)")
+LIST_LINE = re.compile(r"^\s*(?:[•\-*]|\d+[.)、]|[一二三四五六七八九十]+、|\|)")
 
 
 def section_aspects(headings: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -140,6 +164,21 @@ def question_aspect(question: str) -> str | None:
     return None
 
 
+def asks_replacement(question: str) -> bool:
+    """Whether a question is about something lost, stolen or to be replaced."""
+    return bool(_REPLACEMENT_QUESTION.search(normalize(question)))
+
+
+def about_replacement(headings: tuple[str, ...] | list[str]) -> bool:
+    """Whether a section's headings below the title name replacing a lost document."""
+    return any(_REPLACEMENT_HEADING.search(normalize(h)) for h in headings[1:])
+
+
+def asks_options(question: str) -> bool:
+    """Whether a question asks what the citizen can do (the options, all of them)."""
+    return bool(_OPTIONS_QUESTION.search(normalize(question)))
+
+
 def without_cues(question: str) -> str:
     """The question with the wording of what it asks for taken out ("how long", "多少钱",
     "在哪里", "怎么办理"): what is left names its topic (`knowledge_base.lexical.QuestionTopics`).
@@ -157,7 +196,7 @@ def trim(text: str, aspect: str | None, language: str) -> str:
     from knowledge_base.chunking import split_sentences  # chunking labels chunks with this module
 
     cues = _SENTENCE_CUES.get(aspect or "")
-    if cues is None or any(_LIST_LINE.match(line) for line in text.splitlines()):
+    if cues is None or any(LIST_LINE.match(line) for line in text.splitlines()):
         return text
     sentences = split_sentences(text)
     if len(sentences) <= TRIM_ABOVE_SENTENCES:

@@ -82,7 +82,15 @@ from knowledge_base.answerability import (
     features,
     topic_of,
 )
-from knowledge_base.aspects import ANSWERED_BY, question_aspect
+from knowledge_base.aspects import (
+    ANSWERED_BY,
+    LIST_LINE,
+    STEPS,
+    about_replacement,
+    asks_options,
+    asks_replacement,
+    question_aspect,
+)
 from knowledge_base.chunking import QUESTION, split_sentences
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
@@ -409,24 +417,29 @@ class LoadedIndex:
         best = np.lexsort((-(dense + words), -score))[0]  # the first of equals, as there
         return {int(positions[best]), int(positions[int(np.argmax(dense))])}
 
-    def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str]) -> Hit:
-        """Of the document `hit` found, the passage to quote: one of a section that answers
-        the question's aspect (`knowledge_base.aspects.ANSWERED_BY`; of them, the closest to
-        the question by meaning, plus SECTION_TERMS_WEIGHT for the share of its `terms` the section
-        has), or the hit's own when its section answers already or the document has none.
+    def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str],
+              replacement: bool = False, options: bool = False) -> Hit:
+        """Of the document `hit` found, the passage to quote.
+
+        - With an aspect: one of a section that answers it (`knowledge_base.aspects.ANSWERED_BY`,
+          best first: a section of the aspect itself before one that merely also tells it,
+          such as the steps for "where"); of them, the hit's own, else the closest to the
+          question by meaning plus SECTION_TERMS_WEIGHT for the share of its `terms` the
+          section has. A question about something lost or stolen (`replacement`) asking what to
+          do takes a section headed for replacing it ("挂失补领流程", "Lost passports") first;
+          either, or "what can I do", without another aspect asks for the steps.
+        - Without one: the hit's own section.
+        - "What can I do?" (`options`) answered by a sub-section: the parent section, all of its
+          sub-sections from the first, as a list (negotiate, mediate, sue).
 
         Only the quote changes: the hit keeps the scores of the passage that found the
         document, which rank it and decide whether to answer at all (the aspect chooses
         within a document, never between documents)."""
-        if aspect is None:
-            return hit
-        answering = set(ANSWERED_BY.get(aspect, (aspect,)))
-        if answering & set(self.chunks[self.position_of[hit.chunk_id]].get("aspects", ())):
-            return hit
-        fitting = [i for i in self.passages_of.get(hit.doc_id, ())
-                   if answering & set(self.chunks[i].get("aspects", ()))]
-        if not fitting:
-            return hit
+        if aspect is None and (replacement or options):
+            aspect = STEPS
+        passages = self.passages_of.get(hit.doc_id, ())
+        own = self.position_of[hit.chunk_id]
+        chosen = own
         query = vector.ravel()
 
         def closeness(i: int) -> float:
@@ -435,9 +448,51 @@ class LoadedIndex:
             shared = len(terms & words) / len(terms) if terms else 0.0
             return float(np.dot(self.index.reconstruct(i), query)) + SECTION_TERMS_WEIGHT * shared
 
-        chunk = self.chunks[max(fitting, key=closeness)]
+        for answering in ANSWERED_BY.get(aspect, ((aspect,),)) if aspect else ():
+            fitting = [i for i in passages
+                       if set(answering) & set(self.chunks[i].get("aspects", ()))]
+            if replacement and STEPS in answering:
+                fitting = [i for i in passages
+                           if about_replacement(self.chunks[i]["headings"])] or fitting
+            if fitting:
+                chosen = own if own in fitting else max(fitting, key=closeness)
+                break
+        chunk = self.chunks[chosen]
+        if options and aspect == STEPS and len(chunk["headings"]) > 2:
+            return self._parent_quote(hit, chosen)
+        if chosen == own:
+            return hit
         return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]),
                        text=chunk["text"])
+
+    def _siblings(self, position: int) -> list[int]:
+        """The passages under the same parent heading as `position`'s, in document order."""
+        chunk = self.chunks[position]
+        parent = chunk["headings"][:-1]
+        return [i for i in self.passages_of.get(chunk["doc_id"], ())
+                if self.chunks[i]["headings"][:-1] == parent
+                and len(self.chunks[i]["headings"]) == len(chunk["headings"])]
+
+    def _parent_quote(self, hit: Hit, position: int) -> Hit:
+        """The parent section of sub-section `position`, all its sub-sections as one list: each
+        sub-section's heading, then its text ("1. 协商：首先与出租人协商…")."""
+        siblings = self._siblings(position)
+        language = self.chunks[position]["language"]
+        separator = "：" if language == "zh" else ": "
+        lines: list[str] = []
+        last_heading = None
+        for i in siblings:
+            chunk = self.chunks[i]
+            heading = chunk["headings"][-1]
+            if heading == last_heading:  # a long sub-section split into several passages
+                lines[-1] += ("" if language == "zh" else " ") + chunk["text"]
+                continue
+            marker = "" if LIST_LINE.match(heading) else "• "
+            lines.append(f"{marker}{heading}{separator}{chunk['text']}")
+            last_heading = heading
+        first = self.chunks[siblings[0]]
+        return replace(hit, chunk_id=first["id"], headings=tuple(first["headings"][:-1]),
+                       text="\n".join(lines))
 
 
 def language_shift(vector: np.ndarray, means: dict[str, np.ndarray],
@@ -597,9 +652,12 @@ class Searcher:
         if loaded is None or vector is None:
             return hits
         query = prepared(query)
+        own = bounded(asked) if asked else query
         aspect = (question_aspect(bounded(asked)) if asked else None) or question_aspect(query)
         terms = set(tokenize(query)) if aspect else set()
-        return [loaded.quote(hit, aspect, vector, terms) for hit in hits]
+        return [loaded.quote(hit, aspect, vector, terms, replacement=asks_replacement(own),
+                             options=asks_options(own))
+                for hit in hits]
 
     @property
     def answerability(self) -> AnswerabilityModel | None:

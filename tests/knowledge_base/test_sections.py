@@ -18,6 +18,8 @@ from knowledge_base.aspects import (
     PLACE,
     STEPS,
     TIME,
+    asks_options,
+    asks_replacement,
     question_aspect,
     section_aspects,
     trim,
@@ -155,3 +157,59 @@ def test_a_lost_passport_is_found_in_the_english_passport_guide(searcher):
     best = searcher.search("我的护照丢了怎么办", "zh", limit=1)[0]
     assert (best.doc_id, best.headings[-1]) == ("ps-exit-entry-documents-en", "Lost passports")
     assert best.calibration > 0
+
+
+@pytest.mark.parametrize(("question", "replacement", "options"), [
+    ("身份证丢了怎么办", True, True), ("護照被偷了，要怎麼補辦", True, False),
+    ("I lost my passport", True, False), ("How do I replace a stolen ID card?", True, False),
+    ("居住证怎么办理", False, False), ("居住证怎么办", False, False),
+    ("押金不退怎么办", False, True), ("房東不退押金該怎麼維權", False, True),
+    ("My landlord won't give back my deposit, what can I do?", False, True),
+    ("There is a manhole cover missing on my street", False, False),
+])
+def test_lost_things_and_what_can_i_do_are_recognised(question, replacement, options):
+    assert asks_replacement(question) is replacement
+    assert asks_options(question) is options
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("Who can I complain to about my landlord?", PLACE),  # not who is eligible
+    ("身份证丢了，后天坐飞机还来得及吗", TIME), ("補辦身分證得帶哪些東西", MATERIALS),
+    ("租房提取公积金每月最多能提多少", AMOUNT),
+])
+def test_more_wordings_of_what_a_question_asks_for(question, aspect):
+    assert question_aspect(question) == aspect
+
+
+@pytest.mark.parametrize(("question", "language", "doc_id", "section"), [
+    # Lost or stolen: the replacement steps, not the materials list or the processing time.
+    ("身份证不见了，要怎么补办", "zh", "ps-id-card-zh", "挂失补领流程"),
+    ("身分證被偷了怎麼辦", "zh", "ps-id-card-zh", "挂失补领流程"),
+    ("I lost my ID card on the bus, how do I get a new one?", "en", "ps-id-card-zh",
+     "挂失补领流程"),
+    ("我的护照丢了怎么办", "zh", "ps-exit-entry-documents-en", "Lost passports"),
+    # ... but what it costs and how long it takes are still the fees and the time.
+    ("补办身份证要多少钱", "zh", "ps-id-card-zh", "收费标准"),
+    ("身份证补办要多久能拿到", "zh", "ps-id-card-zh", "办理时限和领取方式"),
+    # A time question takes the section of the times, not the steps that found the guide.
+    ("退房以后押金房东最晚什么时候要还给我", "zh", "hur-rental-deposit-disputes-zh",
+     "二、押金应当何时退还"),
+])
+def test_lost_documents_and_time_questions_get_their_section(searcher, question, language,
+                                                             doc_id, section):
+    best = searcher.search(question, language, limit=1)[0]
+    assert (best.doc_id, best.headings[-1]) == (doc_id, section)
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("房东一直拖着不退押金，我该怎么办", "zh"),
+    ("房東不退押金，有什麼辦法", "zh"),
+    ("The landlord is keeping my deposit. What are my options?", "en"),
+])
+def test_what_can_i_do_quotes_every_option_in_order(searcher, question, language):
+    best = searcher.search(question, language, limit=1)[0]
+    assert best.doc_id == "hur-rental-deposit-disputes-zh"
+    assert best.headings[-1] == "四、发生纠纷怎么办"
+    items = [line.split("：")[0] for line in best.text.splitlines() if line[:1].isdigit()]
+    assert items == ["1. 协商", "2. 投诉和调解", "3. 诉讼"]
+    assert trim(best.text, question_aspect(question), "zh") == best.text  # a list stays whole
