@@ -20,10 +20,12 @@ from actions.tickets import (
     ValidateTicketForm,
     is_specific,
     match_department,
+    relevant_responsibilities,
     ticket_limit,
 )
 from staff.audit import entries
 from storage.database import sessions
+from storage.departments import get_department
 from storage.handoffs import list_handoffs
 from storage.lookups import LOCKED, VERIFIED, look_up
 from storage.migrate import upgrade
@@ -243,9 +245,26 @@ def test_is_specific(text, specific):
     ("交给城管吧", "urban_management"), ("市生态环境局", "ecology_environment"),
     ("send it to the Urban Management Bureau", "urban_management"),
     ("the tax service", "taxation"), ("随便", None),
+    ("找邮政管理局", "transport"), ("the postal administration", "transport"),
 ])
 def test_typed_department_names(text, department):
     assert match_department(text) == department
+
+
+@pytest.mark.parametrize(("text", "language", "department", "shown"), [
+    # Utilities (water, power, gas, heating) are supervised by the housing bureau; post and
+    # express delivery by the postal administration, which sits with the transport bureau.
+    ("我们小区停水两天了，也没有提前通知", "zh", "housing_urban_rural", "停水停电"),
+    ("停電快十個小時了，供電所電話打不通", "zh", "housing_urban_rural", "停水停电"),
+    ("家里暖气片一直不热", "zh", "housing_urban_rural", "暖气不热"),
+    ("strong smell of gas in the stairwell", "en", "housing_urban_rural", "gas leaks"),
+    ("third power cut this week", "en", "housing_urban_rural", "power cuts"),
+    ("快递显示签收了，包裹却没收到", "zh", "transport", "快递包裹丢失"),
+    ("the courier never brings parcels to the door", "en", "transport", "couriers"),
+])
+def test_the_responsibility_shown_is_the_one_the_request_is_about(text, language, department,
+                                                                   shown):
+    assert shown in relevant_responsibilities(get_department(department, language), text)
 
 
 def test_ticket_is_created_and_reported(database):
