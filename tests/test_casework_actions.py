@@ -496,3 +496,10 @@ def test_handoff_queues_the_masked_transcript_and_pauses():
     [entry] = list_handoffs()
     assert entry.conversation_id == "citizen-1" and entry.reason == "requested"
     assert "13812345678" not in entry.transcript[0]["text"]
+
+
+def test_an_item_that_shares_nothing_is_not_shown_beside_one_that_does():
+    # Gas cut off: the utilities item, not the first item of the line (物业管理纠纷).
+    shown = relevant_responsibilities(get_department("housing_urban_rural", "zh"),
+                                      "我家的天然气已经停了三天了，燃气公司一直说在检修")
+    assert "燃气" in shown and "物业" not in shown
