@@ -29,6 +29,9 @@ PASSAGE, QUESTION = "passage", "question"
 _END_MARKS = "[。！？；!?;]"  # a full stop ends an English sentence only before a space or the end
 _SENTENCE_END = re.compile(rf"(?<={_END_MARKS})|(?<=\.)(?=\s)|\n")  # where to split
 _ANY_SENTENCE_END = re.compile(rf"{_END_MARKS}|\.(\s|$)")  # whether there is a sentence at all
+# A piece this short without an end mark of its own ("and", "or", "以及") after a "；" is the
+# tail of the list item before it, not a sentence (`split_sentences`).
+_TAIL_CHARS = 4
 # A preamble this short without a single sentence end is the title again, a dateline or a byline
 # ("滨江市最低生活保障申请办理指南", "Last updated: 20 August 2025", "发布日期：… 来源：…").
 PREAMBLE_NOTHING_TO_QUOTE = 60
@@ -72,7 +75,21 @@ def doc_id_of(chunk_id_: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    """Sentences, each with its end mark. A short tail after a list item's "；" that is no
+    sentence of its own ("…daily living costs; and", "……；以及") stays with the item: cut off, it
+    began the next passage, and the answer quoted from there opened with "and" and left out
+    the item before it."""
+    sentences: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        piece = piece.strip() if piece else ""
+        if not piece:
+            continue
+        if (sentences and sentences[-1][-1] in "；;" and len(piece) <= _TAIL_CHARS
+                and not _ANY_SENTENCE_END.search(piece)):
+            sentences[-1] += ("" if piece[0] > "\u2e7f" else " ") + piece
+        else:
+            sentences.append(piece)
+    return sentences
 
 
 def _hard_wrap(sentence: str, limit: int) -> list[str]:
@@ -139,7 +156,10 @@ def chunk_document(document: Document, max_chars: int = 360, overlap: int = 1) -
             )
             if end >= len(sentences):
                 break
-            start = max(end - overlap, start + 1)
+            # The next passage repeats the last sentence for context, unless it can begin a
+            # paragraph (a list item, a table row): quoted, it then reads from a start, not
+            # from the middle of an item before it.
+            start = end if sentences[end][1] else max(end - overlap, start + 1)
     for question in document.metadata.questions:
         chunks.append(Chunk(
             id=chunk_id(document.id, len(chunks)), doc_id=document.id,

@@ -79,3 +79,21 @@ def test_a_preamble_with_a_sentence_or_a_document_of_one_line_is_kept():
     assert [c.text for c in chunk_document(said)] == ["本指南适用于全市。"]
     only_line = Document(meta, (Section(("通知",), "疫苗接种时间调整"),))
     assert [c.text for c in chunk_document(only_line)] == ["疫苗接种时间调整"]
+
+
+def test_a_list_items_trailing_and_stays_with_the_item():
+    """"…living costs; and" ends an item: split there, the next passage opened with "and"
+    and the answer quoted from it left out the item before it."""
+    assert split_sentences("• the living subsidy, for daily costs; and") == [
+        "• the living subsidy, for daily costs; and"]
+    assert split_sentences("• 申请人本人到场；以及") == ["• 申请人本人到场；以及"]
+    assert split_sentences("• 带身份证；\n• 带照片。") == ["• 带身份证；", "• 带照片。"]
+
+
+def test_a_passage_that_can_begin_a_list_item_does_not_begin_inside_the_one_before():
+    items = "\n".join(f"• 第{i}项材料需要本人签字确认。提交原件和复印件各一份。" for i in range(8))
+    chunks = chunk_document(doc(items), max_chars=100, overlap=1)
+    assert len(chunks) > 2
+    assert all(chunk.text.startswith("• ") for chunk in chunks)
+    starts = [chunk.text.split("\n")[0] for chunk in chunks]
+    assert len(set(starts)) == len(starts)  # each passage begins at a new item
