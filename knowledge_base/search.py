@@ -148,6 +148,9 @@ QUESTION_TOPIC_WEIGHT = 0.3
 # Re-chosen with the length-independent classifier: 0.00–0.05 kept every topic switch there and
 # answered the most follow-ups (0.15 had been chosen with the earlier classifier).
 CONTEXT_MARGIN = 0.05
+# A section cut into several passages is quoted whole up to this many characters
+# (`LoadedIndex._whole_section`): one passage of it can leave out half of a list.
+WHOLE_SECTION_CHARS = 700
 
 
 @dataclass(frozen=True)
@@ -460,10 +463,32 @@ class LoadedIndex:
         chunk = self.chunks[chosen]
         if options and aspect == STEPS and len(chunk["headings"]) > 2:
             return self._parent_quote(hit, chosen)
-        if chosen == own:
+        text = self._whole_section(chosen) or chunk["text"]
+        if chosen == own and text == hit.text:
             return hit
-        return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]),
-                       text=chunk["text"])
+        return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]), text=text)
+
+    def _whole_section(self, position: int) -> str | None:
+        """The whole section of passage `position` when it was cut into several passages and is
+        short enough to quote (WHOLE_SECTION_CHARS), the sentence the passages share once: "What
+        subsidies can disabled people get?" quoted the passage that found it, the second of two
+        subsidies, and the first was missing from the answer. None when the passage is the
+        whole section, or the section is too long."""
+        chunk = self.chunks[position]
+        parts = [self.chunks[i]["text"] for i in self.passages_of.get(chunk["doc_id"], ())
+                 if self.chunks[i]["headings"] == chunk["headings"]]
+        if len(parts) < 2:
+            return None
+        text = parts[0]
+        for part in parts[1:]:
+            # A passage repeats the sentence before it (`chunking.chunk_document`), with the
+            # separator that followed it in the document; one that does not begins a paragraph.
+            first = split_sentences(part)[0]
+            if split_sentences(text)[-1] == first and part.startswith(first):
+                text += part[len(first):]
+            else:
+                text += "\n" + part
+        return text if len(text) <= WHOLE_SECTION_CHARS else None
 
     def _siblings(self, position: int) -> list[int]:
         """The passages under the same parent heading as `position`'s, in document order."""

@@ -213,3 +213,15 @@ def test_what_can_i_do_quotes_every_option_in_order(searcher, question, language
     items = [line.split("：")[0] for line in best.text.splitlines() if line[:1].isdigit()]
     assert items == ["1. 协商", "2. 投诉和调解", "3. 诉讼"]
     assert trim(best.text, question_aspect(question), "zh") == best.text  # a list stays whole
+
+
+def test_a_short_section_cut_into_passages_is_quoted_whole(searcher):
+    """"What subsidies can disabled people get?" found the passage with the second of the two
+    subsidies; quoted alone, the first was missing from the answer."""
+    best = searcher.search("What subsidies can disabled people get?", "en", limit=1)[0]
+    assert best.doc_id == "ca-disability-subsidies-en"
+    assert "Living Subsidy" in best.text and "Nursing Subsidy" in best.text
+    assert best.text.startswith("Riverside City pays two monthly subsidies")
+    lines = best.text.splitlines()
+    assert [line[:2] for line in lines[1:3]] == ["• ", "• "]  # the list keeps its lines
+    assert len(set(lines)) == len(lines)  # the sentence the passages share, once
