@@ -117,6 +117,12 @@ class LexicalIndex:
         corpus = [tokenize(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
 
+    def terms(self) -> list[tuple[str, int]]:
+        """Every indexed term with the number of chunks that hold it."""
+        held = np.diff(self._retriever.scores["indptr"])  # chunks per term (CSC columns)
+        return [(term, int(held[token])) for term, token in self._retriever.vocab_dict.items()
+                if token < held.size]
+
     def _holding(self, token: int | None) -> np.ndarray:
         """The chunks that contain a vocabulary token (none for None), from BM25's CSC matrix."""
         matrix = self._retriever.scores  # per term, the chunks that contain it (CSC)

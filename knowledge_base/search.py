@@ -68,6 +68,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,7 @@ from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
 from knowledge_base.index import INDEX_FORMAT, current_version, version_dir
 from knowledge_base.lexical import LexicalIndex, QuestionTopics, tokenize, topic_words
+from knowledge_base.spelling import SpellingRepair, index_words
 
 logger = logging.getLogger(__name__)
 DENSE_CANDIDATES = 50
@@ -255,6 +257,11 @@ class LoadedIndex:
         self.vectors = vectors  # memory-mapped: a found document's passages, scored at once
         self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
                                for lang, (start, end) in self.ranges.items() if end > start}
+
+    @cached_property
+    def spelling(self) -> SpellingRepair:
+        """Mistyped English words put back against this version's own words (on first use)."""
+        return SpellingRepair(index_words(self.lexical.terms()))
 
     def _lead(self, doc_id: str) -> str:
         """The first sentence of a document's first passage: what it is about, where it has no
@@ -661,7 +668,7 @@ class Searcher:
     def _found(self, query: str, language: str | None, limit: int, today: dt.date | None,
                mode: str = "hybrid") -> tuple[LoadedIndex | None, np.ndarray | None, list[Hit]]:
         loaded = self.refresh()
-        query = prepared(query)  # encoding and BM25 work grow with the text
+        query = self.prepared(query)  # encoding and BM25 work grow with the text
         if loaded is None or not query.strip():
             return loaded, None, []
         language = language or detect_language(query).language
@@ -683,6 +690,13 @@ class Searcher:
         return [loaded.quote(hit, aspect, vector, terms, replacement=asks_replacement(own),
                              options=asks_options(own))
                 for hit in hits]
+
+    def prepared(self, query: str) -> str:
+        """What is searched (`prepared`), with mistyped English words put back against the
+        current version's words (`knowledge_base.spelling`)."""
+        query = prepared(query)
+        loaded = self.refresh()
+        return loaded.spelling.repair(query) if loaded is not None else query
 
     @property
     def answerability(self) -> AnswerabilityModel | None:
@@ -711,7 +725,7 @@ class Searcher:
         is then also searched together with it, and that result is taken only when its
         probability of answering beats the question's own by CONTEXT_MARGIN (`choose`): a
         question about a new topic is answered on its own."""
-        query = prepared(query)  # and so are the answerability features computed from it
+        query = self.prepared(query)  # and so are the answerability features computed from it
         language = language or (detect_language(query).language if query.strip() else None)
         alone = self._decide(query, language, limit, today)
         # Only with the classifier: the margin was measured on its probability, not on cosines.
