@@ -52,6 +52,7 @@ def warm_up() -> None:
     try:
         searcher().embedder.encode(["warm up"])
         searcher().refresh(force=True)
+        searcher().prepared("warm up")  # the English word list and the index's own words
     except Exception:  # a missing index must not stop the action server from starting
         logger.exception("knowledge base not loaded at start-up")
 
