@@ -25,6 +25,7 @@ from bot.segmentation import segmenter
 from bot.text import normalize
 
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+_HAN = re.compile(r"[\u3400-\u9fff]+")
 # Words that carry no topic: function words, and the lead-ins and courtesies citizens put around
 # a question ("我想问一下，…", "Could you tell me …"). Left in, each is a rare term that passages
 # lack, which pulls down the idf-weighted coverage of the passage that does answer.
@@ -54,6 +55,17 @@ def tokenize(text: str) -> list[str]:
         else:
             tokens.extend(word for word in jieba.cut(piece) if word.strip())
     return [token for token in tokens if token not in _STOP]
+
+
+def bigrams(text: str) -> list[str]:
+    """The overlapping pairs of Han characters of a text (a lone character as itself),
+    Traditional folded to Simplified: terms that do not depend on where jieba cuts. It may cut
+    a question's 出生证明 whole and an answer's 出生医学证明 as 出生 / 医学 / 证明; as pairs
+    both hold 出生 and 证明. English has no pairs: its words need no segmentation."""
+    grams: list[str] = []
+    for run in _HAN.findall(normalize(text)):
+        grams += [run] if len(run) == 1 else [run[n:n + 2] for n in range(len(run) - 1)]
+    return grams
 
 
 def _pieces(term: str) -> list[str]:
@@ -104,9 +116,10 @@ class _Field:
 
 class LexicalIndex:
     def __init__(self, texts: list[str], titles: list[str] | None = None,
-                 leads: list[str] | None = None) -> None:
+                 leads: list[str] | None = None, documents: list[str] | None = None) -> None:
         """`texts`: what each chunk is searched by; `titles` and `leads`: each chunk's document
-        title and lead sentence (for `title_coverage`, `lead_coverage`)."""
+        title and lead sentence (for `title_coverage`, `lead_coverage`); `documents`: each
+        chunk's document (for `pair_scores`; without them, no pairs are indexed)."""
         import bm25s
 
         _thread_lock_for_progress_bars()
@@ -116,6 +129,17 @@ class LexicalIndex:
         self._retriever = bm25s.BM25()
         corpus = [tokenize(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
+        grouped: dict[str, list[str]] = {}
+        for owner, text in zip(documents or [], texts, strict=False):
+            grouped.setdefault(owner, []).append(text)
+        place = {owner: n for n, owner in enumerate(grouped)}
+        self._document_of = np.array([place[owner] for owner in documents or []],
+                                     dtype=np.int64)
+        self._pairs = None
+        if grouped:
+            self._pairs = bm25s.BM25()
+            self._pairs.index([bigrams(" ".join(parts)) or ["\u2205"]
+                               for parts in grouped.values()], show_progress=False)
 
     def terms(self) -> list[tuple[str, int]]:
         """Every indexed term with the number of chunks that hold it."""
@@ -207,6 +231,19 @@ class LexicalIndex:
             holding = set(self._holding(vocabulary[part]).tolist())
             found = holding if found is None else found & holding
         return np.array(sorted(found or ()), dtype=nothing.dtype)
+
+    def pair_scores(self, query: str) -> np.ndarray:
+        """For every chunk, in chunk order, its document's BM25 score over character pairs
+        (`bigrams`) of the whole document, relative to the best document's: which document is
+        about the question's characters, whichever of its passages is quoted. Zeros when no
+        pair matches (an English question) or no documents were given."""
+        grams = bigrams(query)
+        if self._pairs is None or not grams:
+            return np.zeros(self._size, dtype=np.float32)
+        documents = np.asarray(self._pairs.get_scores(grams), dtype=np.float32)
+        if documents.max() <= 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return documents[self._document_of] / documents.max()
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros when nothing matches)."""

@@ -128,6 +128,16 @@ TITLE_WEIGHT = 0.05
 # 0.15 changed none there nor on the training questions (docs/benchmarks.md "Knowledge base on
 # real data").
 LEAD_WEIGHT = 0.15
+# Within the question's language, on top of LEXICAL_WEIGHT: the BM25 score over Han character
+# pairs of the passage's whole document, relative to the best document's (`Hit.pairs`,
+# `LexicalIndex.pair_scores`). Pairs match whatever jieba's cuts (出生证明 and 出生医学证明 share
+# 出生 and 证明), and a document's score counts its questions, headings and every passage. At
+# 0.1 / 0.2 / 0.3 / 0.4: real FAQ answers only R@1 0.578 / 0.583 / 0.584 / 0.583 (0: 0.564), R@5
+# 0.811 / 0.823 / 0.823 / 0.820 (0.800); written set R@1 0.943 / 0.951 / 0.951 / 0.951 (0.936);
+# the sample with the real FAQ in one index 0.917 / 0.917 / 0.920 at 0.1–0.3 (0.905). 0.2, the
+# smallest weight at both plateaus (docs/benchmarks.md "Character pairs, again"). At 0.4, before
+# the sample's guides carried questions, pairs cost the written set three top-1 answers there.
+PAIRS_WEIGHT = 0.2
 # Taken off a stored question's cosine before it competes with passages (`Hit.question`): USE-m
 # scores two questions of the same pattern ("身份证丢了怎么办", "房产证丢了怎么补办") far higher
 # than a question and the passage that answers it, so one question staff linked to the ID-card
@@ -171,6 +181,7 @@ class Hit:
     coverage: float = 0.0  # idf-weighted share of the question's terms it has (LexicalIndex)
     title: float = 0.0  # the same share in its document's title (`LexicalIndex.title_coverage`)
     lead: float = 0.0  # the same share in its document's first sentence (`lead_coverage`)
+    pairs: float = 0.0  # its document's character-pair BM25, relative to the best (`pair_scores`)
     # The weighted share of the question's topic words its document has in the question's
     # language (`LoadedIndex.topic_share`); None where that cannot be told.
     topic: float | None = None
@@ -241,7 +252,8 @@ class LoadedIndex:
                                      for c in self.chunks],
                                     [c["headings"][0] if c["headings"] else ""
                                      for c in self.chunks],
-                                    [self._lead(c["doc_id"]) for c in self.chunks])
+                                    [self._lead(c["doc_id"]) for c in self.chunks],
+                                    [c["doc_id"] for c in self.chunks])
         # Per chunk: its topic (a zh/en document pair is one) and (topic, language) group, for
         # `topic_share`.
         topics: dict[str, int] = {}
@@ -299,6 +311,8 @@ class LoadedIndex:
                   else np.zeros(len(self.chunks)))
         led = (self.lexical.lead_coverage(query) if mode == "hybrid"
                else np.zeros(len(self.chunks)))
+        pairs = (self.lexical.pair_scores(query) if mode == "hybrid"
+                 else np.zeros(len(self.chunks)))
         top_lexical = float(lexical.max()) if lexical.size else 0.0
         if top_lexical > 0:
             for i in np.argsort(-lexical)[:k]:
@@ -333,7 +347,8 @@ class LoadedIndex:
             else:
                 chosen = self._contenders(positions, dense, questions.get(doc_id, 0.0),
                                           question_terms.get(doc_id, 0.0), lexical, top_lexical,
-                                          coverage, titled, led, shift, language, mode)
+                                          coverage, titled, led, pairs, shift, language,
+                                          mode)
             candidates.update({int(i): float(dense[positions == i][0]) for i in chosen})
         passages = []
         for i, dense in candidates.items():
@@ -348,7 +363,7 @@ class LoadedIndex:
                                 metadata, questions.get(chunk["doc_id"], 0.0),
                                 shift.get(chunk["language"], 0.0),
                                 float(coverage[i]),
-                                float(titled[i]), float(led[i])))
+                                float(titled[i]), float(led[i]), float(pairs[i])))
         ranked = rank_documents(passages, language, mode)[:limit]
         if mode != "hybrid":
             return ranked
@@ -407,7 +422,7 @@ class LoadedIndex:
     def _contenders(self, positions: np.ndarray, dense: np.ndarray, question: float,
                     question_terms: float, lexical: np.ndarray, top_lexical: float,
                     coverage: np.ndarray, titled: np.ndarray, led: np.ndarray,
-                    shift: dict[str, float],
+                    pairs: np.ndarray, shift: dict[str, float],
                     language: str | None, mode: str) -> set[int]:
         """Of the passages of a document found by one of its questions, the only ones that can
         matter to `rank_documents`: the one it would pick as the document's best (same score
@@ -423,7 +438,8 @@ class LoadedIndex:
         score = match
         if mode == "hybrid" and (language is None or chunk_language == language):
             score = (match + LEXICAL_WEIGHT * coverage[positions]
-                     + TITLE_WEIGHT * titled[positions] + LEAD_WEIGHT * led[positions])
+                     + TITLE_WEIGHT * titled[positions] + LEAD_WEIGHT * led[positions]
+                     + PAIRS_WEIGHT * pairs[positions])
         best = np.lexsort((-(dense + words), -score))[0]  # the first of equals, as there
         return {int(positions[best]), int(positions[int(np.argmax(dense))])}
 
@@ -561,7 +577,8 @@ def rank_documents(passages: list[Hit], language: str | None, mode: str = "hybri
         rewarded = language is None or p.language == language
         scored.append(replace(p, score=p.match + (LEXICAL_WEIGHT * p.coverage
                                                   + TITLE_WEIGHT * p.title
-                                                  + LEAD_WEIGHT * p.lead if rewarded
+                                                  + LEAD_WEIGHT * p.lead
+                                                  + PAIRS_WEIGHT * p.pairs if rewarded
                                                   else 0.0)))
     ranked = _best_per_document(scored)
     # Between languages by meaning: each language's documents, in their fused order, take that

@@ -214,3 +214,16 @@ def test_an_answer_s_first_sentence_counts_only_where_its_questions_are_missing(
     lead_of = {loaded.chunks[i]["doc_id"]: float(led[i]) for i in range(len(loaded.chunks))}
     assert lead_of["faq-lib-001"] > 0  # "持本人身份证到图书馆…押金一百元。": no question left
     assert lead_of["faq-lib-002"] == 0  # its answer names 借书证 too, but its question stays
+
+
+def test_an_entry_s_question_answer_and_keywords_count_for_its_character_pairs(kb, use_embedder,
+                                                                             tmp_path):
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in FAQS), encoding="utf-8")
+    kb.import_faq(path)
+    loaded = Searcher(kb.settings, use_embedder).refresh()
+    pairs = loaded.lexical.pair_scores("借書證押金多少")  # Traditional folded
+    pairs_of = {loaded.chunks[i]["doc_id"]: float(pairs[i]) for i in range(len(loaded.chunks))}
+    assert pairs_of["faq-lib-001"] == 1.0  # 借书证 in its question, 押金 in its answer
+    assert 0 < pairs_of["faq-lib-002"] < 1  # 借书证 alone
+    assert pairs_of["faq-park-7"] == 0.0

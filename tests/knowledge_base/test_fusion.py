@@ -6,7 +6,14 @@ from dataclasses import replace
 
 from knowledge_base.documents import Metadata
 from knowledge_base.lexical import LexicalIndex, spelled_by
-from knowledge_base.search import LEAD_WEIGHT, LEXICAL_WEIGHT, TITLE_WEIGHT, Hit, rank_documents
+from knowledge_base.search import (
+    LEAD_WEIGHT,
+    LEXICAL_WEIGHT,
+    PAIRS_WEIGHT,
+    TITLE_WEIGHT,
+    Hit,
+    rank_documents,
+)
 
 
 def passage(doc_id: str, language: str, dense: float, lexical: float = 0.0, n: int = 0) -> Hit:
@@ -132,3 +139,28 @@ def test_the_answer_that_opens_with_the_question_s_terms_breaks_a_tie_between_si
     # ... and never lifts a passage far behind in meaning
     far = replace(housing, dense=0.52 - LEAD_WEIGHT - 0.01)
     assert order(rank_documents([rent, far], "zh")) == ["rent-zh", "housing-zh"]
+
+
+def test_character_pairs_score_whole_documents_whatever_jieba_cuts():
+    # jieba cuts 出生证明 whole and 出生医学证明 in three words; their pairs meet all the same.
+    texts = ["出生医学证明由医院签发。", "父母需带身份证。", "户口登记需要材料。",
+             "出生证明遗失补办。"]
+    index = LexicalIndex(texts, documents=["birth", "birth", "household", "lost"])
+    pairs = index.pair_scores("出生證明怎麼辦")  # Traditional folded to Simplified
+    assert pairs[3] == 1.0  # relative to the best document
+    assert 0 < pairs[0] == pairs[1] < 1  # 出生 and 证明 but not 生证; one score per document
+    assert pairs[2] == 0.0  # no pair in common
+    assert list(index.pair_scores("birth certificate")) == [0.0] * 4  # English has no pairs
+    assert list(LexicalIndex(texts).pair_scores("出生证明")) == [0.0] * 4  # no documents given
+
+
+def test_character_pairs_re_rank_within_the_question_language_by_a_bounded_bonus():
+    answer = replace(passage("birth-zh", "zh", 0.50), pairs=1.0)
+    near = passage("household-zh", "zh", 0.50 + PAIRS_WEIGHT - 0.01)
+    assert order(rank_documents([near, answer], "zh")) == ["birth-zh", "household-zh"]
+    far = replace(answer, dense=0.50 - 0.02)
+    assert order(rank_documents([near, far], "zh")) == ["household-zh", "birth-zh"]
+    # never across languages: the English document keeps its place by meaning
+    english = passage("pension-en", "en", 0.51)
+    chinese = replace(passage("fee-zh", "zh", 0.50), pairs=1.0)
+    assert order(rank_documents([chinese, english], "en")) == ["pension-en", "fee-zh"]
