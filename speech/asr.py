@@ -25,7 +25,12 @@ import opencc
 
 from common.domain_words import restore_domain_words
 from speech.audio import SAMPLE_RATE, duration_seconds
-from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
+from speech.number_decoder import (
+    NumberDecoder,
+    most_probable,
+    number_characters_only,
+    number_reading,
+)
 from speech.one_pass import Encoded, OnePass, available
 from speech.spoken_text import from_speech
 from speech.trust import SegmentSignals, Verdict, judge, prompt_digits_repeated
@@ -155,6 +160,29 @@ def _detect_from(encodings: dict[str, Encoded]) -> Encoded | None:
     return None if encoded is None or encoded.empty else encoded
 
 
+def _number_said(text: str, prompt: str) -> str | None:
+    """The whole number `text` reads as (speech.number_decoder.number_reading), unless it is
+    the number prompt's example digits leaking."""
+    reading = number_reading(text)
+    return None if reading is None or prompt_digits_repeated(reading, prompt) else reading
+
+
+def _as_read(segments: list[SegmentSignals], text: str, reading: str) -> list[SegmentSignals]:
+    """`segments` as heard when their digits, joined, are the number read; else one segment
+    whose text is the number, with the decoder's signals of them all (the read-back then
+    shows the citizen the number that will be used)."""
+    def digits(said: str) -> str:
+        return "".join(char for char in from_speech(said) if char.isdigit())
+
+    if digits(text) == digits(reading):
+        return segments
+    tokens = sum(segment.tokens + 1 for segment in segments)
+    return [SegmentSignals(
+        reading, sum(s.avg_logprob * (s.tokens + 1) for s in segments) / tokens,
+        min(s.no_speech_prob for s in segments), max(s.compression_ratio for s in segments),
+        tokens - 1)]
+
+
 class WhisperRecognizer:
     """faster-whisper (CTranslate2, int8 on CPU), loaded once. `workers` calls decode at the
     same time, each on `threads` threads, so one long recording does not hold up every other
@@ -280,24 +308,38 @@ class WhisperRecognizer:
     def _whole_number(self, samples: np.ndarray, language: str,
                       segments: list[SegmentSignals], beam: int,
                       encoded: Encoded | None = None) -> list[SegmentSignals]:
-        """What was heard while a number is asked for: as decoded if it is a whole number,
-        else the first of the number decoder's hypotheses that is one (speech.number_decoder).
-        Nothing changes when none is, or when the recording holds no speech: a citizen who
-        answers "I don't have it" is heard as before, and silence is not turned into digits."""
-        heard = "".join(segment.text for segment in segments)
-        if not heard.strip() or whole_number(self._to_simplified.convert(heard)) \
-                or duration_seconds(samples) > _WINDOW_SECONDS:
+        """What was heard while a number is asked for: as decoded if it reads as a whole
+        number, else the number that the decoder's hypotheses reading as one make most
+        probable together (speech.number_decoder). When the number is only found by reading
+        the groups heard ("20, 6" as 26, a prefix heard as digits left out), the number itself
+        is the text.
+        Nothing changes when no reading makes a number, or when the recording holds no speech:
+        a citizen who answers "I don't have it" is heard as before, and silence is not turned
+        into digits."""
+        heard = self._to_simplified.convert("".join(segment.text for segment in segments))
+        if not heard.strip() or duration_seconds(samples) > _WINDOW_SECONDS:
             return segments
         prompt = _NUMBER_PROMPTS[language]
+        reading = _number_said(heard, prompt)
+        if reading:
+            return _as_read(segments, heard, reading)
+        readings: list[tuple[str, float]] = []
+        first_with: dict[str, tuple[SegmentSignals, str]] = {}
         for candidate in self._numbers.candidates(
                 samples, language, prompt, beam,
                 token_budget(duration_seconds(samples), self._decoding.tokens_per_second),
                 None if encoded is None else encoded.encoder_output):
             text = self._to_simplified.convert(candidate.signals.text)
-            if whole_number(text) and number_characters_only(text, language) \
-                    and not prompt_digits_repeated(text, prompt):
-                return [candidate.signals]
-        return segments
+            reading = _number_said(text, prompt) if number_characters_only(text, language) \
+                else None
+            if reading:
+                readings.append((reading, candidate.signals.log_probability))
+                first_with.setdefault(reading, (candidate.signals, text))
+        best = most_probable(readings)
+        if best is None:
+            return segments
+        signals, text = first_with[best]
+        return _as_read([signals], text, best)
 
     def transcribe(self, samples: np.ndarray, language: str | None,
                    expect: str | None = None) -> Transcript:

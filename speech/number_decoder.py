@@ -19,18 +19,19 @@ number back before it is used, as for every number heard.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
 from functools import cache
-from itertools import product
+from itertools import combinations, product
 from typing import Any
 
 import numpy as np
 
 from actions.references import parse_reference
-from speech.spoken_text import from_speech
+from speech.spoken_text import spoken_groups
 from speech.trust import SegmentSignals
 
 DIGITS = "0123456789"
@@ -50,6 +51,16 @@ HYPOTHESES = 5
 # Digits of a whole number: a verification code, an application number (year and six
 # digits), a ticket reference (date and six digits).
 _WHOLE_LENGTHS = (4, 10, 14)
+_CODE_DIGITS = _WHOLE_LENGTHS[0]
+# A tens numeral written for "twenty", "thirty"… alone or ending a year ("2020" for "twenty
+# twenty"), then the unit said with it, written as a group of its own: "twenty-six" heard as
+# "20, 6" or "2020 6" (Whisper writes pairs as numerals and splits them at random).
+_TENS_GROUP = re.compile(r"(?:\d\d)?[2-9]0")
+_UNIT_GROUP = re.compile(r"[1-9]")
+# Digits the spoken prefix (G O V, T) can be heard as, left out before the number.
+_PREFIX_DIGITS = 3
+# Pair readings tried at most (each doubles the readings).
+_MAX_PAIRS = 3
 
 
 def _allowed_texts(language: str) -> list[str]:
@@ -118,13 +129,72 @@ def number_characters_only(text: str, language: str) -> bool:
     return set(text) <= allowed
 
 
+def _pair_readings(groups: list[str]) -> list[list[str]]:
+    """The digit groups as heard, then with "20, 6" read as the pair "26": fewest pairs
+    joined first (a digit said alone stays alone unless only the pair makes a number)."""
+    points = [index for index in range(len(groups) - 1)
+              if _TENS_GROUP.fullmatch(groups[index])
+              and _UNIT_GROUP.fullmatch(groups[index + 1])][:_MAX_PAIRS]
+    readings = []
+    for size in range(len(points) + 1):
+        for chosen in combinations(points, size):
+            joined = list(groups)
+            for index in reversed(chosen):
+                joined[index:index + 2] = [groups[index][:-1] + groups[index + 1]]
+            readings.append(joined)
+    return readings
+
+
+def _reference_in(groups: list[str]) -> str | None:
+    """The reference the groups make together, from the first or, when the prefix was heard
+    as digits ("12, 2025, 364, 032": "gov" as "twelve"; 七六八 for 吉欧维), after at most
+    `_PREFIX_DIGITS` of them; always to the last group (a digit too many is not dropped)."""
+    skipped = 0
+    for start in range(len(groups)):
+        joined = "".join(groups[start:])
+        if skipped > _PREFIX_DIGITS or len(joined) < _WHOLE_LENGTHS[1]:
+            return None
+        found = parse_reference(joined) if len(joined) in _WHOLE_LENGTHS[1:] else None
+        if found:
+            return found
+        skipped += len(groups[start])
+    return None
+
+
+def number_reading(text: str) -> str | None:
+    """The whole number a form asks for that `text` holds, written canonically: four digits
+    (a verification code) or a reference ("GOV-2026-045354"); None when no reading of its
+    digit groups makes one. A reference must read as one: a year of this century, a real
+    date."""
+    heard = unicodedata.normalize("NFKC", spoken_groups(text))
+    groups = re.findall(r"\d+", heard)
+    if len("".join(groups)) == _CODE_DIGITS:
+        return "".join(groups)
+    for reading in _pair_readings(groups):
+        found = _reference_in(reading)
+        if found:
+            return found
+    return None
+
+
+def most_probable(readings: list[tuple[str, float]]) -> str | None:
+    """Of the numbers several hypotheses read as, with each hypothesis's log-probability, the
+    one they make most probable together (the sum of their probabilities): beam search spreads
+    one number over hypotheses written differently ("2020 6, 126, double 5 1", "12, 20, 26, 1,
+    2, 6, double 5 1"), while a wrong one may be a single better-scored hypothesis. Ties: the
+    first."""
+    if not readings:
+        return None
+    top = max(log_probability for _, log_probability in readings)
+    mass: dict[str, float] = {}
+    for reading, log_probability in readings:
+        mass[reading] = mass.get(reading, 0.0) + math.exp(log_probability - top)
+    return max(mass, key=mass.__getitem__)
+
+
 def whole_number(text: str) -> bool:
-    """Do the digits heard in `text`, together, make one whole number a form asks for?
-    (A reference must also read as one: a year of this century, a real date.)"""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", from_speech(text)))
-    if len(digits) not in _WHOLE_LENGTHS:
-        return False
-    return len(digits) == 4 or parse_reference(digits) is not None
+    """Do the digits heard in `text` make one whole number a form asks for?"""
+    return number_reading(text) is not None
 
 
 def _compression_ratio(text: str) -> float:
@@ -187,5 +257,6 @@ class NumberDecoder:
             # scores are length-normalised sums; as faster-whisper, per token with the end
             avg_logprob = score * len(ids) / (len(ids) + 1)
             found.append(Hypothesis(SegmentSignals(text, avg_logprob, result.no_speech_prob,
-                                                   _compression_ratio(text)), tuple(ids)))
+                                                   _compression_ratio(text), len(ids)),
+                                    tuple(ids)))
         return found

@@ -166,17 +166,24 @@ def _spoken_digits(match: re.Match) -> str:
     return "".join(digits)
 
 
+def spoken_groups(text: str) -> str:
+    """What a recogniser heard with spoken digits and words as Arabic digits ("二零二四" →
+    "2024", "twenty twenty-five" → "2025", "double 5" → "55") and spelled letters joined
+    ("gee oh vee" → "GOV"), the groups it wrote left apart ("20, 26, 045"): how they join is
+    for the reader to choose (speech.number_decoder.number_reading)."""
+    text = _EN_THOUSAND.sub(_en_year, text.strip())
+    text = _EN_NUMBER_RUN.sub(_number_words, text).strip()
+    text = _REPEATED_DIGIT.sub(lambda m: m.group(2) * _EN_REPEAT[m.group(1).lower()], text)
+    text = _SPELLED_GOV.sub("GOV", text)
+    return _SPOKEN_RUN.sub(_spoken_digits, _ZH_YEAR.sub(_zh_year, text))
+
+
 def from_speech(text: str) -> str:
     """What a recogniser heard, normalised: runs of three or more spoken digits become
     Arabic digits ("二零二四" → "2024"), two or more English number words too ("twenty
     twenty-five" → "2025"), digit groups join ("2025-91905-0" → "2025919050"), spelled
     letters join up ("G O V", "gee oh vee" → "GOV")."""
-    text = _EN_THOUSAND.sub(_en_year, text.strip())
-    text = _EN_NUMBER_RUN.sub(_number_words, text).strip()
-    text = _REPEATED_DIGIT.sub(lambda m: m.group(2) * _EN_REPEAT[m.group(1).lower()], text)
-    text = _SPELLED_GOV.sub("GOV", text)
-    text = _SPOKEN_RUN.sub(_spoken_digits, _ZH_YEAR.sub(_zh_year, text))
-    text = _DIGIT_GAP.sub("", text)
+    text = _DIGIT_GAP.sub("", spoken_groups(text))
     text = _SPOKEN_TICKET.sub(r"\1-", text)
     return _SPACED_LETTERS.sub(_collapse_letters, text)
 

@@ -8,13 +8,19 @@ import numpy as np
 import pytest
 
 from channels.voice_turns import number_heard
-from speech.asr import _NUMBER_PROMPTS
+from speech.asr import _NUMBER_PROMPTS, _as_read, _number_said
 from speech.audio import decode, wav_bytes
 from speech.config import SpeechSettings
-from speech.number_decoder import NumberDecoder, number_characters_only, whole_number
+from speech.number_decoder import (
+    NumberDecoder,
+    most_probable,
+    number_characters_only,
+    number_reading,
+    whole_number,
+)
 from speech.service import load_engines
 from speech.spoken_text import for_speaking
-from speech.trust import prompt_digits_repeated
+from speech.trust import SegmentSignals, prompt_digits_repeated
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +112,53 @@ def test_words_said_in_a_number_turn_are_still_heard_as_words(engines, language,
 ])
 def test_a_whole_number_is_one_a_form_asks_for(text, whole):
     assert whole_number(text) is whole
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    # pairs Whisper wrote as a tens numeral and a unit apart ("twenty-six" as "20, 6")
+    ("GOV, 20, 26, 045, 354.", "GOV-2026-045354"), ("G O V, 2020 6, 126, 551.", "GOV-2026-126551"),
+    ("T, 20261009, 11, 20, 7, 80, 7", "T-20261009-112787"),
+    # the prefix heard as digits before the number ("gov" as "twelve", 吉欧维 as 七六八)
+    ("12, 20, 25, 3 6 4, 0 3 2.", "GOV-2025-364032"),
+    ("七六八。二零二六。三零三。四二一。", "GOV-2026-303421"),
+    ("10, 20, 20, 6, 0 4 5, 3 5 4.", "GOV-2026-045354"),
+    # said as words, digit by digit, or as a year
+    ("gov, twenty twenty-six, one two six, double five one", "GOV-2026-126551"),
+    ("G O V two thousand and twenty five, three three five, oh oh three", "GOV-2025-335003"),
+    ("尾号五六七八", "5678"),
+    # no reading makes one: a digit too many or too few, digits said one by one, a year too
+    # many digits before the number, a date that is none
+    ("GOV 2026 1008 51 1", None), ("2 0 2 0 6, 3 0 3 4 2 1", None), ("2026, 12655", None),
+    ("2019 2026 126551", None), ("T 20261399 004211", None), ("I don't have it", None),
+])
+def test_the_groups_heard_are_read_as_the_number_they_make(text, number):
+    assert number_reading(text) == number
+
+
+def test_of_the_hypotheses_the_number_they_make_most_probable_together_is_taken():
+    # one better-scored wrong hypothesis against the same number written three ways
+    assert most_probable([("GOV-2026-126251", -3.0), ("GOV-2026-126551", -3.4),
+                          ("GOV-2026-126551", -3.6), ("GOV-2026-126551", -3.9)]) \
+        == "GOV-2026-126551"
+    # a much likelier one stays; ties go to the first; nothing read, nothing taken
+    assert most_probable([("GOV-2026-126251", -1.0), ("GOV-2026-126551", -5.0),
+                          ("GOV-2026-126551", -5.0)]) == "GOV-2026-126251"
+    assert most_probable([("1234", -2.0), ("1243", -2.0)]) == "1234"
+    assert most_probable([]) is None
+
+
+def test_a_number_found_by_reading_its_groups_becomes_the_text_read_back():
+    heard = [SegmentSignals("12, 20, 25, 3 6 4, ", -0.2, 0.01, 1.2, 9),
+             SegmentSignals("0 3 2.", -0.4, 0.02, 1.1, 4)]
+    text = "".join(segment.text for segment in heard)
+    (read,) = _as_read(heard, text, _number_said(text, _NUMBER_PROMPTS["en"]))
+    assert read.text == "GOV-2025-364032"
+    # the decoder's log-probability of what was heard is kept (speech.trust judges it)
+    assert read.log_probability == pytest.approx(sum(s.log_probability for s in heard))
+    assert number_heard(read.text, "reference_number") == "GOV-2025-364032"
+    plain = [SegmentSignals("GOV, 2026 126 551.", -0.1, 0.01, 1.0, 8)]
+    assert _as_read(plain, plain[0].text, "GOV-2026-126551") == plain  # heard as it is
+    assert _number_said("G O V 2 0 2 4, 0 0 1 2 3 4", _NUMBER_PROMPTS["en"]) is None  # leak
 
 
 def test_the_prompts_example_digits_are_a_leak_not_a_number():
