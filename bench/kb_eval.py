@@ -7,8 +7,9 @@ threshold, and the same for dense-only and BM25-only retrieval. A threshold swee
 "I don't know" starts costing real answers. "answer or decline" puts the old decision (cosine
 >= GOV_KB_MIN_SCORE) next to the fitted answerability classifier the assistant uses
 (knowledge_base/answerability.py; fitted by bench/fit_answerability.py on its own training
-questions, never on this evaluation set), then, for each outcome of the classifier's decision,
-the mean of each of its features (why it errs). "section quoted": of the answers from the right
+questions, never on this evaluation set), its threshold-free average precision of declining
+and a sweep of its threshold, then, for each outcome of the classifier's decision, the mean of
+each of its features (why it errs). "section quoted": of the answers from the right
 document, the share quoting the section that answers (`gold_section`), by what the question
 asks for (knowledge_base/aspects.py).
 
@@ -115,10 +116,11 @@ def sweep(searcher: Searcher, questions: list[dict]) -> None:
 def decisions(searcher: Searcher, questions: list[dict]) -> None:
     """Old cosine threshold vs the answerability classifier, on the same hybrid results."""
     model = searcher.answerability
-    rows, signals = [], []
+    rows, signals, confidences = [], [], []
     for item in questions:
         answer = searcher.answer(item["question"], item["language"], limit=1)
         best = answer.best
+        confidences.append(answer.confidence)
         rows.append((item.get("gold_doc") is None,
                      best is not None and best.doc_id == item.get("gold_doc"),
                      best is None or best.similarity < searcher.settings.min_score,
@@ -148,8 +150,40 @@ def decisions(searcher: Searcher, questions: list[dict]) -> None:
                           for c, label in enumerate(labels, start=2))
         print(f"  cross-lingual questions ({len(cross)}), answered from the right document: "
               f"{cells}")
+    if model is not None:
+        unanswerable = np.array([r[0] for r in rows])
+        print(f"  {decline_quality(np.array(confidences), unanswerable)}")
+        classifier_sweep(np.array(confidences), unanswerable, np.array([r[1] for r in rows]))
     if signals:
         outcomes(rows, signals)
+
+
+def decline_quality(confidence: np.ndarray, must_decline: np.ndarray) -> str:
+    """The decision's quality apart from its threshold: the average precision of declining (the
+    questions to decline ranked by lowest confidence). A change that only moves the operating
+    point (more declined, and more of them wrongly) leaves it unchanged; the figures at the
+    threshold cannot tell the two apart."""
+    from sklearn.metrics import average_precision_score
+
+    if not must_decline.any() or must_decline.all():
+        return "average precision of declining: undefined (one class)"
+    return (f"average precision of declining (threshold-free): "
+            f"{average_precision_score(must_decline, -confidence):.3f} "
+            f"(base rate {must_decline.mean():.3f})")
+
+
+def classifier_sweep(confidence: np.ndarray, unanswerable: np.ndarray,
+                     correct: np.ndarray) -> None:
+    """What each probability threshold of the classifier would give: where the targets'
+    precision, recall and answers right pull against each other."""
+    print("  classifier threshold  no-ans-prec  no-ans-rec  answered-correct")
+    for threshold in np.arange(0.40, 0.81, 0.05):
+        declined = confidence < threshold
+        answered = ~declined
+        precision = unanswerable[declined].mean() if declined.any() else 0.0
+        recall = unanswerable[declined].sum() / max(1, unanswerable.sum())
+        right = correct[answered].mean() if answered.any() else 0.0
+        print(f"  {threshold:>20.2f}{precision:>13.3f}{recall:>12.3f}{right:>18.3f}")
 
 
 def outcomes(rows: list[tuple], signals: list[dict[str, float]]) -> None:

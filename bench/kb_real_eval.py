@@ -6,7 +6,9 @@ Reads `../shared/data/real/` (bench/real_data.py); every part whose file is abse
 1. Real FAQ, answers only: a city's FAQ (`taipei_faq.jsonl`, Traditional Chinese) imported
    without its questions (title: the department; text: answer and keywords); the official
    questions are the queries. R@1, R@5, the share answered and right; a seeded REMOVED share
-   of the FAQs is left out of the index, and their questions must be declined.
+   of the FAQs is left out of the index, and their questions must be declined; the average
+   precision of declining them (threshold-free: the decision's quality apart from where its
+   threshold sits).
 2. Real FAQ, questions as content: English FAQ entries (`covid_faq_en.jsonl`) imported with
    their questions (as `kb import-faq` does); the queries are the other question of each
    paraphrase pair (`covid_question_pairs_en.jsonl`, similar=1). Same measures.
@@ -34,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.kb_eval import decline_quality
 from bench.real_data import load_real, message_text, sample
 from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.embedding import load_embedder
@@ -82,8 +85,10 @@ def measure(searcher: Searcher, queries: list[tuple[str, set[str] | None]], lang
     the share answered first by another FAQ of the same department (a sibling)."""
     ranks, right, declined_removed, removed = [], 0, 0, 0
     misses, siblings = 0, 0
+    confidences = []
     for text, gold in queries:
         answer = searcher.answer(text, language, limit=5)
+        confidences.append(answer.confidence)
         if gold is None:
             removed += 1
             declined_removed += not answer.answered
@@ -102,7 +107,8 @@ def measure(searcher: Searcher, queries: list[tuple[str, set[str] | None]], lang
     print(f"{label}: {n} questions of indexed FAQs: R@1 {r1:.3f}  R@5 {r5:.3f}  MRR {mrr:.3f}  "
           f"answered and right {right / n:.3f}")
     print(f"{' ' * len(label)}  {removed} questions of removed FAQs: declined "
-          f"{declined_removed / removed:.3f}")
+          f"{declined_removed / removed:.3f}; "
+          f"{decline_quality(np.array(confidences), np.array([g is None for _, g in queries]))}")
     if misses:
         print(f"{' ' * len(label)}  own FAQ not first for {misses}: first is another FAQ of the "
               f"same department for {siblings / misses:.3f}")
