@@ -22,7 +22,12 @@ is chosen on ordinary stratified folds so that the routings made without asking 
 `target_precision` of the time on messages like our examples — not just on those predictions
 but, with the margin a sample of that size needs (a lower confidence bound on the precision),
 on the next messages like them. (On topic-held-out folds no threshold reaches the target, and
-the citizen would be asked every time.) A city's imported records replace both with its own.
+the citizen would be asked every time.) The topic-held-out scores also fit a map of the top
+confidence (slope and intercept in log-odds): on unfamiliar matters being right varies less
+with the confidence than any temperature can express (real letters at 0.95 right ~80%, at
+0.35 right ~40%). The map is monotone, so it changes which confidence the threshold is, not
+which messages are asked. A city's imported records replace all three with its own (the map
+is then the identity: its records are the traffic itself).
 """
 
 from __future__ import annotations
@@ -80,6 +85,8 @@ MAX_REMEMBERED = 20000
 # The ask threshold keeps a one-sided lower confidence bound (Wilson, this many standard
 # errors) of the direct routings' precision at or above the target.
 PRECISION_BOUND_Z = 1.28
+# Regularisation of the confidence map's two parameters (effectively none: hundreds of points).
+CONFIDENCE_MAP_C = 1e4
 _TEMPERATURES = np.geomspace(0.25, 8.0, 121)
 
 
@@ -141,6 +148,52 @@ def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> float:
     return best
 
 
+def _log_odds(probability: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probability, 1e-6, 1 - 1e-6)
+    return np.log(clipped / (1 - clipped))
+
+
+def fit_confidence_map(probabilities: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
+    """(intercept, slope) such that sigmoid(intercept + slope · log-odds(top probability)) is
+    the chance the top department is right, fitted (maximum likelihood) on held-out
+    predictions. A temperature can only make every confidence more or less extreme; on
+    matters the model has not seen, being right varies less with the confidence than that
+    (low ones are too low, high ones too high), which needs a slope below one and an
+    intercept. Identity when the held-out predictions are all right or all wrong."""
+    correct = probabilities.argmax(axis=1) == gold
+    if correct.all() or not correct.any():
+        return 0.0, 1.0
+    model = LogisticRegression(C=CONFIDENCE_MAP_C, max_iter=1000).fit(
+        _log_odds(probabilities.max(axis=1))[:, None], correct)
+    slope = float(model.coef_[0, 0])
+    # A slope at or below zero would rank the sure ones below the unsure ones: keep the
+    # temperature's confidences.
+    return (float(model.intercept_[0]), slope) if slope > 0 else (0.0, 1.0)
+
+
+def with_top_confidence(scores: np.ndarray, confidence_map: tuple[float, float]) -> np.ndarray:
+    """Probabilities whose top one is the mapped confidence: each row gets its own
+    temperature (found by bisection on its log), so the order of the departments, and the
+    ratios among the others, keep what the scores say."""
+    probabilities = _softmax(scores)
+    intercept, slope = confidence_map
+    if (intercept, slope) == (0.0, 1.0) or scores.shape[1] < 2:
+        return probabilities
+    top = probabilities.max(axis=1)
+    floor = 1.0 / scores.shape[1]
+    wanted = 1 / (1 + np.exp(-(intercept + slope * _log_odds(top))))
+    wanted = np.clip(wanted, floor + 1e-6, 1 - 1e-9)
+    low = np.full(len(scores), np.log(1e-3))   # sharper: the top probability rises
+    high = np.full(len(scores), np.log(1e3))   # flatter: it falls towards 1 / departments
+    for _ in range(50):
+        middle = (low + high) / 2
+        reached = _softmax(scores / np.exp(middle)[:, None]).max(axis=1)
+        sharper = reached < wanted
+        high = np.where(sharper, middle, high)
+        low = np.where(sharper, low, middle)
+    return _softmax(scores / np.exp((low + high) / 2)[:, None])
+
+
 def choose_ask_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float,
                          z: float = PRECISION_BOUND_Z) -> float:
     """The lowest confidence at which the routings at or above it are right at least
@@ -180,6 +233,9 @@ class DepartmentRouter:
         self._ngrams = _vectorizer()
         self._model = LogisticRegression(C=REGULARISATION_C, max_iter=3000)
         self.temperature = 1.0
+        # The top confidence's map (intercept, slope in log-odds) fitted on unfamiliar topics;
+        # (0, 1) leaves it as the temperature made it.
+        self.confidence_map = (0.0, 1.0)
         self.ask_below = 0.5
         # Remembered records: their n-gram vectors (rows) and department (column index).
         self._memory: csr_matrix | None = None
@@ -274,9 +330,12 @@ class DepartmentRouter:
         """Temperature and ask threshold from held-out scores (columns in `departments`
         order) and the column index of each right department. `unfamiliar` (scores, gold),
         when given, are held-out scores on topics the model did not see: the temperature is
-        fitted on them, the threshold still on `scores`."""
+        fitted on them, the threshold still on `scores`; they also fit the confidence map
+        (see `fit_confidence_map`)."""
         self.temperature = fit_temperature(*(unfamiliar or (scores, gold)))
-        probabilities = _softmax(scores / self.temperature)
+        self.confidence_map = (0.0, 1.0) if unfamiliar is None else fit_confidence_map(
+            _softmax(unfamiliar[0] / self.temperature), unfamiliar[1])
+        probabilities = self.calibrated(scores)
         precision = target_precision or RoutingSettings().target_precision
         self.ask_below = choose_ask_threshold(
             probabilities.max(axis=1), probabilities.argmax(axis=1) == gold, precision)
@@ -330,7 +389,7 @@ class DepartmentRouter:
         return self._scores_of(grams, dense)
 
     def calibrated(self, scores: np.ndarray) -> np.ndarray:
-        return _softmax(scores / self.temperature)
+        return with_top_confidence(scores / self.temperature, self.confidence_map)
 
     def _out_of_fold_scores(self, grams: list[str], dense: np.ndarray, labels: list[str],
                             weights: np.ndarray | None = None,
@@ -375,7 +434,7 @@ class DepartmentRouter:
         return self.probabilities_from_features(self.ngram_texts(texts), self.embed(texts))
 
     def probabilities_from_features(self, grams: list[str], dense: np.ndarray) -> np.ndarray:
-        return _softmax(self._scores_of(grams, dense) / self.temperature)
+        return self.calibrated(self._scores_of(grams, dense))
 
     def rank(self, text: str, top: int = 3) -> list[Candidate]:
         """The most likely departments, best first, with calibrated probabilities."""
@@ -420,6 +479,7 @@ class DepartmentRouter:
             "intercept": self._model.intercept_,
             "classes": np.asarray(self.departments, dtype=str),
             "temperature": np.asarray(self.temperature),
+            "confidence_map": np.asarray(self.confidence_map, dtype=np.float64),
             "ask_below": np.asarray(self.ask_below),
             "embedder": np.asarray(self._embedder.name),
             "description": np.asarray(self.description),
@@ -440,6 +500,10 @@ class DepartmentRouter:
         router._model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
         router._model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
         router.temperature = float(arrays["temperature"])
+        # Files written before the confidence map: the temperature alone.
+        if "confidence_map" in arrays:
+            intercept, slope = (float(v) for v in arrays["confidence_map"])
+            router.confidence_map = (intercept, slope)
         router.ask_below = float(arrays["ask_below"])
         router.description = str(arrays["description"])
         # Files written before records were remembered have no memory: the model alone.

@@ -221,3 +221,45 @@ def test_the_temperature_comes_from_the_unfamiliar_scores_and_the_threshold_from
     probabilities = router.calibrated(familiar)
     assert abs(probabilities.max(axis=1).mean() - 0.6) < 0.05
     assert router.ask_below <= probabilities.max(axis=1).min()  # familiar ones go without asking
+
+
+def test_the_confidence_map_flattens_confidence_that_overstates_and_keeps_the_order():
+    """On unseen topics being right varies less with the confidence than a temperature can
+    say (sure answers too sure, unsure ones too unsure): the map fitted on such held-out
+    predictions has a slope below one, and the mapped probabilities keep every department's
+    rank while the top one takes the mapped value."""
+    rng = np.random.default_rng(0)
+    scores = rng.normal(0, 3, (400, 4))
+    top = scores.argmax(axis=1)
+    sure = _softmax_top(scores)
+    # right with probability 0.3 + 0.5 * confidence: flatter than the confidence itself
+    right = rng.random(400) < 0.3 + 0.5 * sure
+    gold = np.where(right, top, (top + 1) % 4)
+    probabilities = classifier._softmax(scores)
+    intercept, slope = classifier.fit_confidence_map(probabilities, gold)
+    assert 0 < slope < 0.9
+    mapped = classifier.with_top_confidence(scores, (intercept, slope))
+    assert np.allclose(mapped.sum(axis=1), 1)
+    assert (np.argsort(-mapped, axis=1) == np.argsort(-probabilities, axis=1)).all()
+    expected = 1 / (1 + np.exp(-(intercept + slope * classifier._log_odds(sure))))
+    assert np.allclose(mapped.max(axis=1), np.maximum(expected, 0.25 + 1e-6), atol=1e-4)
+    # closer to how often it is right than the unmapped confidence
+    assert abs(mapped.max(axis=1).mean() - right.mean()) < abs(sure.mean() - right.mean())
+    # all right (or all wrong) says nothing about the shape: identity
+    assert classifier.fit_confidence_map(probabilities, top) == (0.0, 1.0)
+    assert np.allclose(classifier.with_top_confidence(scores, (0.0, 1.0)), probabilities)
+
+
+def test_the_confidence_map_is_saved_with_the_model():
+    router = DepartmentRouter(KeywordEmbedder()).fit(
+        [("路灯坏了", "urban_management"), ("工资拖欠", "human_resources_social_security")] * 3,
+        calibrate=False)
+    router.confidence_map = (0.2, 0.7)
+    again = DepartmentRouter.from_parameters(router.parameters(), KeywordEmbedder())
+    assert again.confidence_map == (0.2, 0.7)
+    older = {k: v for k, v in router.parameters().items() if k != "confidence_map"}
+    assert DepartmentRouter.from_parameters(older, KeywordEmbedder()).confidence_map == (0.0, 1.0)
+
+
+def _softmax_top(scores: np.ndarray) -> np.ndarray:
+    return classifier._softmax(scores).max(axis=1)
