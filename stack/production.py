@@ -140,6 +140,7 @@ def prepare(settings: Settings, production: ProductionSettings) -> None:
     run([python, "-m", "storage.migrate"], env=environment)
     run([python, "-m", "storage.seed"], env=environment)
     run([python, "-m", "knowledge_base", "seed"], env=environment)
+    run([python, "-m", "routing", "prepare"], env=environment)
 
 
 def build_production_services(settings: Settings, production: ProductionSettings,

@@ -235,3 +235,17 @@ def test_history_is_read_from_an_excel_workbook_masked(tmp_path):
     (tmp_path / "broken.xlsx").write_bytes(b"PK not really a workbook")
     with pytest.raises(ImportRefused, match=r"not a readable \.xlsx"):
         read_history(tmp_path / "broken.xlsx")
+
+
+def test_prepare_trains_the_shipped_model_once_and_then_uses_its_cache(state):
+    """The launcher runs `prepare` before the action servers start: no citizen's first
+    request waits for the training, and several instances do not each train it."""
+    first = cli("prepare")
+    assert first.returncode == 0, first.stderr
+    assert "routing model from the shipped examples ready" in first.stdout
+    [cache] = (state / "var").rglob("shipped-*.npz")
+    trained_at = cache.stat().st_mtime_ns
+    again = cli("prepare", language="zh")
+    assert again.returncode == 0, again.stderr
+    assert "由内置样例训练的分派模型已就绪" in again.stdout
+    assert cache.stat().st_mtime_ns == trained_at  # loaded, not trained again
