@@ -285,6 +285,12 @@ ENTRIES: list[Entry] = [
         E("GOV_MAX_MESSAGE_CHARS", int, "2000", ("rasa", "actions"),
           "Longest message any channel accepts; the NLU and search cut their input to it.",
           "所有渠道接受的最长消息；NLU 和检索也会把输入截断到此长度。"),
+        E("GOV_RESENT_WITHIN_SECONDS", float, "30", ("rasa",),
+          "A message identical to the citizen's previous one, sent again within this many "
+          "seconds after it was answered (their answer was lost: a dropped connection, a "
+          "double tap), gets that answer again instead of being handled twice; 0 turns it off.",
+          "与市民上一条完全相同、且在其得到回答后这么多秒内再次发送的消息（回答在途中丢失，"
+          "或重复点按），直接重发那次的回答，而不再处理一次；0 表示关闭。"),
         E("GOV_TRADITIONAL_REPLIES", str, "s2hk", ("rasa",),
           "How replies are written for a citizen who writes Traditional Chinese: s2hk (Hong "
           "Kong forms), s2tw (Taiwan forms), s2t (OpenCC's standard forms), or off (always "

@@ -1,6 +1,7 @@
 """A turn a balancer sends again (its instance died after handling it) is answered from the
 conversation, not handled twice (bot/retried_turns.py), with the real Rasa server, action
-server and status form. Without the balancer's request id every message is a new turn."""
+server and status form. A citizen who sends the same message again soon after (their answer
+was lost when the balancer itself went) gets its answer again too; anything else is a new turn."""
 
 from __future__ import annotations
 
@@ -32,13 +33,28 @@ def test_verification_digits_sent_twice_by_the_balancer_get_the_status_twice(sta
     assert first and first[0].startswith(f"申请 {person.number}")
     assert chat.texts(digits, resent) == first  # the same request again: the same answer
     assert user_texts(stack, chat.sender) == ["我想查一下申请进度", person.number, digits]
-    # said again by the citizen (a new request): a new turn, the form is over
-    assert not chat.texts(digits, uuid.uuid4().hex)[0].startswith(f"申请 {person.number}")
-    assert user_texts(stack, chat.sender)[-2:] == [digits, digits]
+    # said again by the citizen (a new request, no balancer): answered from the conversation too
+    assert chat.texts(digits, uuid.uuid4().hex) == first
+    assert chat.texts(digits) == first
+    assert user_texts(stack, chat.sender) == ["我想查一下申请进度", person.number, digits]
 
 
-def test_without_a_request_id_the_same_text_is_a_new_turn_each_time(stack):
+def test_a_message_said_again_while_the_form_asks_is_a_new_turn(stack):
+    """The reference said again where the digits are asked (its answer lost): the form asks
+    for the digits again, without counting a failed check; then the look-up works."""
+    person = demo_applicants(5)[2]
     chat = RestConversation(stack.settings.rasa_url)
-    for _ in range(2):
-        assert_reply(chat.texts("hello"), "utter_greet", "en")
-    assert user_texts(stack, chat.sender) == ["hello", "hello"]
+    assert_reply(chat.texts("I want to check my application"), "utter_ask_reference_number",
+                 "en")
+    for _ in range(4):  # more times than the failed checks allowed
+        assert_reply(chat.texts(person.number), "utter_ask_verification_code", "en")
+    assert chat.texts(person.phone[-4:])[0].startswith(f"Application {person.number}")
+    assert user_texts(stack, chat.sender)[1:] == [person.number] * 4 + [person.phone[-4:]]
+
+
+def test_a_different_message_is_a_new_turn(stack):
+    chat = RestConversation(stack.settings.rasa_url)
+    assert_reply(chat.texts("hello"), "utter_greet", "en")
+    assert_reply(chat.texts("hello"), "utter_greet", "en")
+    assert_reply(chat.texts("hi"), "utter_greet", "en")
+    assert user_texts(stack, chat.sender) == ["hello", "hi"]

@@ -33,3 +33,29 @@ def test_the_request_id_is_the_current_requests_and_numbers_its_turns():
 
     assert asyncio.run(one_connection()) == [
         ["0f3c2a9e-balancer.1", "0f3c2a9e-balancer.2"], [None], [None]]
+
+
+def _tracker(events, active_loop=None):
+    return SimpleNamespace(events=events, active_loop_name=active_loop)
+
+
+def test_the_same_message_again_soon_after_its_answer_gets_that_answer():
+    """The answer was lost on the way (a dropped connection): the same text within the window
+    gets it again, unless it waited for an answer, apologised, or the window has passed."""
+    status = [UserUttered("hi", timestamp=90.0), BotUttered("Hello!"),
+              UserUttered("1234", timestamp=100.0), ActionExecuted("action_report_status"),
+              BotUttered("Application GOV-2025-000001: approved"),
+              ActionExecuted("action_listen")]
+    again = retried_turns.replies_to_a_resent_message
+    assert [r["text"] for r in again(_tracker(status), "1234", set(), 110.0, 30.0)] == \
+        ["Application GOV-2025-000001: approved"]
+    assert again(_tracker(status), "1234", set(), 131.0, 30.0) is None  # too late
+    assert again(_tracker(status), "1234", set(), 110.0, 0.0) is None  # turned off
+    assert again(_tracker(status), "hi", set(), 110.0, 30.0) is None  # not the last message
+    assert again(_tracker(status, "status_check_form"), "1234", set(), 110.0, 30.0) is None
+    apologised = [*status[:3], BotUttered("Sorry, try again")]
+    assert again(_tracker(apologised), "1234", {"Sorry, try again"}, 110.0, 30.0) is None
+    asking = [*status[:3], BotUttered("Did that help?", data={"buttons": [{"title": "Yes"}]})]
+    assert again(_tracker(asking), "1234", set(), 110.0, 30.0) is None
+    assert again(_tracker(status[:3]), "1234", set(), 110.0, 30.0) is None  # no answer yet
+    assert again(_tracker([]), "1234", set(), 110.0, 30.0) is None
