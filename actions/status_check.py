@@ -1,9 +1,11 @@
 """The status check: a reference (application or ticket), then proof of identity, then status.
 
 Nothing about the reference is said before the digits match; an unknown reference and a wrong
-secret get the same reply. Too many failures lock the conversation; a reference that keeps
-failing from many conversations is slowed, not locked (`storage.lookups`). Either way the citizen
-is told how long to wait, with directions to a counter.
+secret get the same reply. A reference typed again where the digits are asked for (said twice,
+or another one) is taken as the reference, not counted as a failed check. Too many failures
+lock the conversation; a reference that keeps failing from many conversations is slowed, not
+locked (`storage.lookups`). Either way the citizen is told how long to wait, with directions
+to a counter.
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
     ) -> dict[str, Any]:
         if tracker.get_slot(OUTCOME) == LOCKED:
             return {CODE: MASKED}
+        if parse_reference(str(value or "")):  # a number again, not the digits: no failure
+            return {CODE: None, **await self.validate_reference_number(
+                value, dispatcher, tracker, domain)}
         digits = parse_verification_digits(str(value or ""))
         if digits is None:
             dispatcher.utter_message(response="utter_invalid_verification_code")

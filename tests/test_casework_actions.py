@@ -389,6 +389,26 @@ def test_status_validation_checks_digits_against_the_database():
     assert dispatcher.messages[0]["response"] == "utter_verification_failed"
 
 
+@pytest.mark.parametrize("again", ["same", "other"])
+def test_a_reference_typed_where_the_digits_are_asked_is_taken_as_the_reference(again):
+    """Said twice (the first answer lost on the way), or another one: no look-up is made, no
+    attempt is counted, and the form asks for the digits of the reference it now holds."""
+    first, second = demo_applicants(5)[:2]
+    typed = first.number if again == "same" else second.number.replace("-", " ").lower()
+    form = ValidateStatusCheckForm()
+    state = tracker("", intent="check_application_status", reference_number=first.number)
+    dispatcher = CollectingDispatcher()
+    slots = run(form.validate_verification_code(typed, dispatcher, state, {}))
+    expected = first.number if again == "same" else second.number
+    assert slots == {"reference_number": expected, "verification_code": None}
+    assert dispatcher.messages == []
+    for _ in range(5):  # more than the attempts allowed: none was used
+        run(form.validate_verification_code(typed, CollectingDispatcher(), state, {}))
+    slots = run(form.validate_verification_code(first.phone[-4:], CollectingDispatcher(),
+                                                state, {}))
+    assert slots["lookup_outcome"] == VERIFIED
+
+
 def test_a_slowed_reference_tells_the_owner_how_long_to_wait():
     """Strangers' failures slow the reference: the owner is told a short wait, not a lockout
     of the full window, and is asked nothing further this time."""
