@@ -502,16 +502,19 @@ class LoadedIndex:
                  if self.chunks[i]["headings"] == chunk["headings"]]
         if len(parts) < 2:
             return None
-        text = parts[0]
+        text, last = parts[0], split_sentences(parts[0])[-1]
         for part in parts[1:]:
             # A passage repeats the sentence before it (`chunking.chunk_document`), with the
             # separator that followed it in the document; one that does not begins a paragraph.
-            first = split_sentences(part)[0]
-            if split_sentences(text)[-1] == first and part.startswith(first):
-                text += part[len(first):]
+            sentences = split_sentences(part)
+            if last == sentences[0] and part.startswith(last):
+                text += part[len(last):]
             else:
                 text += "\n" + part
-        return text if len(text) <= WHOLE_SECTION_CHARS else None
+            if len(text) > WHOLE_SECTION_CHARS:
+                return None
+            last = sentences[-1]
+        return text
 
     def _siblings(self, position: int) -> list[int]:
         """The passages under the same parent heading as `position`'s, in document order."""
@@ -674,18 +677,19 @@ class Searcher:
     def search(self, query: str, language: str | None = None, limit: int = 5,
                today: dt.date | None = None, mode: str = "hybrid") -> list[Hit]:
         """The best documents for a question, each with the passage to quote."""
+        query = self.prepared(query)
         return self._quoted(query, *self._found(query, language, limit, today, mode))
 
     def found(self, query: str, language: str | None = None, limit: int = 5,
               today: dt.date | None = None) -> list[Hit]:
         """The best documents, each with the passage that found it: what the decision to
         answer looks at (`answerability.features`; bench/fit_answerability.py fits on these)."""
-        return self._found(query, language, limit, today)[2]
+        return self._found(self.prepared(query), language, limit, today)[2]
 
     def _found(self, query: str, language: str | None, limit: int, today: dt.date | None,
                mode: str = "hybrid") -> tuple[LoadedIndex | None, np.ndarray | None, list[Hit]]:
+        """Search for a `prepared` query (encoding and BM25 work grow with the text)."""
         loaded = self.refresh()
-        query = self.prepared(query)  # encoding and BM25 work grow with the text
         if loaded is None or not query.strip():
             return loaded, None, []
         language = language or detect_language(query).language
@@ -697,12 +701,12 @@ class Searcher:
     def _quoted(query: str, loaded: LoadedIndex | None, vector: np.ndarray | None,
                 hits: list[Hit], asked: str | None = None) -> list[Hit]:
         """Each hit's passage for what is asked: the aspect of `asked` (a follow-up's own
-        words: "多久能拿到" after "…需要带什么材料" asks for time), else of the whole query."""
+        words: "多久能拿到" after "…需要带什么材料" asks for time), else of the whole query.
+        Both are `prepared` already."""
         if loaded is None or vector is None:
             return hits
-        query = prepared(query)
-        own = bounded(asked) if asked else query
-        aspect = (question_aspect(bounded(asked)) if asked else None) or question_aspect(query)
+        own = asked or query
+        aspect = (question_aspect(asked) if asked else None) or question_aspect(query)
         terms = set(tokenize(query)) if aspect else set()
         return [loaded.quote(hit, aspect, vector, terms, replacement=asks_replacement(own),
                              options=asks_options(own))
@@ -749,8 +753,8 @@ class Searcher:
         if (not context or not context.strip() or not query.strip()
                 or alone.method != "answerability"):
             return alone
-        return choose(alone, self._decide(contextual_query(context, query), language, limit,
-                                          today, asked=query))
+        return choose(alone, self._decide(self.prepared(contextual_query(context, query)),
+                                          language, limit, today, asked=query))
 
     def _decide(self, query: str, language: str | None, limit: int,
                 today: dt.date | None, asked: str | None = None) -> Answer:
