@@ -165,6 +165,12 @@ class MessageKind:
                                                      or self.words >= SHORT_WORDS)
 
     @property
+    def is_grievance(self) -> bool:
+        """A grievance cue and no question about how a service works: the cue that decides a
+        near tie between a request and a question (bot/components/message_kind.py)."""
+        return bool(self.request_cues) and not self.service_question
+
+    @property
     def is_status_lookup(self) -> bool:
         """A look-up needs a reference, or explicit status words in a message that is not
         also a grievance ("办了三个月还没下来，请督促" is a complaint)."""

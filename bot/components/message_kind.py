@@ -70,14 +70,13 @@ class MessageKindCorrector(GraphComponent, IntentClassifier):
                 # The classifier leans to a request ("单位半年没给我交社保，怎么办": 0.50 against
                 # 0.45 for a question) and a grievance cue agrees: clear of the fallback's
                 # ambiguity margin, so the citizen is not told "no answer found".
-                kind = classify(text)
-                if kind.request_cues and not kind.service_question:
+                if classify(text).is_grievance:
                     self._prefer_request(message, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0))
                 continue
             if name in KEEP:
                 continue
             kind = classify(text)
-            if (name == QUESTION and kind.request_cues and not kind.service_question
+            if (name == QUESTION and kind.is_grievance
                     and _confidence_of(message, REQUEST) >= _confidence_of(message, name)
                     - self._near):
                 # A near tie the other way ("单位半年没给我交社保，怎么办": 0.49 for a question
