@@ -56,6 +56,9 @@ TICKET_SLOTS = (TEXT, DEPARTMENT, DIGITS, CONFIDENCE, CANDIDATES, PROPOSED)
 CHOOSE_PAYLOAD = "/choose_department"
 ASK_AGAIN = "/ask_department_again"  # "yes" to a list of likely departments: it names none
 NOT_AN_OPTION = "/not_an_option"  # a number the list does not have: said so, asked again
+# The matter told again, or more of it, where a department is asked for: the request grows by
+# what is new and is routed again.
+TOLD_MORE = "/told_more"
 # Shown per department: the catalogue's responsibility items that best match the request.
 RESPONSIBILITY_ITEMS = 2
 MAX_REQUEST_CHARS = 2000
@@ -181,6 +184,9 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             return {DEPARTMENT: NOT_AN_OPTION}
         if intent == "affirm" and candidates:
             return {DEPARTMENT: candidates[0] if await proposes_one(tracker) else ASK_AGAIN}
+        if text and not text.startswith("/") and (intent == "make_request"
+                                                  or classify(text).is_request):
+            return {DEPARTMENT: TOLD_MORE}
         return {}
 
     async def extract_contact_digits(
@@ -218,6 +224,13 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             return {DEPARTMENT: None, CANDIDATES: []}
         if value == ASK_AGAIN:  # the list is asked again; its text says how to pick
             return {DEPARTMENT: None}
+        if value == TOLD_MORE:
+            told = with_more_told(tracker.get_slot(TEXT) or "",
+                                  (tracker.latest_message.get("text") or "").strip(), language)
+            if told == tracker.get_slot(TEXT):  # said again (its answer lost): ask again
+                return {DEPARTMENT: None}
+            return {DEPARTMENT: None,
+                    **await self.validate_request_text(told, dispatcher, tracker, domain)}
         if value == NOT_AN_OPTION:
             count = len(tracker.get_slot(CANDIDATES) or [])
             dispatcher.utter_message(response="utter_not_an_option", count=count)
@@ -235,6 +248,16 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             dispatcher.utter_message(response="utter_invalid_contact_digits")
             return {DIGITS: None}
         return {DIGITS: digits}
+
+
+def with_more_told(request: str, said: str, language: str) -> str:
+    """The request with what the citizen said after it, unless it says nothing new (the same
+    message again, or a part of it): one text, its sentences ended, as routing reads it."""
+    if not said or said in request:
+        return request
+    if not request or said.startswith(request):
+        return said  # the whole message again, with more at its end
+    return as_sentence(request, language) + ("" if language == "zh" else " ") + said
 
 
 class ActionAskRequestDepartment(Action):

@@ -22,6 +22,7 @@ from actions.tickets import (
     match_department,
     relevant_responsibilities,
     ticket_limit,
+    with_more_told,
 )
 from staff.audit import entries
 from storage.database import sessions
@@ -167,7 +168,8 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("3", "out_of_scope", {"request_department": "/not_an_option"}),
     ("5678", "nlu_fallback", {"request_department": "/not_an_option"}),
     ("第五个", "nlu_fallback", {"request_department": "/not_an_option"}),
-    ("等了3个星期", "make_request", {}),
+    # more of the matter, not option 3: the request grows and is routed again (below)
+    ("等了3个星期", "make_request", {"request_department": "/told_more"}),
     ("hmm", "nlu_fallback", {}),
 ])
 def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
@@ -204,6 +206,39 @@ def test_a_number_the_list_does_not_have_is_said_so(text, language, words):
     assert message["response"] == "utter_not_an_option" and message["count"] == 2
     [text_of] = response_texts("utter_not_an_option", language)
     assert words in text_of.replace("{count}", "2")
+
+
+@pytest.mark.parametrize(("request_text", "said", "language", "expected"), [
+    ("路灯坏了", "路灯坏了", "zh", "路灯坏了"),  # said again: nothing new
+    ("路灯坏了一个月", "一个月", "zh", "路灯坏了一个月"),
+    ("路灯坏了", "路灯坏了，在中山路口", "zh", "路灯坏了，在中山路口"),
+    ("小区门口路灯坏了", "已经两个星期了", "zh", "小区门口路灯坏了。已经两个星期了"),
+    ("The street light is out", "It has been two weeks", "en",
+     "The street light is out. It has been two weeks"),
+])
+def test_what_is_told_after_the_request_joins_it(request_text, said, language, expected):
+    assert with_more_told(request_text, said, language) == expected
+
+
+def test_the_matter_told_again_where_a_department_is_asked_is_not_a_failure():
+    """Sent again (its answer lost): the departments are asked again, with nothing said in
+    between; told with more detail: the request grows and is routed again."""
+    held = "我家楼下的餐馆每天晚上油烟很大，窗户都不敢开，希望有关部门管一管"
+    form, dispatcher = ValidateTicketForm(), CollectingDispatcher()
+    slots = {"request_text": held, "routing_candidates": ["ecology_environment"],
+             "routing_confidence": 0.4}
+    again = department_step(held, "make_request", **slots)
+    value = run(form.extract_request_department(dispatcher, again, {}))["request_department"]
+    assert run(form.validate_request_department(value, dispatcher, again, {})) == \
+        {"request_department": None}
+    assert dispatcher.messages == []
+    more = department_step("油烟是从晚上六点一直排到凌晨两点，投诉过好几次了", "make_request",
+                           language="zh", **slots)
+    value = run(form.extract_request_department(dispatcher, more, {}))["request_department"]
+    told = run(form.validate_request_department(value, dispatcher, more, {}))
+    assert told["request_department"] is None
+    assert told["request_text"] == held + "。油烟是从晚上六点一直排到凌晨两点，投诉过好几次了"
+    assert told["routing_candidates"] and told["proposed_department"]
 
 
 def test_another_department_lists_the_whole_catalogue():

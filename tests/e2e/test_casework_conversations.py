@@ -117,6 +117,20 @@ def test_complaint_becomes_a_ticket_that_can_be_followed_up(stack):
     assert status.startswith(f"Ticket {reference}") and "Urban Management Bureau" in status
 
 
+def test_a_request_told_again_where_the_department_is_asked_is_asked_again(stack):
+    """Sent again (the citizen did not see the answer), or with more detail: the department is
+    asked again, for the whole matter, never "I did not understand"."""
+    chat = RestConversation(stack.settings.rasa_url)
+    text = "我家楼下的餐馆每天晚上油烟很大，窗户都不敢开，希望有关部门管一管"
+    [first] = chat.say(text)
+    assert first["text"].startswith("我理解您反映的是：我家楼下的餐馆") and first["buttons"]
+    [again] = chat.say(text)
+    assert again == first
+    [more] = chat.say("油烟从晚上六点一直排到凌晨两点，已经半年了")
+    assert more["text"].startswith("我理解您反映的是：") and more["buttons"]
+    assert "半年" in more["text"]
+
+
 @pytest.fixture(scope="module")
 def ambiguous_request():
     """A request the router is unsure about: the action server trains the same router on the
