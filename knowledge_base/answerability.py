@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from knowledge_base.lexical import spelled_by, tokenize
+from knowledge_base.lexical import passage_terms, spelled_by, tokenize
 
 if TYPE_CHECKING:
     from knowledge_base.search import Hit
@@ -80,7 +80,7 @@ def features(query: str, language: str | None, hits: list[Hit]) -> dict[str, flo
     others = [h.match for h in hits[1:HITS_NEEDED]]
     other_topics = [h.match for h in hits[1:] if topic_of(h.doc_id) != topic_of(best.doc_id)]
     terms = set(tokenize(query))
-    passage = set(tokenize(" ".join(best.headings) + " " + best.text))
+    passage = set(passage_terms(" ".join(best.headings) + " " + best.text))
     return {
         "dense": best.match,
         "margin": best.match - (max(other_topics) if other_topics else 0.0),

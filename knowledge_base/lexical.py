@@ -57,6 +57,21 @@ def tokenize(text: str) -> list[str]:
     return [token for token in tokens if token not in _STOP]
 
 
+def passage_terms(text: str) -> list[str]:
+    """What a passage is searched by: its words (`tokenize`), and after each Chinese word of
+    three or more characters its smaller words (jieba's search cut, two characters or more).
+    jieba cuts a guide's 居民身份证 and 住房公积金 whole, and a citizen's 身份证 and 公积金
+    matched none of them; the other way round (a question's long word, a passage's short
+    ones) is `spelled_by`'s."""
+    terms: list[str] = []
+    for term in tokenize(text):
+        terms.append(term)
+        if len(term) >= 3 and not term.isascii():
+            terms.extend(piece for piece in _pieces(term) if len(piece) >= 2
+                         and piece not in _STOP)
+    return terms
+
+
 def bigrams(text: str) -> list[str]:
     """The overlapping pairs of Han characters of a text (a lone character as itself),
     Traditional folded to Simplified: terms that do not depend on where jieba cuts. It may cut
@@ -105,7 +120,7 @@ class _Field:
 
     def __init__(self, per_chunk: list[str]) -> None:
         distinct = sorted(set(per_chunk))
-        self.words = [set(tokenize(text)) for text in distinct]
+        self.words = [set(passage_terms(text)) for text in distinct]
         self.holding: dict[str, list[int]] = {}
         for n, words in enumerate(self.words):
             for word in words:
@@ -127,7 +142,7 @@ class LexicalIndex:
         self._titles = _Field(titles or [])
         self._leads = _Field(leads or [])
         self._retriever = bm25s.BM25()
-        corpus = [tokenize(text) or ["\u2205"] for text in texts]
+        corpus = [passage_terms(text) or ["\u2205"] for text in texts]
         self._retriever.index(corpus, show_progress=False)
         grouped: dict[str, list[str]] = {}
         for owner, text in zip(documents or [], texts, strict=False):

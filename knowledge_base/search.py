@@ -97,7 +97,13 @@ from knowledge_base.config import KnowledgeBaseSettings
 from knowledge_base.documents import Metadata
 from knowledge_base.embedding import Embedder, load_embedder
 from knowledge_base.index import INDEX_FORMAT, current_version, version_dir
-from knowledge_base.lexical import LexicalIndex, QuestionTopics, tokenize, topic_words
+from knowledge_base.lexical import (
+    LexicalIndex,
+    QuestionTopics,
+    passage_terms,
+    tokenize,
+    topic_words,
+)
 from knowledge_base.spelling import SpellingRepair, index_words
 
 logger = logging.getLogger(__name__)
@@ -470,7 +476,7 @@ class LoadedIndex:
 
         def closeness(i: int) -> float:
             chunk = self.chunks[i]
-            words = set(tokenize(" ".join(chunk["headings"]) + " " + chunk["text"]))
+            words = set(passage_terms(" ".join(chunk["headings"]) + " " + chunk["text"]))
             shared = len(terms & words) / len(terms) if terms else 0.0
             return float(np.dot(self.index.reconstruct(i), query)) + SECTION_TERMS_WEIGHT * shared
 

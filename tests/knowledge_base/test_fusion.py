@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from knowledge_base.documents import Metadata
-from knowledge_base.lexical import LexicalIndex, spelled_by
+from knowledge_base.lexical import LexicalIndex, passage_terms, spelled_by
 from knowledge_base.search import (
     LEAD_WEIGHT,
     LEXICAL_WEIGHT,
@@ -103,6 +103,16 @@ def test_a_chinese_term_counts_where_its_smaller_words_spell_it():
     assert spelled_by("出生证明", {"出生", "医学", "证明"})
     assert not spelled_by("出生证明", {"出生", "医学"})
     assert not spelled_by("passport", {"pass", "port"})  # only Chinese terms are spelled
+
+
+def test_a_question_s_short_word_is_found_inside_a_passage_s_long_one():
+    # jieba cuts a guide's 居民身份证 and 住房公积金 whole, a citizen's 身份证 and 公积金 alone.
+    index = LexicalIndex(["原居民身份证 换领 交回", "住房公积金 提取 条件", "户口簿 材料"],
+                         ["居民身份证办理指南", "住房公积金提取", "户口登记"])
+    assert index.coverage("补办身份证")[0] > 0 and index.coverage("补办身份证")[2] == 0
+    assert index.scores("公积金怎么提取").argmax() == 1
+    assert index.title_coverage("身份证")[0] == 1.0
+    assert "身份证" in passage_terms("原居民身份证") and "原" not in passage_terms("居民身份证")
 
 
 def test_the_document_title_breaks_a_tie_between_passages_naming_the_term():
