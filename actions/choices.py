@@ -51,3 +51,19 @@ def picked_option(text: str, count: int) -> int | None:
     """The 0-based index of the option chosen among `count` numbered ones, or None."""
     number = chosen_number(text)
     return number - 1 if number and 1 <= number <= count else None
+
+
+# Saying the whole thing is off, not only that the option offered is wrong: the NLU's `deny`
+# holds both ("算了", "cancel" / "不是", "no, another one").
+_CANCEL = re.compile(
+    r"取消|算了|不用了|不用麻烦|^不用$|^不需要$|不要了|不办了|不弄了|不提交|不需要了|不想要|不想办"
+    r"|放弃|撤回|撤销|作罢|别(?:弄|办|转|提交|登记)了?"
+    r"|\bcancel|\bstop\b|\bquit\b|\babort\b|never ?mind|forget (?:it|about it)|no thanks?\b"
+    r"|no thank you|don'?t bother|no need\b|leave it\b|not anymore|give up"
+)
+
+
+def cancels(text: str) -> bool:
+    """Whether a reply calls the whole thing off ("算了", "取消", "never mind") rather than only
+    turning down the option offered ("不是", "no, another department")."""
+    return bool(_CANCEL.search(normalize(text or "")))

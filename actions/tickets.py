@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.blocking import off_loop
-from actions.choices import chosen_number, picked_option
+from actions.choices import cancels, chosen_number, picked_option
 from actions.formatting import format_date
 from actions.knowledge import answer_beside_request
 from actions.outages import OutageTolerantFormValidation
@@ -165,8 +165,8 @@ class ValidateTicketForm(OutageTolerantFormValidation):
     ) -> dict[str, Any]:
         """A department named or tapped, or picked by its number in the list ("3", "第三个");
         "yes" to a single confident proposal (to a list of likely ones it names none: the
-        list is asked again); "another department" (the bare choose button)
-        opens the whole catalogue."""
+        list is asked again); "another department" (the bare choose button), or "no" to what
+        was offered, opens the whole catalogue ("算了" / "cancel" still cancels, by the rule)."""
         if tracker.get_slot("requested_slot") != DEPARTMENT:
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
@@ -184,6 +184,8 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             return {DEPARTMENT: NOT_AN_OPTION}
         if intent == "affirm" and candidates:
             return {DEPARTMENT: candidates[0] if await proposes_one(tracker) else ASK_AGAIN}
+        if intent == "deny" and candidates and not cancels(text):
+            return {DEPARTMENT: CHOOSE_PAYLOAD}  # "no" to the offer: the whole catalogue
         if text and not text.startswith("/") and (intent == "make_request"
                                                   or classify(text).is_request):
             return {DEPARTMENT: TOLD_MORE}

@@ -171,6 +171,11 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     # more of the matter, not option 3: the request grows and is routed again (below)
     ("等了3个星期", "make_request", {"request_department": "/told_more"}),
     ("hmm", "nlu_fallback", {}),
+    # "no" to what was offered is not "cancel": the whole catalogue; "算了" cancels (the rule)
+    ("不是", "deny", {"request_department": "/choose_department"}),
+    ("no, another department", "deny", {"request_department": "/choose_department"}),
+    ("算了", "deny", {}),
+    ("never mind", "deny", {}),
 ])
 def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
     state = department_step(text, intent, routing_candidates=["urban_management", "transport"],

@@ -131,6 +131,21 @@ def test_a_request_told_again_where_the_department_is_asked_is_asked_again(stack
     assert "半年" in more["text"]
 
 
+@pytest.mark.parametrize(("no", "language"), [("不是这个部门", "zh"), ("no", "en")])
+def test_no_to_the_proposed_department_offers_the_others_and_cancel_still_cancels(
+        stack, no, language):
+    """A dispatcher told "not that office" asks which one; only "算了" / "cancel" drops it."""
+    text = {"zh": "小区门口路灯坏了一个月，晚上黑漆漆的",
+            "en": "The street light outside my building has been broken for two weeks"}[language]
+    chat = RestConversation(stack.settings.rasa_url)
+    [proposal] = chat.say(text)
+    assert len(proposal["buttons"]) <= 3
+    [catalogue] = chat.say(no)
+    assert len(catalogue["buttons"]) >= 10  # every department
+    assert_reply(chat.texts({"zh": "算了", "en": "cancel"}[language]), "utter_form_cancelled",
+                 language)
+
+
 @pytest.fixture(scope="module")
 def ambiguous_request():
     """A request the router is unsure about: the action server trains the same router on the
