@@ -193,6 +193,41 @@ class ActionAnswerQuestion(Action):
         return events
 
 
+# A follow-up is short: "and how long does it take?", "要带什么", "在哪里办呢".
+FOLLOWUP_MAX_CHARS = 60
+_ASKING_ENDS = ("?", "？", "吗", "呢", "么", "嗎", "麼")
+
+
+def may_follow_up(text: str) -> bool:
+    """Whether a message the NLU took for out of scope may ask more about the question just
+    answered: short, and asking for something (a time, a cost, a place…) or ending as a
+    question does."""
+    text = text.strip()
+    return 0 < len(text) <= FOLLOWUP_MAX_CHARS and (
+        question_aspect(text) is not None or text.endswith(_ASKING_ENDS))
+
+
+class ActionOutOfScope(Action):
+    """Out of scope, unless it may be a follow-up of the question answered just before ("and
+    how long does it take?" after a passport fee): the NLU sees one message, no conversation,
+    and a short question without a topic reads as out of scope. Such a follow-up is answered
+    like any other (`ActionAnswerQuestion`, with the previous question as context), or
+    honestly declined."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if may_follow_up(text) and followup_context(
+                tracker.events, searcher().settings.followup_seconds):
+            return await ActionAnswerQuestion().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
 class ActionRecordFeedback(Action):
     def name(self) -> str:
         return "action_record_feedback"

@@ -85,15 +85,20 @@ def test_no_followup_context_across_a_session_or_another_flow():
     assert knowledge.followup_context(rated, 600) == "我要办居住证，需要带什么"
 
 
-def converse(monkeypatch, searcher, first: str, second: str, language: str = "zh"):
+def converse(monkeypatch, searcher, first: str | None, second: str, language: str = "zh",
+             intent: str = "ask_question"):
+    """`second` asked after `first` was answered (None: nothing was), through the action the
+    NLU's `intent` leads to."""
     monkeypatch.setattr(knowledge, "searcher", lambda: searcher)
     monkeypatch.setattr(knowledge, "record_unanswered", lambda *_a, **_k: None)
-    events = [*answered(first, NOW), user(second, NOW + 45)]
+    events = [*(answered(first, NOW) if first else []), user(second, NOW + 45, intent)]
     current = Tracker("t", {"language": language, "last_question": first},
-                      {"text": second, "intent": {"name": "ask_question"}},
+                      {"text": second, "intent": {"name": intent}},
                       events, False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
-    result = asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, current, {}))
+    action = knowledge.ActionOutOfScope() if intent == "out_of_scope" \
+        else knowledge.ActionAnswerQuestion()
+    result = asyncio.run(action.run(dispatcher, current, {}))
     return dispatcher.messages, {e["name"]: e["value"] for e in result if e["event"] == "slot"}
 
 
@@ -111,6 +116,25 @@ def test_a_followup_is_answered_from_the_previous_questions_document(monkeypatch
                            "can I sell the harvester afterwards?", "en")
     assert messages[0]["title"] == "农机购置与应用补贴申领指南"
     assert [m["response"] for m in messages] == ["utter_kb_answer", "utter_kb_other_language"]
+
+
+def test_a_followup_the_nlu_took_for_out_of_scope_is_answered(monkeypatch, sample_searcher):
+    """The NLU sees one message: "and how long does it take?" has no topic and reads as out of
+    scope. After an answered question it is that question's follow-up."""
+    messages, slots = converse(monkeypatch, sample_searcher,
+                               "how much does it cost to renew my passport",
+                               "and how long does it take?", "en", "out_of_scope")
+    assert messages[0]["response"] == "utter_kb_answer"
+    assert slots["last_answer"].startswith("ps-exit-entry-documents-en")
+    messages, _ = converse(monkeypatch, sample_searcher, "补办身份证要多少钱", "那要多久呢",
+                           "zh", "out_of_scope")
+    assert messages[0]["response"] == "utter_kb_answer" and "身份证" in messages[0]["title"]
+    # Nothing answered just before, or nothing asked: out of scope, as the NLU said.
+    for first, second in [(None, "and how long does it take?"),
+                          ("how much does it cost to renew my passport", "tell me a joke")]:
+        messages, slots = converse(monkeypatch, sample_searcher, first, second, "en",
+                                   "out_of_scope")
+        assert [m["response"] for m in messages] == ["utter_out_of_scope"] and slots == {}
 
 
 def test_a_topic_switch_is_answered_on_its_own(monkeypatch, sample_searcher):

@@ -75,6 +75,17 @@ def test_english_question_finds_the_chinese_document_and_says_so(stack):
     assert response_texts("utter_kb_other_language", "en")[0] in texts
 
 
+def test_a_short_followup_is_answered_from_the_question_before(stack):
+    """"and how long does it take?" names no topic (the NLU alone may take it for out of
+    scope); after the passport fee it asks about the passport."""
+    chat = RestConversation(stack.settings.rasa_url)
+    [fee] = chat.say("how much does it cost to renew my passport")
+    assert "RMB 120" in fee["text"]
+    [time_taken] = chat.say("and how long does it take?")
+    assert "Source:" in time_taken["text"] and "working days" in time_taken["text"]
+    assert time_taken["text"] not in response_texts("utter_out_of_scope", "en")
+
+
 def test_unanswerable_question_is_admitted_and_recorded(stack):
     chat = RestConversation(stack.settings.rasa_url)
     question = "月球上的土地使用权证怎么办理 我电话13912345678"
