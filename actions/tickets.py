@@ -101,18 +101,21 @@ def relevant_responsibilities(department: DepartmentView, text: str,
     parts = [part.strip() for part in department.responsibilities.split(separator)
              if part.strip()]
     folded = normalize(text)
-    bigrams = {folded[i:i + 2] for i in range(len(folded) - 1)}
-    words = set(re.findall(r"[a-z]{3,}", folded))
+    bigrams = _han_pairs(folded)
+    # English by words, as stems ("deposit" finds "deposits", "noisy" finds "noise"); letter
+    # pairs ("an", "er") are in every item, and the longest item won on them alone.
+    words = {word[:5] if len(word) > 5 else word[:4]
+             for word in re.findall(r"[a-z]{3,}", folded) if word not in _FILLER_WORDS}
 
     keys = [normalize(part) for part in parts]
     # A shared pair that many items hold ("小区") says less about which item is meant than one
     # only this item holds ("停水"): each counts 1 / the number of items holding it.
-    held = Counter(pair for key in keys for pair in {key[i:i + 2] for i in range(len(key) - 1)}
-                   | {word[:5] for word in words if word[:5] in key})
+    held = Counter(pair for key in keys for pair in _han_pairs(key)
+                   | {word for word in words if word in key})
 
     def overlap(key: str) -> float:
-        shared = {key[i:i + 2] for i in range(len(key) - 1)} & bigrams
-        shared |= {word[:5] for word in words if word[:5] in key}
+        shared = _han_pairs(key) & bigrams
+        shared |= {word for word in words if word in key}
         return sum(1 / held[pair] for pair in shared)
 
     scores = [overlap(key) for key in keys]
@@ -120,6 +123,12 @@ def relevant_responsibilities(department: DepartmentView, text: str,
     if ranked and scores[ranked[0]] > 0:
         ranked = [i for i in ranked if scores[i] > 0]
     return separator.join(parts[i] for i in sorted(ranked))
+
+
+def _han_pairs(text: str) -> set[str]:
+    """Every two adjacent Han characters of `text` ("停水两天" → 停水, 水两, 两天)."""
+    return {text[i:i + 2] for i in range(len(text) - 1)
+            if han_count(text[i:i + 2]) == 2}
 
 
 def match_department(text: str) -> str | None:
