@@ -69,6 +69,9 @@ _REQUEST_CUES_EN = re.compile(
     r"|returned|return|refunded|refund|fixed|fix|repaired|repair|responded|respond|replied)\b"
     r"|\b(?:never|won't|refuses to|refused to) (?:paid|pay|returned|return|refunded|refund"
     r"|fixed|fix|repaired|repair|responded|replied)\b"
+    # "won't give my deposit back", "never gave it back": something of theirs kept from them
+    r"|\b(?:won't|wouldn't|will not|would not|refuses? to|refused to|didn't|did not|doesn't"
+    r"|does not|hasn't|has not|haven't|have not|never) (?:give|gave|given)\b.{0,30}\bback\b"
     r"|\bdear (?:sir|madam|leader|leaders|officials?|mayor)\b|\bauthorities\b"
     r"|\b(?:i|we) (?:would like|want|hope|ask|request)\b.{0,30}\b(?:to (?:fix|stop|investigate"
     r"|deal|act|help|check|solve)|someone|the (?:city|government|department|bureau))\b"

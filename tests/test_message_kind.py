@@ -182,6 +182,14 @@ def test_someone_who_does_not_pay_and_what_to_do_is_a_request(text):
 
 
 @pytest.mark.parametrize("text", [
+    "my landlord won't give my deposit back", "the agency never gave my passport back",
+    "The shop refuses to give the money back",
+])
+def test_something_kept_from_the_citizen_is_a_grievance(text):
+    assert classify(text).is_grievance
+
+
+@pytest.mark.parametrize("text", [
     "my old company never gave me a termination certificate, what should I do to claim "
     "unemployment benefit",
     "what should I bring to apply for a passport",
