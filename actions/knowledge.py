@@ -163,6 +163,11 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_kb_error")
             return [SlotSet("last_answer", None)]
         best = answer.best
+        if (best is None or not answer.answered) and not context \
+                and not searcher().names_a_topic(question):
+            # Not a gap in the knowledge base: the question does not say which service.
+            dispatcher.utter_message(response="utter_kb_which_service")
+            return [SlotSet("last_answer", None)]
         if best is None or not answer.answered:
             await off_loop(record_unanswered, question, language,
                            tracker.get_latest_input_channel() or "",

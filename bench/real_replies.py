@@ -43,7 +43,7 @@ REQUEST_UTTERANCES = {"utter_ask_request_text", "utter_request_too_vague",
 STATUS_UTTERANCES = {"utter_ask_reference_number", "utter_ask_verification_code",
                      "utter_invalid_reference"}
 DECLINE_UTTERANCES = {"utter_kb_no_answer", "utter_out_of_scope", "utter_default",
-                      "utter_handoff_after_failures"}
+                      "utter_handoff_after_failures", "utter_kb_which_service"}
 MAX_CHARS = 2000  # the REST channel's limit (channels/rest.py); longer letters are cut there
 # A subject that asks rather than reports (decided from the subject alone, not by the bot's cues).
 _ASKS = re.compile(r"咨询|请问|询问|[？?]\s*$|吗\s*$")

@@ -64,14 +64,23 @@ _HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (AMOUNT, _cues(r"领多少", r"能[领提补报拿贷取]多少", r"补多少", r"补贴多少", r"发多少",
                    r"报销多少", r"贷多少", r"报多少", r"标准是", r"税率", r"利率", r"比例",
-                   r"how much (?:do|will|can|would) (?:i|we|you|he|she|they) (?:get|receive|be paid"
-                   r"|borrow|claim)", r"how much is (?:the )?(?:allowance|subsidy|benefit|pension)",
+                   # "how much [unemployment benefit] do I get", "how much is the [elderly]
+                   # allowance", "what's the benefit amount": what is paid out, not a fee. The
+                   # benefit's name is looked at, not matched: `without_cues` keeps it.
+                   r"how much(?= (?:[a-z']+ ){0,3}(?:do|will|can|would) (?:i|we|you|he|she|they) "
+                   r"(?:get|receive|be paid|borrow|claim))",
+                   r"how much is(?= (?:the |my |a )?(?:[a-z']+ ){0,2}(?:allowance|subsidy|benefit"
+                   r"|pension))",
+                   r"(?:(?<=allowance )|(?<=subsidy )|(?<=benefit )|(?<=benefits )|(?<=pension )"
+                   r"|(?<=payment )|(?<=grant )|(?<=compensation )|(?<=loan ))amounts?\b",
+                   r"\bamounts?(?= of (?:the |my |a )?(?:[a-z']+ ){0,2}(?:allowance|subsidy|benefit"
+                   r"|pension|payment|grant|compensation|loan))",
                    r"\brates?\b")),
     (FEES, _cues(r"多少钱", r"费用", r"收费", r"收不收", r"要钱", r"花钱", r"免费", r"工本费",
                  r"价格", r"价钱", r"交多少", r"付多少", r"\bcosts?\b", r"\bfees?\b",
                  r"\bcharges?\b", r"how much (?:is|does|do|will)", r"\bprice\b", r"\bfree\b")),
-    (MATERIALS, _cues(r"材料", r"带什么", r"准备什么", r"准备哪些", r"什么证件", r"哪些证件",
-                      r"资料", r"要带", r"提交什么", r"带哪些", r"带啥", r"得带",
+    (MATERIALS, _cues(r"材料", r"需要带", r"带什么", r"准备什么", r"准备哪些", r"什么证件",
+                      r"哪些证件", r"资料", r"要带", r"提交什么", r"带哪些", r"带啥", r"得带",
                       r"documents?\b", r"\bbring\b",
                       r"paperwork", r"what do i need", r"papers\b")),
     (TIME, _cues(r"多久", r"多长时间", r"几天", r"几个工作日", r"什么时候", r"何时", r"期限",
@@ -80,9 +89,11 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                  r"in time\b")),
     (CONTACT, _cues(r"电话", r"热线", r"联系方式", r"phone", r"hotline", r"\bcall\b",
                     r"contact")),
-    (PLACE, _cues(r"在哪", r"去哪", r"哪里", r"哪儿", r"地址", r"地点", r"窗口", r"办公时间",
-                  r"上班时间", r"\bwhere\b", r"address", r"office hours", r"opening hours",
-                  r"which office", r"(?:complain|report(?: it| this| them)?) to\b")),
+    # 在哪里 whole, or "在哪" leaves 里 behind as a topic word
+    (PLACE, _cues(r"[在去到]?哪里", r"[在去到]?哪儿", r"在哪", r"去哪", r"地址", r"地点", r"窗口",
+                  r"办公时间", r"上班时间", r"\bwhere\b", r"address", r"office hours",
+                  r"opening hours", r"which office",
+                  r"(?:complain|report(?: it| this| them)?) to\b")),
     (ELIGIBILITY, _cues(r"条件", r"资格", r"符合", r"谁可以", r"哪些人", r"eligib", r"qualify",
                         r"who can")),
     (STEPS, _cues(r"怎么办", r"怎么申请", r"如何申请", r"怎样申请", r"怎么办理", r"如何办理",
@@ -101,6 +112,12 @@ _REPLACEMENT_QUESTION = _cues(r"丢了", r"丢失", r"掉了", r"遗失", r"弄�
                               r"\breplac", r"misplaced")
 _REPLACEMENT_HEADING = _cues(r"补领", r"补办", r"挂失", r"丢失", r"遗失", r"\blost\b",
                              r"\bstolen\b", r"\breplac")
+# ... and in a passage's text, where a guide tells it in passing ("补换卡免收工本费", 補發).
+# 补办 alone also means doing something late ("出院结算前补办备案"): only before a card or a
+# certificate.
+_REPLACEMENT_TEXT = _cues(r"补领", r"补换", r"补发", r"换补", r"挂失", r"丢失", r"遗失", r"被盗",
+                          r"补办.{0,6}[证卡照牌]", r"\blost\b", r"\bstolen\b", r"\breplac",
+                          r"\breissu")
 # "What can I do?": the citizen wants the options, in order (negotiate, then mediate, then
 # sue), not the one step whose wording is closest.
 _OPTIONS_QUESTION = _cues(r"(?:不|没|被|了)[^，。？！,?!]{0,8}(?:怎么办|咋办)(?!理)", r"该怎么办",
@@ -172,6 +189,11 @@ def asks_replacement(question: str) -> bool:
 def about_replacement(headings: tuple[str, ...] | list[str]) -> bool:
     """Whether a section's headings below the title name replacing a lost document."""
     return any(_REPLACEMENT_HEADING.search(normalize(h)) for h in headings[1:])
+
+
+def tells_replacement(headings: tuple[str, ...] | list[str], text: str) -> bool:
+    """Whether a passage says anything about replacing something lost, stolen or damaged."""
+    return bool(_REPLACEMENT_TEXT.search(normalize(" ".join(headings[1:]) + " " + text)))
 
 
 def asks_options(question: str) -> bool:

@@ -42,7 +42,17 @@ _STOP = frozenset(
     "这些 那些 一个 都 也 就 还 又 在 和 跟 与 及 或 或者 但 但是 如果 现在 已经 "
     # the written register's question words (Traditional folded: 為何, 哪些, 何時, 可否 …), which
     # an answer seldom repeats: rare in the index, they outweighed the question's topic words
-    "为何 为什么 是否 可否 哪些 哪种 何种 何时 何处 怎么办".split()
+    "为何 为什么 是否 可否 哪些 哪种 何种 何时 何处 怎么办 "
+    # lead-ins and fillers jieba keeps whole ("我想查一下" → 我想查, "能不能" → 能 + 不能, "在线等"
+    # → 在线 + 等): each is a term no answer holds, and in a short question one term is a large
+    # share of the coverage
+    "我想查 我查 查一下 查查 问问 看看 下 哈 不 不能 我要 我能 我想 请教 打听 打听一下 劳驾 关于 "
+    "的话 那么 然后 就是 一般 大概 具体 在线 等 谢谢您 非常感谢 感谢 多谢 急 急急 "
+    # generic verbs that name no service ("在哪里办", "多久能拿到", "where do I apply")
+    "办 拿到 领到 apply take takes "
+    # what is left of English contractions ("what's", "don't", "won't") split at the apostrophe
+    "s t d ll m re ve don won didn doesn isn aren wasn weren hasn haven hadn couldn wouldn "
+    "shouldn".split()
 )
 
 

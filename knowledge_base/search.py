@@ -91,6 +91,7 @@ from knowledge_base.aspects import (
     asks_options,
     asks_replacement,
     question_aspect,
+    tells_replacement,
 )
 from knowledge_base.chunking import QUESTION, split_sentences
 from knowledge_base.config import KnowledgeBaseSettings
@@ -275,6 +276,19 @@ class LoadedIndex:
         self.vectors = vectors  # memory-mapped: a found document's passages, scored at once
         self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
                                for lang, (start, end) in self.ranges.items() if end > start}
+        self._replacing: dict[str, bool] = {}  # topic → `tells_replacement`
+
+    def tells_replacement(self, doc_id: str) -> bool:
+        """Whether the document (or its other-language twin) says anything about replacing
+        something lost, stolen or damaged (`aspects.tells_replacement`); looked at on first
+        need, per topic, and remembered."""
+        topic = topic_of(doc_id)
+        if topic not in self._replacing:
+            self._replacing[topic] = any(
+                tells_replacement(self.chunks[i]["headings"], self.chunks[i]["text"])
+                for twin in (doc_id, *(topic + suffix for suffix in ("-zh", "-en")))
+                for i in self.passages_of.get(twin, ()))
+        return self._replacing[topic]
 
     @cached_property
     def spelling(self) -> SpellingRepair:
@@ -484,8 +498,12 @@ class LoadedIndex:
             fitting = [i for i in passages
                        if set(answering) & set(self.chunks[i].get("aspects", ()))]
             if replacement and STEPS in answering:
-                fitting = [i for i in passages
-                           if about_replacement(self.chunks[i]["headings"])] or fitting
+                # A section headed for it; else one of these, then any passage, that tells of
+                # it in passing ("首次申领及补换卡均免收工本费" for a lost social-security card)
+                fitting = ([i for i in passages if about_replacement(self.chunks[i]["headings"])]
+                           or [i for i in fitting if self._tells_replacement_at(i)]
+                           or [i for i in passages if self._tells_replacement_at(i)]
+                           or fitting)
             if fitting:
                 chosen = own if own in fitting else max(fitting, key=closeness)
                 break
@@ -496,6 +514,10 @@ class LoadedIndex:
         if chosen == own and text == hit.text:
             return hit
         return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]), text=text)
+
+    def _tells_replacement_at(self, position: int) -> bool:
+        chunk = self.chunks[position]
+        return tells_replacement(chunk["headings"], chunk["text"])
 
     def _whole_section(self, position: int) -> str | None:
         """The whole section of passage `position` when it was cut into several passages and is
@@ -725,6 +747,12 @@ class Searcher:
         loaded = self.refresh()
         return loaded.spelling.repair(query) if loaded is not None else query
 
+    def names_a_topic(self, query: str) -> bool:
+        """Whether a question names what it is about, beyond what it asks for ("要钱吗",
+        "where do I apply?" name nothing; `lexical.topic_words`). Such a question is never
+        answered on its own: only as a follow-up of an answered one."""
+        return bool(topic_words(self.prepared(query)))
+
     @property
     def answerability(self) -> AnswerabilityModel | None:
         """The fitted classifier, when one is configured for the embedding model in use."""
@@ -771,11 +799,22 @@ class Searcher:
         model = self.answerability
         if model is None:
             confidence = hits[0].similarity if hits else 0.0
-            return Answer(quoted, confidence, self.settings.min_score, "dense")
-        threshold = (self.settings.min_confidence if self.settings.min_confidence is not None
-                     else model.threshold)
-        confidence = model.probability(features(query, language, hits)) if hits else 0.0
-        return Answer(quoted, confidence, threshold, "answerability")
+            threshold = self.settings.min_score
+        else:
+            threshold = (self.settings.min_confidence if self.settings.min_confidence
+                         is not None else model.threshold)
+            confidence = model.probability(features(query, language, hits)) if hits else 0.0
+        if hits and not topic_words(query):
+            # "要钱吗", "how long does it take?" with nothing before it: the question names no
+            # service, and whichever passage mentions fees or times best is a guess.
+            confidence = 0.0
+        elif (hits and loaded is not None and asks_replacement(asked or query)
+                and not loaded.tells_replacement(hits[0].doc_id)):
+            # Something lost or stolen, and the document found never speaks of replacing
+            # anything: it was found by the thing's name or the situation (医保卡丢了 → the
+            # cross-region medical guide), and its steps are for something else.
+            confidence = 0.0
+        return Answer(quoted, confidence, threshold, "answerability" if model else "dense")
 
 
 def prepared(query: str) -> str:

@@ -100,6 +100,36 @@ def test_search_answers_a_covered_question_and_declines_nonsense(kb, use_embedde
     assert not searcher.answer("量子色动力学的渐近自由", "zh").answered
 
 
+def test_a_question_that_names_no_service_is_not_answered_alone(kb, use_embedder):
+    """"要钱吗" on its own was answered from whichever guide mentions fees; as a follow-up of
+    an answered question it still is (the context names the service)."""
+    searcher = Searcher(kb.settings, use_embedder)
+    for question, language in (("要钱吗", "zh"), ("How much does it cost?", "en"),
+                               ("在哪里办", "zh")):
+        assert not searcher.names_a_topic(question)
+        assert not searcher.answer(question, language).answered
+    assert searcher.names_a_topic("风筝节摊位要钱吗")
+    followup = searcher.answer("要钱吗", "zh", context="风筝节摆摊要申请许可吗")
+    assert followup.answered and followup.best.doc_id == "kite-stall-zh"
+
+
+def test_the_action_asks_which_service_and_records_nothing(monkeypatch):
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import knowledge
+
+    recorded = []
+    monkeypatch.setattr(knowledge, "record_unanswered", lambda *a, **_k: recorded.append(a))
+    for text, language in (("要钱吗", "zh"), ("where do I apply?", "en")):
+        tracker = Tracker("t", {"language": language}, {"text": text, "intent": {"name": "x"}},
+                          [], False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, tracker, {}))
+        assert [m["response"] for m in dispatcher.messages] == ["utter_kb_which_service"]
+    assert recorded == []
+
+
 def test_confidence_threshold_can_be_overridden(kb, use_embedder):
     strict = dataclasses.replace(kb.settings, min_confidence=1.0)
     assert not Searcher(strict, use_embedder).answer("风筝节摆摊要交多少钱", "zh").answered

@@ -36,9 +36,10 @@ def test_what_is_asked_for_is_not_the_topic(question, kept, gone):
 
 
 def test_shape_words_weigh_less_than_topic_words(topics):
-    # "take" is in three documents' questions, "passport" in one.
-    assert topics.weight["passport"] > topics.weight["take"]
-    assert topics.weight["护照"] > topics.weight["拿到"]
+    # Generic verbs ("take", "拿到", in three documents' questions) are not topic words at
+    # all; "passport" and 护照, in one document's, weigh.
+    assert "take" not in topics.weight and "拿到" not in topics.weight
+    assert topics.weight["passport"] > 0.0 and topics.weight["护照"] > 0.0
 
 
 @pytest.mark.parametrize("question", ["How long does it take to get a residence permit?",

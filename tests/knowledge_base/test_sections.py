@@ -22,6 +22,7 @@ from knowledge_base.aspects import (
     asks_replacement,
     question_aspect,
     section_aspects,
+    tells_replacement,
     trim,
 )
 from knowledge_base.config import KnowledgeBaseSettings
@@ -176,6 +177,12 @@ def test_lost_things_and_what_can_i_do_are_recognised(question, replacement, opt
     ("Who can I complain to about my landlord?", PLACE),  # not who is eligible
     ("身份证丢了，后天坐飞机还来得及吗", TIME), ("補辦身分證得帶哪些東西", MATERIALS),
     ("租房提取公积金每月最多能提多少", AMOUNT),
+    # what a benefit pays, in English, with the benefit named in between
+    ("what's the unemployment benefit amount", AMOUNT),
+    ("How much unemployment benefit do I get?", AMOUNT),
+    ("how much is the elderly allowance", AMOUNT),
+    ("What is the amount of the disability subsidy?", AMOUNT),
+    ("How much does the disability card cost?", FEES),
 ])
 def test_more_wordings_of_what_a_question_asks_for(question, aspect):
     assert question_aspect(question) == aspect
@@ -199,6 +206,32 @@ def test_lost_documents_and_time_questions_get_their_section(searcher, question,
                                                              doc_id, section):
     best = searcher.search(question, language, limit=1)[0]
     assert (best.doc_id, best.headings[-1]) == (doc_id, section)
+
+
+@pytest.mark.parametrize(("headings", "text", "tells"), [
+    (("社保指南", "社会保障卡"), "首次申领及补换卡均免收工本费。", True),
+    (("護照", "Lost passports"), "Report it to the police first.", True),
+    (("护照",), "Apply for a reissued passport at the hall.", True),
+    # doing something late is not replacing anything
+    (("异地就医", "报销比例"), "急诊抢救的，可在出院结算前补办备案。", False),
+    (("身份证", "收费标准"), "补办身份证的，工本费40元。", True),
+])
+def test_a_passage_that_tells_of_replacing_something(headings, text, tells):
+    assert tells_replacement(headings, text) is tells
+
+
+def test_a_lost_card_with_no_guide_to_replace_it_is_declined(searcher):
+    """医保卡丢了 found the cross-region medical guide by 医保 and quoted its steps, with a
+    citation; no sample guide tells how to replace a medical-insurance card."""
+    answer = searcher.answer("医保卡丢了怎么补办", "zh")
+    assert answer.best is not None and not answer.answered
+
+
+def test_a_lost_card_told_of_in_passing_quotes_that_passage(searcher):
+    """The social-insurance guide has no replacement section, only "补换卡均免收工本费" in the
+    card's section; the flexible-employment steps were quoted instead."""
+    best = searcher.search("社保卡丢了怎么办", "zh", limit=1)[0]
+    assert (best.doc_id, best.headings[-1]) == ("hrss-social-insurance-enrolment-zh", "社会保障卡")
 
 
 @pytest.mark.parametrize(("question", "language"), [
