@@ -127,12 +127,13 @@ _OPTIONS_QUESTION = _cues(r"(?:不|没|被|了)[^，。？！,?!]{0,8}(?:怎么�
                           r"what options")
 
 # The sections that answer a question of each aspect, in tiers: a section of the first tier
-# that has one, else of the next. Where to complain or report and whom to call are often told
-# in the steps ("How to report"), so for those the steps are as good as the place or contact
-# section; a guide with a time-limit section states the times there, and the steps only tell
-# them where it has none (身份证补办要多久 is 办理时限, not the replacement steps).
+# that has one, else of the next. Whom to call is often told in the steps ("How to report"),
+# so for that the steps are as good as the contact section. A guide with a section for the
+# place or the times states them there, and the steps only tell them where it has none
+# (身份证补办要多久 is 办理时限, not the replacement steps; 拖欠工资去哪里投诉 is 投诉渠道,
+# not 处理流程).
 ANSWERED_BY: dict[str, tuple[tuple[str, ...], ...]] = {
-    PLACE: ((PLACE, STEPS),), TIME: ((TIME,), (STEPS,)), CONTACT: ((CONTACT, STEPS),)}
+    PLACE: ((PLACE,), (STEPS,)), TIME: ((TIME,), (STEPS,)), CONTACT: ((CONTACT, STEPS),)}
 
 
 # Sentence evidence for `trim`: a sentence that carries the aspect (a sum of money, a number of

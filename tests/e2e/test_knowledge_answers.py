@@ -86,6 +86,14 @@ def test_a_short_followup_is_answered_from_the_question_before(stack):
     assert time_taken["text"] not in response_texts("utter_out_of_scope", "en")
 
 
+def test_a_question_that_names_no_service_is_asked_back(stack):
+    """"要钱吗" first thing in a conversation: which service? (not a guess from whichever guide
+    mentions fees, and no gap recorded for staff); named, it is answered."""
+    chat = RestConversation(stack.settings.rasa_url)
+    assert chat.texts("要钱吗") == response_texts("utter_kb_which_service", "zh")[:1]
+    assert any("来源" in text and "居住证" in text for text in chat.texts("居住证要钱吗"))
+
+
 def test_unanswerable_question_is_admitted_and_recorded(stack):
     chat = RestConversation(stack.settings.rasa_url)
     question = "月球上的土地使用权证怎么办理 我电话13912345678"

@@ -198,6 +198,9 @@ def test_more_wordings_of_what_a_question_asks_for(question, aspect):
     # ... but what it costs and how long it takes are still the fees and the time.
     ("补办身份证要多少钱", "zh", "ps-id-card-zh", "收费标准"),
     ("身份证补办要多久能拿到", "zh", "ps-id-card-zh", "办理时限和领取方式"),
+    # A place question takes the section of the place where the guide has one.
+    ("老板拖欠工资三个月了，去哪里投诉", "zh", "hrss-wage-arrears-complaint-zh", "四、投诉渠道"),
+    ("身份证过期了去哪里换", "zh", "ps-id-card-zh", "办理地点和时间"),
     # A time question takes the section of the times, not the steps that found the guide.
     ("退房以后押金房东最晚什么时候要还给我", "zh", "hur-rental-deposit-disputes-zh",
      "二、押金应当何时退还"),
