@@ -144,12 +144,18 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        return await self.answer(
+            dispatcher, tracker, followup_context(tracker.events,
+                                                  searcher().settings.followup_seconds))
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     context: str | None) -> list[EventType]:
+        """Answer the latest message, with `context` the question it may follow up on."""
         question = (tracker.latest_message.get("text") or "").strip()
         language = tracker.get_slot("language") or "zh"
         if classify(question).is_request:
             # A complaint or request never gets a policy passage: it goes to a department.
             return [FollowupAction("ticket_form")]
-        context = followup_context(tracker.events, searcher().settings.followup_seconds)
         try:
             # Off the event loop: embedding + search is CPU work; others keep being served.
             # The decision: the fitted answerability classifier's probability against its
@@ -226,9 +232,10 @@ class ActionOutOfScope(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        if may_follow_up(text) and followup_context(
-                tracker.events, searcher().settings.followup_seconds):
-            return await ActionAnswerQuestion().run(dispatcher, tracker, domain)
+        context = (followup_context(tracker.events, searcher().settings.followup_seconds)
+                   if may_follow_up(text) else None)
+        if context:
+            return await ActionAnswerQuestion().answer(dispatcher, tracker, context)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 

@@ -77,18 +77,16 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
         if reference is None:
             dispatcher.utter_message(response="utter_invalid_reference")
             return {REFERENCE: None}
-        if await off_loop(is_locked, tracker.sender_id, reference):
-            return {REFERENCE: reference, CODE: MASKED, OUTCOME: LOCKED}
-        return {REFERENCE: reference}
+        return await _taken(reference, tracker)
 
     async def validate_verification_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if tracker.get_slot(OUTCOME) == LOCKED:
             return {CODE: MASKED}
-        if parse_reference(str(value or "")):  # a number again, not the digits: no failure
-            return {CODE: None, **await self.validate_reference_number(
-                value, dispatcher, tracker, domain)}
+        retyped = parse_reference(str(value or ""))
+        if retyped:  # a number again, not the digits: no failure
+            return {CODE: None, **await _taken(retyped, tracker)}
         digits = parse_verification_digits(str(value or ""))
         if digits is None:
             dispatcher.utter_message(response="utter_invalid_verification_code")
@@ -106,6 +104,13 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
         dispatcher.utter_message(response="utter_verification_failed",
                                  attempts_left=str(result.failures_left))
         return {REFERENCE: None, CODE: None}
+
+
+async def _taken(reference: str, tracker: Tracker) -> dict[str, Any]:
+    """The slots for a parsed reference: taken, or locked for this conversation."""
+    if await off_loop(is_locked, tracker.sender_id, reference):
+        return {REFERENCE: reference, CODE: MASKED, OUTCOME: LOCKED}
+    return {REFERENCE: reference}
 
 
 async def _minutes_to_wait(tracker: Tracker) -> int:
