@@ -109,7 +109,8 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # passports") whatever else the question asks. The section's headings show it.
 _REPLACEMENT_QUESTION = _cues(r"丢了", r"丢失", r"掉了", r"遗失", r"弄丢", r"被偷", r"被盗",
                               r"被抢", r"补办", r"补领", r"挂失", r"\blost\b", r"\bstolen\b",
-                              r"\breplac", r"misplaced")
+                              r"\breplac", r"misplaced", r"找不到", r"找不着", r"不见了",
+                              r"can'?t find", r"cannot find", r"couldn'?t find")
 _REPLACEMENT_HEADING = _cues(r"补领", r"补办", r"挂失", r"丢失", r"遗失", r"\blost\b",
                              r"\bstolen\b", r"\breplac")
 # ... and in a passage's text, where a guide tells it in passing ("补换卡免收工本费", 補發).

@@ -194,6 +194,8 @@ def test_more_wordings_of_what_a_question_asks_for(question, aspect):
     ("身分證被偷了怎麼辦", "zh", "ps-id-card-zh", "挂失补领流程"),
     ("I lost my ID card on the bus, how do I get a new one?", "en", "ps-id-card-zh",
      "挂失补领流程"),
+    ("can't find my ID card, what now", "en", "ps-id-card-zh", "挂失补领流程"),
+    ("身份证找不到了怎么办", "zh", "ps-id-card-zh", "挂失补领流程"),
     ("我的护照丢了怎么办", "zh", "ps-exit-entry-documents-en", "Lost passports"),
     # ... but what it costs and how long it takes are still the fees and the time.
     ("补办身份证要多少钱", "zh", "ps-id-card-zh", "收费标准"),
