@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.blocking import off_loop
+from actions.status_check import asks_about_progress, status_just_reported
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
 from common.privacy import mask_personal_data
@@ -169,6 +170,8 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_kb_error")
             return [SlotSet("last_answer", None)]
         best = answer.best
+        if (best is None or not answer.answered) and said_more_on_status(dispatcher, tracker):
+            return [SlotSet("last_answer", None)]
         if (best is None or not answer.answered) and not context \
                 and not searcher().names_a_topic(question):
             # Not a gap in the knowledge base: the question does not say which service.
@@ -218,6 +221,17 @@ def may_follow_up(text: str) -> bool:
         question_aspect(text) is not None or text.endswith(_ASKING_ENDS))
 
 
+def said_more_on_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """"大概还要多久" right after a status report asks about that case, not a policy: the
+    report's expected date and department are said again (`utter_status_followup`)."""
+    question = tracker.latest_message.get("text") or ""
+    reported = (status_just_reported(tracker.events, searcher().settings.followup_seconds)
+                if asks_about_progress(question) else None)
+    if reported:
+        dispatcher.utter_message(response="utter_status_followup", **reported)
+    return reported is not None
+
+
 class ActionOutOfScope(Action):
     """Out of scope, unless it may be a follow-up of the question answered just before ("and
     how long does it take?" after a passport fee): the NLU sees one message, no conversation,
@@ -236,6 +250,8 @@ class ActionOutOfScope(Action):
                    if may_follow_up(text) else None)
         if context:
             return await ActionAnswerQuestion().answer(dispatcher, tracker, context)
+        if said_more_on_status(dispatcher, tracker):
+            return []
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 

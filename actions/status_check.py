@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -29,6 +30,7 @@ from actions.references import (
     parse_verification_digits,
 )
 from actions.slots import ClearSlotsAction, cleared
+from bot.text import normalize
 from storage.config import CaseworkSettings
 from storage.lookups import LOCKED, VERIFIED, is_locked, look_up, status_view, wait_seconds
 from storage.proofs import issue_proof, proven_reference
@@ -38,6 +40,42 @@ REFERENCE, CODE = "reference_number", "verification_code"
 OUTCOME, VERIFIED_REFERENCE = "lookup_outcome", "verified_reference"
 STATUS_SLOTS = (REFERENCE, CODE, OUTCOME, VERIFIED_REFERENCE)
 MASKED = "****"
+
+
+# A short question about how the case goes on ("大概还要多久", "为什么还没办好", "how much
+# longer?", "what happens next?"), on `bot.text.normalize`d text.
+_PROGRESS = re.compile(
+    r"多久|多长时间|什么时候|几天|还要|还没|还不|办好|办完|批下来|下来|进度|下一步|怎么这么慢|太慢|催"
+    r"|how long|longer|\bwhen\b|\bnext\b|\bdone\b|\bready\b|still|so slow|hurry|speed up")
+PROGRESS_MAX_CHARS = 30
+# The report, or a follow-up that said it again (the next question may follow up on that).
+_REPORTS = frozenset({"utter_status_application", "utter_status_ticket", "utter_status_followup"})
+_REPORTED = ("reference", "status_title", "expected", "department", "contact")
+
+
+def asks_about_progress(text: str) -> bool:
+    text = normalize(text or "").strip()
+    return 0 < len(text) <= PROGRESS_MAX_CHARS and bool(_PROGRESS.search(text))
+
+
+def status_just_reported(events: list[dict[str, Any]], window: float) -> dict[str, str] | None:
+    """What the status report right before the newest user message said (its reference,
+    status, expected date, department and contact), if it was shown within `window` seconds
+    of that message; else None. Only what this conversation was already shown, after its
+    verification: nothing is looked up again."""
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    asked_at = float(events[users[-1]].get("timestamp") or 0)
+    for event in reversed(events[users[-2] + 1:users[-1]]):
+        metadata = event.get("metadata") or {}
+        if event.get("event") == "bot" and metadata.get("utter_action") in _REPORTS:
+            if asked_at - float(event.get("timestamp") or 0) > window:
+                return None
+            if not all(metadata.get(key) for key in _REPORTED):
+                return None
+            return {key: str(metadata[key]) for key in _REPORTED}
+    return None
 
 
 def _language(tracker: Tracker) -> str:

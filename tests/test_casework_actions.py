@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions import knowledge
+from actions import status_check as status
 from actions.handoff import ActionHandoff
 from actions.status_check import ActionReportStatus, ValidateStatusCheckForm
 from actions.tickets import (
@@ -566,3 +567,39 @@ def test_an_item_that_shares_nothing_is_not_shown_beside_one_that_does():
     shown = relevant_responsibilities(get_department("housing_urban_rural", "zh"),
                                       "我家的天然气已经停了三天了，燃气公司一直说在检修")
     assert "燃气" in shown and "物业" not in shown
+
+
+REPORT = {"event": "bot", "timestamp": 100.0, "text": "…",
+          "metadata": {"utter_action": "utter_status_application",
+                       "reference": "GOV-2025-000123", "status_title": "已受理",
+                       "expected": "2026年11月18日", "department": "市市场监督管理局",
+                       "contact": "8866 1210"}}
+
+
+def after_report(text: str, asked_at: float = 130.0) -> Tracker:
+    events = [{"event": "user", "text": "GOV-2025-000123", "timestamp": 90.0}, REPORT,
+              {"event": "user", "text": text, "timestamp": asked_at}]
+    return Tracker("citizen-1", {"language": "zh"}, {"text": text, "intent": {"name": "x"}},
+                   events, False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("大概还要多久", True), ("為什麼還沒辦好", True), ("how much longer?", True),
+    ("what happens next", True), ("居住证怎么办理", False), ("谢谢", False),
+    ("我想问一下公积金能不能用来交房租，我现在租房住，每个月房租两千多", False),  # not short
+])
+def test_a_short_question_about_how_a_case_goes_on(text, asks):
+    assert status.asks_about_progress(text) is asks
+
+
+def test_a_progress_question_right_after_a_status_report_gets_its_date_and_department():
+    for action in (knowledge.ActionAnswerQuestion(), knowledge.ActionOutOfScope()):
+        dispatcher = CollectingDispatcher()
+        run(action.run(dispatcher, after_report("大概还要多久"), {}))
+        [reply] = dispatcher.messages
+        assert reply["response"] == "utter_status_followup"
+        assert reply["expected"] == "2026年11月18日" and reply["contact"] == "8866 1210"
+    # Long after the report, or with no report before, it is an ordinary question.
+    assert status.status_just_reported(after_report("还要多久", asked_at=10_000).events,
+                                       600) is None
+    assert status.status_just_reported(tracker("how much longer?").events, 600) is None

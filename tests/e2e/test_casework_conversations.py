@@ -44,6 +44,11 @@ def test_status_check_in_chinese_with_full_width_number(stack, applicants):
     [reply] = chat.texts(f"手机尾号{person.phone[-4:]}")
     assert reply.startswith(f"申请 {person.number}（{person.service['name']['zh']}）")
     assert "当前状态：" in reply and "负责部门：" in reply and "下一步：" in reply
+    # How much longer: the report's date and department again, not a policy search; and
+    # again for the next such question.
+    for question in ("大概还要多久", "为什么还没办好"):
+        [again] = chat.texts(question)
+        assert again.startswith(f"关于 {person.number}：") and "转人工" in again
 
 
 def test_status_check_in_english_with_the_number_up_front_and_id_digits(stack, applicants):
