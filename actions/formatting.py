@@ -8,10 +8,12 @@ from bot.links import plain_text
 from storage.clock import local
 from storage.lookups import StatusView
 
+NO_DATE = "—"  # a date not set (an application already decided has no expected date)
+
 
 def format_date(day: dt.date | None, language: str) -> str:
     if day is None:
-        return "—"
+        return NO_DATE
     return f"{day.year}年{day.month}月{day.day}日" if language == "zh" else \
         f"{day.day} {day:%B} {day.year}"
 

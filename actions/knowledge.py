@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.blocking import off_loop
+from actions.formatting import NO_DATE
 from actions.status_check import asks_about_progress, status_just_reported
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
@@ -228,7 +229,10 @@ def said_more_on_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> b
     reported = (status_just_reported(tracker.events, searcher().settings.followup_seconds)
                 if asks_about_progress(question) else None)
     if reported:
-        dispatcher.utter_message(response="utter_status_followup", **reported)
+        dated = reported["expected"] != NO_DATE
+        dispatcher.utter_message(
+            response="utter_status_followup" if dated else "utter_status_followup_undated",
+            **reported)
     return reported is not None
 
 

@@ -49,7 +49,8 @@ _PROGRESS = re.compile(
     r"|how long|longer|\bwhen\b|\bnext\b|\bdone\b|\bready\b|still|so slow|hurry|speed up")
 PROGRESS_MAX_CHARS = 30
 # The report, or a follow-up that said it again (the next question may follow up on that).
-_REPORTS = frozenset({"utter_status_application", "utter_status_ticket", "utter_status_followup"})
+_REPORTS = frozenset({"utter_status_application", "utter_status_ticket", "utter_status_followup",
+                      "utter_status_followup_undated"})
 _REPORTED = ("reference", "status_title", "expected", "department", "contact")
 
 

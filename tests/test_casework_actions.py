@@ -599,6 +599,12 @@ def test_a_progress_question_right_after_a_status_report_gets_its_date_and_depar
         [reply] = dispatcher.messages
         assert reply["response"] == "utter_status_followup"
         assert reply["expected"] == "2026年11月18日" and reply["contact"] == "8866 1210"
+    # A decided application has no expected date: not "expected by —".
+    undated = after_report("还要多久")
+    undated.events[1] = {**REPORT, "metadata": {**REPORT["metadata"], "expected": "—"}}
+    dispatcher = CollectingDispatcher()
+    run(knowledge.ActionAnswerQuestion().run(dispatcher, undated, {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_status_followup_undated"]
     # Long after the report, or with no report before, it is an ordinary question.
     assert status.status_just_reported(after_report("还要多久", asked_at=10_000).events,
                                        600) is None
