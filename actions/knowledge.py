@@ -171,14 +171,14 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_kb_error")
             return [SlotSet("last_answer", None)]
         best = answer.best
-        if (best is None or not answer.answered) and said_more_on_status(dispatcher, tracker):
-            return [SlotSet("last_answer", None)]
-        if (best is None or not answer.answered) and not context \
-                and not searcher().names_a_topic(question):
-            # Not a gap in the knowledge base: the question does not say which service.
-            dispatcher.utter_message(response="utter_kb_which_service")
-            return [SlotSet("last_answer", None)]
         if best is None or not answer.answered:
+            if said_more_on_status(dispatcher, tracker):
+                return [SlotSet("last_answer", None)]
+            # Off the loop too: `names_a_topic` may load a newly published index version.
+            if not context and not await off_loop(searcher().names_a_topic, question):
+                # Not a gap in the knowledge base: the question does not say which service.
+                dispatcher.utter_message(response="utter_kb_which_service")
+                return [SlotSet("last_answer", None)]
             await off_loop(record_unanswered, question, language,
                            tracker.get_latest_input_channel() or "",
                            answer.confidence if best else None, best.doc_id if best else None)

@@ -42,6 +42,7 @@ from bot.message_kind import (
 from bot.text import normalize
 from channels.limits import SenderRateLimit
 from common.privacy import mask_personal_data
+from knowledge_base.lexical import bigrams
 from routing.classifier import default_router
 from storage.config import CaseworkSettings
 from storage.departments import DepartmentView, department_names, get_department, list_departments
@@ -126,9 +127,9 @@ def relevant_responsibilities(department: DepartmentView, text: str,
 
 
 def _han_pairs(text: str) -> set[str]:
-    """Every two adjacent Han characters of `text` ("停水两天" → 停水, 水两, 两天)."""
-    return {text[i:i + 2] for i in range(len(text) - 1)
-            if han_count(text[i:i + 2]) == 2}
+    """Every two adjacent Han characters of `text` ("停水两天" → 停水, 水两, 两天; the lone
+    characters `lexical.bigrams` also keeps are left out)."""
+    return {gram for gram in bigrams(text) if len(gram) == 2}
 
 
 def match_department(text: str) -> str | None:

@@ -60,12 +60,12 @@ MODEL_FILE = Path(__file__).resolve().parent / "data" / "answerability.json"
 FEATURES = ("dense", "margin", "spread", "same_language", "coverage", "lexical", "topic")
 # How many hits the features look at; searches for the decision ask for at least this many.
 HITS_NEEDED = 5
-_LANGUAGE_SUFFIXES = ("-zh", "-en")
+LANGUAGE_SUFFIXES = ("-zh", "-en")
 
 
 def topic_of(doc_id: str) -> str:
     """The halves of a zh/en document pair ("x-zh", "x-en") share a topic."""
-    for suffix in _LANGUAGE_SUFFIXES:
+    for suffix in LANGUAGE_SUFFIXES:
         if doc_id.endswith(suffix):
             return doc_id[: -len(suffix)]
     return doc_id

@@ -78,6 +78,7 @@ from bot.text import detect_language
 from common.domain_words import restore_domain_words
 from knowledge_base.answerability import (
     HITS_NEEDED,
+    LANGUAGE_SUFFIXES,
     MODEL_FILE,
     AnswerabilityModel,
     features,
@@ -284,10 +285,9 @@ class LoadedIndex:
         need, per topic, and remembered."""
         topic = topic_of(doc_id)
         if topic not in self._replacing:
-            self._replacing[topic] = any(
-                tells_replacement(self.chunks[i]["headings"], self.chunks[i]["text"])
-                for twin in (doc_id, *(topic + suffix for suffix in ("-zh", "-en")))
-                for i in self.passages_of.get(twin, ()))
+            halves = dict.fromkeys((doc_id, *(topic + suffix for suffix in LANGUAGE_SUFFIXES)))
+            self._replacing[topic] = any(self._tells_replacement_at(i) for half in halves
+                                         for i in self.passages_of.get(half, ()))
         return self._replacing[topic]
 
     @cached_property
