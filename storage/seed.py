@@ -30,6 +30,7 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
          "思远晨曦嘉怡"
 _EN_FIRST = ["James", "Maria", "Ahmed", "Yuki", "Olga", "David", "Sofia", "Lucas", "Amara", "Ivan"]
 _EN_LAST = ["Smith", "Garcia", "Khan", "Tanaka", "Petrova", "Miller", "Rossi", "Silva", "Okafor"]
+_FINAL_SIDE_STATES = frozenset({"rejected", "withdrawn"})
 
 
 def load_yaml(name: str) -> dict[str, Any]:
@@ -97,10 +98,22 @@ def demo_applicants(count: int, seed: int = 2026) -> list[DemoApplicant]:
         if step_index < len(steps) - 1 and service.get("side_states") and rng.random() < 0.15:
             side = rng.choice(service["side_states"])
         days_ago = rng.randrange(1, 150)
+        if not _decided(service, step_index, side):
+            # still in progress: within the time limit (n working days never span fewer than
+            # n calendar days, and the hours below move the submission back by under a day),
+            # or every demo application received months ago would look overdue
+            days_ago %= int(service["working_days"])
         gaps = [rng.randrange(0, 5) for _ in range(len(steps) + 1)]
         people.append(DemoApplicant(number, service, name, phone, id_card, days_ago,
                                     step_index, side, gaps))
     return people
+
+
+def _decided(service: dict[str, Any], step_index: int, side: dict[str, Any] | None) -> bool:
+    """Finished: the last step reached, or refused or withdrawn on the way."""
+    if side is not None:
+        return side["status"] in _FINAL_SIDE_STATES
+    return step_index == len(service["steps"]) - 1
 
 
 def _application(person: DemoApplicant, now: dt.datetime) -> Application:
@@ -115,7 +128,7 @@ def _application(person: DemoApplicant, now: dt.datetime) -> Application:
                                                     "note")))
         moment = moment + dt.timedelta(days=gap + 1, hours=3)
     current = reached[-1]
-    finished = current is steps[-1] or current["status"] in {"rejected", "withdrawn"}
+    finished = _decided(service, person.step_index, person.side_state)
     return Application(
         number=person.number, service_type=service["id"],
         **_bilingual(service["name"], "service_name"), applicant_name=person.name,

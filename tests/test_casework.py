@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import lookups
+from storage.clock import utc_now
 from storage.handoffs import enqueue, list_handoffs, set_status
 from storage.lookups import FAILED, LOCKED, VERIFIED, is_locked, look_up, status_view
 from storage.migrate import upgrade
@@ -50,6 +51,21 @@ def test_seed_is_idempotent_and_realistic(db):
 
 def test_demo_applicants_are_stable():
     assert demo_applicants(3) == demo_applicants(40)[:3]
+
+
+def test_demo_applications_in_progress_are_not_already_overdue(tmp_path):
+    """Every demo application still being handled is within its time limit: one "received"
+    months ago and due long since would look overdue to everyone trying the demo."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade(url)
+    seed_departments(url)
+    seed_applications(200, url)
+    today = utc_now().date()
+    with Session(create_engine(url)) as session:
+        applications = session.scalars(select(Application)).all()
+    in_progress = [a for a in applications if a.expected_completion is not None]
+    assert len(in_progress) > 50 and len(in_progress) < len(applications)
+    assert all(a.expected_completion >= today for a in in_progress)
 
 
 def test_a_verified_citizen_sees_the_status_in_their_language(db, applicant):
