@@ -8,8 +8,8 @@ are labelled with the same few aspects:
 - a section by its headings, at ingest (`section_aspects`, stored with each chunk, nothing to
   compute at query time); a section can have two ("收费和时限", "Documents and fees");
 Aspects: the steps, the materials, the fees, the time (deadlines, processing), the place
-(where and when open), the contact (phone), the amount (of a benefit or rate) and who is
-eligible.
+(where and when open), the contact (phone), the amount (of a benefit or rate), who is
+eligible, and booking an appointment (a section of its own in some guides, else a step).
 
 - a question by its wording (`question_aspect`), one aspect, the most specific that matches.
 
@@ -25,9 +25,10 @@ import re
 
 from bot.text import normalize
 
-STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY = (
-    "steps", "materials", "fees", "time", "place", "contact", "amount", "eligibility")
-ASPECTS = (STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY)
+STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY, APPOINTMENT = (
+    "steps", "materials", "fees", "time", "place", "contact", "amount", "eligibility",
+    "appointment")
+ASPECTS = (STEPS, MATERIALS, FEES, TIME, PLACE, CONTACT, AMOUNT, ELIGIBILITY, APPOINTMENT)
 
 
 def _cues(*patterns: str) -> re.Pattern[str]:
@@ -52,6 +53,7 @@ _HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                     r"who to call", r"hotline")),
     (AMOUNT, _cues(r"标准", r"金额", r"额度", r"比例", r"费率", r"利率", r"how much", r"amounts?",
                    r"\brates?\b", r"benefits")),
+    (APPOINTMENT, _cues(r"预约", r"appointment", r"\bbooking")),
     (STEPS, _cues(r"流程", r"步骤", r"程序", r"如何", r"怎么", r"办理方式", r"申请登记",
                   r"领取方式",
                   r"第[一二三四五六七八九十]步", r"网上办理", r"线上办理", r"窗口办理", r"how to",
@@ -96,6 +98,7 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                   r"(?:complain|report(?: it| this| them)?) to\b")),
     (ELIGIBILITY, _cues(r"条件", r"资格", r"符合", r"谁可以", r"哪些人", r"eligib", r"qualify",
                         r"who can")),
+    (APPOINTMENT, _cues(r"预约", r"\bappointments?\b", r"\bbook (?:a|an|my)\b")),
     (STEPS, _cues(r"怎么办", r"怎么申请", r"如何申请", r"怎样申请", r"怎么办理", r"如何办理",
                   r"怎样办理", r"怎么领", r"如何领", r"怎么弄", r"怎么登记", r"如何登记", r"流程",
                   r"步骤", r"手续", r"怎么报", r"维权", r"怎么处理", r"如何处理", r"该怎么",
@@ -134,7 +137,8 @@ _OPTIONS_QUESTION = _cues(r"(?:不|没|被|了)[^，。？！,?!]{0,8}(?:怎么�
 # (身份证补办要多久 is 办理时限, not the replacement steps; 拖欠工资去哪里投诉 is 投诉渠道,
 # not 处理流程).
 ANSWERED_BY: dict[str, tuple[tuple[str, ...], ...]] = {
-    PLACE: ((PLACE,), (STEPS,)), TIME: ((TIME,), (STEPS,)), CONTACT: ((CONTACT, STEPS),)}
+    PLACE: ((PLACE,), (STEPS,)), TIME: ((TIME,), (STEPS,)), CONTACT: ((CONTACT, STEPS),),
+    APPOINTMENT: ((APPOINTMENT,), (STEPS,))}
 
 
 # Sentence evidence for `trim`: a sentence that carries the aspect (a sum of money, a number of

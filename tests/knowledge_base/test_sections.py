@@ -11,6 +11,7 @@ import pytest
 
 from knowledge_base.aspects import (
     AMOUNT,
+    APPOINTMENT,
     CONTACT,
     ELIGIBILITY,
     FEES,
@@ -60,6 +61,7 @@ def test_what_a_question_asks_for(question, aspect):
     (("Passports", "Processing time"), (TIME,)),
     (("Passports", "Where to apply"), (PLACE,)),
     (("Passports", "How to apply"), (STEPS,)),
+    (("Childhood vaccination", "Booking an appointment"), (APPOINTMENT,)),
     (("居住證辦理指南", "所需材料"), (MATERIALS,)),  # Traditional headings too
     (("居住证办理指南",), ()),  # the title names the whole document, not a section
 ])
@@ -183,6 +185,9 @@ def test_lost_things_and_what_can_i_do_are_recognised(question, replacement, opt
     ("how much is the elderly allowance", AMOUNT),
     ("What is the amount of the disability subsidy?", AMOUNT),
     ("How much does the disability card cost?", FEES),
+    # booking: its own section where a guide has one, else the steps
+    ("离婚登记要预约吗", APPOINTMENT),
+    ("do I need an appointment for the vaccination", APPOINTMENT),
 ])
 def test_more_wordings_of_what_a_question_asks_for(question, aspect):
     assert question_aspect(question) == aspect
@@ -206,6 +211,8 @@ def test_more_wordings_of_what_a_question_asks_for(question, aspect):
     # A time question takes the section of the times, not the steps that found the guide.
     ("退房以后押金房东最晚什么时候要还给我", "zh", "hur-rental-deposit-disputes-zh",
      "二、押金应当何时退还"),
+    # An appointment question takes the section on booking, not the school checks.
+    ("小孩打疫苗要预约吗", "zh", "health-childhood-vaccination-en", "Booking an appointment"),
 ])
 def test_lost_documents_and_time_questions_get_their_section(searcher, question, language,
                                                              doc_id, section):
