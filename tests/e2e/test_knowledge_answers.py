@@ -92,6 +92,10 @@ def test_a_question_that_names_no_service_is_asked_back(stack):
     chat = RestConversation(stack.settings.rasa_url)
     assert chat.texts("要钱吗") == response_texts("utter_kb_which_service", "zh")[:1]
     assert any("来源" in text and "居住证" in text for text in chat.texts("居住证要钱吗"))
+    # in English too; the bare fee question used to be taken as asking for help
+    english = RestConversation(stack.settings.rasa_url)
+    assert english.texts("How much does it cost?") == \
+        response_texts("utter_kb_which_service", "en")[:1]
 
 
 def test_unanswerable_question_is_admitted_and_recorded(stack):
