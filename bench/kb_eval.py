@@ -234,14 +234,19 @@ def followups(searcher: Searcher, path: Path) -> None:
         alone = searcher.answer(item["question"], item["language"], limit=1)
         contextual = searcher.answer(contextual_query(item["previous"], item["question"]),
                                      item["language"], limit=1)
-        scored.append((item, alone, contextual))
+        shipped = searcher.answer(item["question"], item["language"], limit=1,
+                                  context=item["previous"])
+        scored.append((item, alone, contextual, shipped))
 
-    def table(rows: list, margin: float | None) -> dict[str, tuple[float, float, float, int]]:
-        """kind → (top-1, answered and right, declined, n); margin None: standalone only."""
+    def table(rows: list, margin: float | str | None
+              ) -> dict[str, tuple[float, float, float, int]]:
+        """kind → (top-1, answered and right, declined, n); margin None: standalone only;
+        "shipped": `Searcher.answer` with the previous question as its context."""
         out = {}
         for kind in ("followup", "switch"):
-            chosen = [(item, alone if margin is None else choose(alone, contextual, margin))
-                      for item, alone, contextual in rows if item["kind"] == kind]
+            chosen = [(item, alone if margin is None else shipped if margin == "shipped"
+                       else choose(alone, contextual, margin))
+                      for item, alone, contextual, shipped in rows if item["kind"] == kind]
             n = len(chosen)
             top1 = sum(a.best is not None and a.best.doc_id == i["gold_doc"] for i, a in chosen)
             right = sum(a.answered and a.best.doc_id == i["gold_doc"] for i, a in chosen)
@@ -266,6 +271,7 @@ def followups(searcher: Searcher, path: Path) -> None:
         show("standalone", first)
         for margin in FOLLOWUP_MARGINS:
             show(f"context, margin {margin:.2f}", table(rows, margin))
+        show("as shipped (answer+context)", table(rows, "shipped"))
     # The choice on the dev half: most follow-ups answered right without answering fewer topic
     # switches right than standalone; ties go to the larger (more conservative) margin.
     base = table(dev, None)["switch"][1]

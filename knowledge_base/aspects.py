@@ -66,6 +66,9 @@ _HEADING_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (AMOUNT, _cues(r"领多少", r"能[领提补报拿贷取]多少", r"补多少", r"补贴多少", r"发多少",
                    r"报销多少", r"贷多少", r"报多少", r"标准是", r"税率", r"利率", r"比例",
+                   # "一个月多少", "how much per month?": a sum paid out over time
+                   r"(?:每月|每个月|一个月|每年|一年)(?:能|可以)?[领发拿补给]?多少",
+                   r"how much (?:per|a|each|every) (?:month|year|week)",
                    # "how much [unemployment benefit] do I get", "how much is the [elderly]
                    # allowance", "what's the benefit amount": what is paid out, not a fee. The
                    # benefit's name is looked at, not matched: `without_cues` keeps it.
@@ -78,7 +81,8 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                    r"\bamounts?(?= of (?:the |my |a )?(?:[a-z']+ ){0,2}(?:allowance|subsidy|benefit"
                    r"|pension|payment|grant|compensation|loan))",
                    r"\brates?\b")),
-    (FEES, _cues(r"多少钱", r"费用", r"收费", r"收不收", r"要钱", r"花钱", r"免费", r"工本费",
+    (FEES, _cues(r"多少钱", r"费用", r"收费", r"收不收", r"要钱", r"花钱", r"交钱", r"付钱",
+                 r"掏钱", r"免费", r"工本费",
                  r"价格", r"价钱", r"交多少", r"付多少", r"\bcosts?\b", r"\bfees?\b",
                  r"\bcharges?\b", r"how much (?:is|does|do|will)", r"\bprice\b", r"\bfree\b")),
     (MATERIALS, _cues(r"材料", r"需要带", r"带什么", r"准备什么", r"准备哪些", r"什么证件",

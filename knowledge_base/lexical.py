@@ -217,6 +217,15 @@ class LexicalIndex:
         materials) covers it as well as the guide about it; the title says which is about it."""
         return self._field_coverage(query, self._titles)
 
+    def in_a_title(self, term: str) -> bool:
+        """Whether a document's title holds the term, whole or spelt by smaller words (身份证
+        in 居民身份证申领…指南): the term names what a guide is about."""
+        if term in self._titles.holding:
+            return True
+        pieces = _pieces(term)
+        return any(_parts(term, self._titles.words[n], pieces)
+                   for piece in pieces for n in self._titles.holding.get(piece, ()))
+
     def lead_coverage(self, query: str) -> np.ndarray:
         """The same share in the first sentence of each chunk's document: an answer's or a
         guide's opening sentence restates what it is about ("平价住宅申请资格为…", "This guide

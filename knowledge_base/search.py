@@ -168,6 +168,11 @@ QUESTION_TOPIC_WEIGHT = 0.3
 # Re-chosen with the length-independent classifier: 0.00–0.05 kept every topic switch there and
 # answered the most follow-ups (0.15 had been chosen with the earlier classifier).
 CONTEXT_MARGIN = 0.05
+# A follow-up naming nothing few guides hold (`LoadedIndex.names_a_service`: no topic word held
+# by at most NAMING_TOPICS topics or NAMING_SHARE of them) takes the contextual result whenever
+# that answers: its own best match was found by words every procedure shares.
+NAMING_TOPICS, NAMING_SHARE = 2, 0.05
+LEANING_MARGIN = -1.0
 # A section cut into several passages is quoted whole up to this many characters
 # (`LoadedIndex._whole_section`): one passage of it can leave out half of a list.
 WHOLE_SECTION_CHARS = 700
@@ -426,6 +431,17 @@ class LoadedIndex:
                 sum(w for w, held in zip(weights, holders, strict=True) if group in held) / total
                 for group in wanted]
 
+    def names_a_service(self, query: str) -> bool:
+        """Whether a question names what a guide is about: a word few topics hold (房产证,
+        vaccines) or one a title holds (身份证, which many guides also list as a material),
+        as a new question does. "审批要多久", "外地人可以办吗" and "how much per month?" name
+        only what many guides share: as a follow-up they lean on the question before, and a
+        guide that shares their generic words (审批 → the minimum living allowance's
+        procedure) is not what they ask about."""
+        most = max(NAMING_TOPICS, NAMING_SHARE * (int(self.chunk_topic.max()) + 1))
+        return any(1 <= len(np.unique(self.chunk_topic[self.lexical.containing(word)])) <= most
+                   or self.lexical.in_a_title(word) for word in topic_words(query))
+
     def _missing_topics(self, asked: set[int], words: set[str],
                         language: str | None) -> dict[int, float]:
         """For the stored questions found in the question's language, how much more of their
@@ -464,12 +480,13 @@ class LoadedIndex:
         return {int(positions[best]), int(positions[int(np.argmax(dense))])}
 
     def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str],
-              replacement: bool = False, options: bool = False) -> Hit:
+              replacement: bool = False, options: bool = False, keep_found: bool = True) -> Hit:
         """Of the document `hit` found, the passage to quote.
 
         - With an aspect: one of a section that answers it (`knowledge_base.aspects.ANSWERED_BY`,
           best first: a section of the aspect itself before one that merely also tells it,
-          such as the steps for "where"); of them, the hit's own, else the closest to the
+          such as the steps for "where"); of them, the hit's own (unless not `keep_found`:
+          a follow-up's document was found by the earlier question), else the closest to the
           question by meaning plus SECTION_TERMS_WEIGHT for the share of its `terms` the
           section has. A question about something lost or stolen (`replacement`) asking what to
           do takes a section headed for replacing it ("挂失补领流程", "Lost passports") first;
@@ -505,7 +522,7 @@ class LoadedIndex:
                            or [i for i in passages if self._tells_replacement_at(i)]
                            or fitting)
             if fitting:
-                chosen = own if own in fitting else max(fitting, key=closeness)
+                chosen = own if keep_found and own in fitting else max(fitting, key=closeness)
                 break
         chunk = self.chunks[chosen]
         if options and aspect == STEPS and len(chunk["headings"]) > 2:
@@ -725,19 +742,26 @@ class Searcher:
         return loaded, vector, loaded.search(vector, query, language, limit,
                                              today or dt.date.today(), mode)
 
-    @staticmethod
-    def _quoted(query: str, loaded: LoadedIndex | None, vector: np.ndarray | None,
+    def _quoted(self, query: str, loaded: LoadedIndex | None, vector: np.ndarray | None,
                 hits: list[Hit], asked: str | None = None) -> list[Hit]:
         """Each hit's passage for what is asked: the aspect of `asked` (a follow-up's own
         words: "多久能拿到" after "…需要带什么材料" asks for time), else of the whole query.
-        Both are `prepared` already."""
+        Both are `prepared` already.
+
+        A follow-up that says what it asks ("利率是多少" after "公积金贷款最多贷多少") has
+        its section chosen by its own words and meaning: the passage that found the document
+        was found by the earlier question's, and quoting it repeated the earlier answer."""
         if loaded is None or vector is None:
             return hits
         own = asked or query
-        aspect = (question_aspect(asked) if asked else None) or question_aspect(query)
+        follow_up_aspect = question_aspect(asked) if asked else None
+        aspect = follow_up_aspect or question_aspect(query)
         terms = set(tokenize(query)) if aspect else set()
+        if follow_up_aspect:
+            vector = self.embedder.encode([asked])[0]
+            terms = set(tokenize(asked))
         return [loaded.quote(hit, aspect, vector, terms, replacement=asks_replacement(own),
-                             options=asks_options(own))
+                             options=asks_options(own), keep_found=not follow_up_aspect)
                 for hit in hits]
 
     def prepared(self, query: str) -> str:
@@ -787,8 +811,12 @@ class Searcher:
         if (not context or not context.strip() or not query.strip()
                 or alone.method != "answerability"):
             return alone
-        return choose(alone, self._decide(self.prepared(contextual_query(context, query)),
-                                          language, limit, today, asked=query))
+        with_context = self._decide(self.prepared(contextual_query(context, query)),
+                                    language, limit, today, asked=query)
+        loaded = self.refresh()
+        if loaded is not None and not loaded.names_a_service(query):
+            return choose(alone, with_context, margin=LEANING_MARGIN)
+        return choose(alone, with_context)
 
     def _decide(self, query: str, language: str | None, limit: int,
                 today: dt.date | None, asked: str | None = None) -> Answer:

@@ -118,12 +118,27 @@ def test_the_answer_quotes_the_section_the_question_asks_for(searcher, question,
     ("居住证怎么办理 需要带什么材料", "多久能拿到", "收费和时限"),
     ("辦居住證要帶什麼", "要多少錢", "收费和时限"),
     ("How much does a passport cost?", "and how long does it take?", "Processing time"),
+    # the earlier question's passage has the follow-up's aspect too, or a fee cue was missed
+    ("公積金貸款最多可以貸多少", "利率是多少？", "Interest rates"),
+    ("身份证丢了怎么补办，要多久能拿到", "要交钱吗", "收费标准"),
+    ("失业金怎么申请", "how much per month?", "领取标准和期限"),
 ])
 def test_a_follow_up_is_quoted_for_what_it_asks_not_for_what_was_asked_before(
         searcher, context, follow_up, section):
     answer = searcher.answer(follow_up, context=context)
     assert answer.answered and answer.used_context
     assert answer.best.headings[-1] == section
+
+
+def test_a_follow_up_naming_only_what_every_guide_shares_stays_with_the_topic(searcher):
+    """"審批要多久？" after a travel-agency question was answered from the minimum living
+    allowance's procedure (its own best match, by 审批); a follow-up that names a service of
+    its own still leaves the topic."""
+    answer = searcher.answer("審批要多久？", "zh", context="我想开旅行社，执照怎么申请")
+    assert answer.used_context and answer.best.doc_id == "ct-travel-agency-licence-zh"
+    # 身份证 is a material of many guides, and the title of one: it names a service
+    switched = searcher.answer("那办身份证要多少钱", "zh", context="我想开旅行社，执照怎么申请")
+    assert not switched.used_context and switched.best.doc_id == "ps-id-card-zh"
 
 
 def test_the_section_does_not_change_which_document_answers(searcher):
