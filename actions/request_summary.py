@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.message_kind import request_cue_count
 from common.privacy import mask_personal_data
-from routing.text import without_asking_clauses
+from routing.text import asks_what_to_do, without_asking_clauses
 
 MAX_WHAT_CHARS = 36  # Han characters (an English "what" gets about three times as many)
 _SALUTATION = re.compile(
@@ -35,7 +35,9 @@ _NOT_THE_PROBLEM = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?|[^\n]+")
-_EN_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# not after an abbreviation: "outside No. 23 Heping Road" is one sentence
+_EN_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[Nn]o\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)"
+                          r"(?<!\bSt\.)(?<!\bRd\.)(?<!\bMrs\.)(?<!\bAve\.)\s+")
 _CLAUSE_END = re.compile(r"[，,、：:]")
 _CLAUSE = re.compile(r"(?<=[，,])")
 _PUNCTUATION = " \t!！?？。.，,；;：:…~～"
@@ -146,7 +148,8 @@ def _what(text: str) -> str:
         subject = _strip_salutation(lines[0])
         if subject and not _NOT_THE_PROBLEM.match(subject):
             return _shorten(subject)
-    sentences = [s for s in map(_about_the_problem, _sentences(_strip_salutation(text))) if s]
+    sentences = [s for s in map(_about_the_problem, _sentences(_strip_salutation(text)))
+                 if s and not asks_what_to_do(s)]
     if not sentences:
         return _shorten(_strip_salutation(text).strip(_PUNCTUATION) or text.strip())
     index, best = max(enumerate(sentences), key=lambda item: (_score(item[1]), -item[0]))

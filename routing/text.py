@@ -76,18 +76,31 @@ _GENERIC_PLEA_EN = re.compile(
 # business ("政策", "规定" pulled a polluted river towards agriculture), and a dispatcher
 # reading the problem back leaves it out (the question part is answered separately, if at all).
 _ASKING_CLAUSE = re.compile(
-    r"^(?:请问|那|那么|我们|我|你们|请)*(?:该|应该|应当|可以|能|要)?(?:怎么办|咋办|如何是好|怎么处理|如何处理"
+    r"^(?:请问|那|那么|现在|我们|我|你们|请)*(?:该|应该|应当|可以|能|要)?(?:怎么办|咋办|如何是好|怎么处理|如何处理"
     r"|怎么解决|如何解决|(?:去|到|向|找)(?:哪里|哪儿|哪个部门|哪个单位|谁)(?:投诉|反映|举报|解决|处理)?"
     r"|(?:政策|法律|国家)?(?:是)?(?:怎么|如何)规定的?|有(?:什么|哪些|没有)(?:规定|政策|办法)"
     r"|(?:这样|这种(?:做法|行为)?|这)?(?:是否)?(?:合法|合理|违法|正常|对)(?:吗|不)?"
-    r"|有(?:没有)?人管(?:吗)?|(?:谁|哪个部门)(?:来)?管)[吗呢啊呀]*$"
+    r"|有(?:没有)?人管(?:吗)?|(?:谁|哪个部门)(?:来)?管|(?:你们|政府|有关部门|相关部门)?管不管"
+    # "能不能帮我投诉他", "能帮她报警吗": asks the assistant to act, says nothing of the problem
+    r"|(?:能不能|能否|可不可以|可否|可以|能|请你们|请你|请|麻烦你们|麻烦你|麻烦)?(?:帮|替|给)"
+    r"(?:我|我们|她|他|他们|咱们)?(?:投诉|反映|举报|报警|处理|解决|转达|上报)(?:一下)?"
+    r"(?:他|她|它|他们|此事|这事|这件事)?)[吗呢啊呀]*$"
     r"|^(?:so |and |but )?(?:what (?:can|should|do) (?:i|we) do|who (?:can|should|do) (?:i|we)"
     r" (?:contact|call|complain to|talk to)|where (?:can|should|do) (?:i|we) complain"
-    r"|is (?:this|that|it) (?:legal|allowed|normal|right)|what are (?:the|my) (?:rules|rights))"
+    r"|is (?:this|that|it) (?:legal|allowed|normal|right)|what are (?:the|my) (?:rules|rights)"
+    r"|(?:can|could|will|would) you (?:please )?(?:report|pass on|forward|file|handle) "
+    r"(?:it|this|that)(?: for (?:me|us))?(?: please)?)"
     r"(?: about (?:this|it))?$",
     re.IGNORECASE)
 _CLAUSE_PUNCTUATION = " \t!！?？。.，,；;：:…~～"
 _TRAILING_END = re.compile(r"[。！？!?；;.\s]*$")
+
+
+def asks_what_to_do(clause: str) -> bool:
+    """Whether a clause or sentence only asks what to do, who handles it, or for the
+    assistant to act ("怎么办", "你们管不管", "能不能帮我投诉他", "can you report it for me"):
+    it says nothing of the problem itself."""
+    return bool(_ASKING_CLAUSE.match(normalize(clause).strip(_CLAUSE_PUNCTUATION)))
 
 
 def without_asking_clauses(sentence: str) -> str:
@@ -96,8 +109,8 @@ def without_asking_clauses(sentence: str) -> str:
     end = _TRAILING_END.search(sentence).group(0)
     body = sentence[:len(sentence) - len(end)] if end else sentence
     cut_any = False
-    while (cut := max(body.rfind("，"), body.rfind(","))) > 0 and _ASKING_CLAUSE.match(
-            normalize(body[cut + 1:]).strip(_CLAUSE_PUNCTUATION)):
+    while (cut := max(body.rfind("，"), body.rfind(","))) > 0 and asks_what_to_do(
+            body[cut + 1:]):
         body, cut_any = body[:cut].rstrip(_CLAUSE_PUNCTUATION), True
     return body + end if cut_any else sentence
 

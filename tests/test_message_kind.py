@@ -162,6 +162,28 @@ def test_the_read_back_leaves_out_a_closing_clause_that_asks_what_to_do():
     assert restate("路灯坏了两周，晚上很黑").what == "路灯坏了两周，晚上很黑"
 
 
+def test_the_read_back_is_the_problem_not_the_plea_to_act():
+    """"能不能帮我投诉他" after the story, "你们管不管": the plea was read back as the request."""
+    cases = {
+        "我在一家装修公司干了三个月，老板一分钱工资都没给，我该怎么办？能不能帮我投诉他":
+            "我在一家装修公司干了三个月，老板一分钱工资都没给",
+        "小区物业不打扫卫生，电梯坏了半个月没人修。请问找哪个部门？能不能帮我们反映一下":
+            "小区物业不打扫卫生，电梯坏了半个月没人修",
+        "楼下路灯坏了快一个星期了，晚上很黑，你们管不管？": "楼下路灯坏了快一个星期了，晚上很黑",
+        "我朋友被网上刷单诈骗了两万块，现在怎么办，能帮她报警吗": "我朋友被网上刷单诈骗了两万块",
+        "The bus shelter on Lake Road has been smashed for a month. Can you report it for me?":
+            "The bus shelter on Lake Road has been smashed for a month",
+    }
+    for text, what in cases.items():
+        assert restate(text).what == what, text
+
+
+def test_an_abbreviation_does_not_end_the_sentence_read_back():
+    line = restate("The pavement outside No. 23 Heping Road has a big hole in it, my mother "
+                   "tripped there last week.").what
+    assert line.startswith("The pavement outside No. 23 Heping Road has a big hole")
+
+
 def test_the_router_reads_a_request_without_its_closing_question():
     # "政策是怎么规定的" names no department's business; the router sees what happened.
     from routing.text import clean
