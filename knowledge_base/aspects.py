@@ -157,12 +157,15 @@ _SENTENCE_CUES: dict[str, re.Pattern[str]] = {
     PLACE: _cues(r"路\d|\d+号|大道|楼|区|窗口|大厅|中心|\d{1,2}[:：]\d{2}", r"\broad\b",
                  r"\bavenue\b", r"\bstreet\b", r"\bfloor\b", r"\bhall\b", r"\bcentre\b",
                  r"\bcenter\b", r"\d{1,2}:\d{2}"),
-    CONTACT: _cues(r"电话", r"热线", r"\d{4}\s?\d{4}", r"12345", r"hotline", r"\bphone\b",
-                   r"\bcall\b"),
+    CONTACT: _cues(r"电话", r"热线", r"\d{4}\s?\d{4}", r"(?<!\d)1\d{2}(?:\d{2})?(?!\d)",
+                   r"hotline", r"\bphone\b", r"\bcall\b"),
 }
 # A passage of at most this many sentences is quoted whole.
 TRIM_ABOVE_SENTENCES = 2
 LIST_LINE = re.compile(r"^\s*(?:[•\-*]|\d+[.)、]|[一二三四五六七八九十]+、|\|)")
+# A table row as `parsers.table_sentences` writes it: "Neighbours at night: 110.",
+# "90—99周岁：每人每月300元。" — short label, colon, the row's cells, on a line of its own.
+TABLE_ROW = re.compile(r"^[^:：。.!?！？\n]{1,40}(?:: |：)[^\n]+$")
 
 
 def section_aspects(headings: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -223,13 +226,15 @@ def without_cues(question: str) -> str:
 
 def trim(text: str, aspect: str | None, language: str) -> str:
     """The sentences of a prose passage that carry `aspect` (a fee, a time, a place); the
-    whole passage when it is a list (steps and materials stay lists), short, or when no
-    sentence shows the aspect."""
+    whole passage when it is a list or a table (steps and materials stay lists, and a table's
+    rows answer together), short, or when no sentence shows the aspect."""
     from knowledge_base.chunking import split_sentences  # chunking labels chunks with this module
 
     cues = _SENTENCE_CUES.get(aspect or "")
-    if cues is None or any(LIST_LINE.match(line) for line in text.splitlines()):
-        return text
+    lines = text.splitlines()
+    if (cues is None or any(LIST_LINE.match(line) for line in lines)
+            or sum(bool(TABLE_ROW.match(line)) for line in lines) >= 2):
+        return text  # a list or a table: its rows answer together (who to call, by age)
     sentences = split_sentences(text)
     if len(sentences) <= TRIM_ABOVE_SENTENCES:
         return text

@@ -82,6 +82,14 @@ def test_trim_keeps_the_sentences_that_answer_and_lists_whole():
                "Bring your ID card.")
     assert trim(english, TIME, "en") == ("Passports are issued within 7 working days. "
                                          "Urgent cases take 5 working days.")
+    # A table's rows answer together: "who do I call about my neighbours at night?" lost the
+    # "110" row, which named no phone or hotline in words.
+    table = ("Construction site: 12345 or 12319.\nRenovation in your building: Property "
+             "management, then 12345.\nNeighbours at night: 110.\nShops and factories: 12369.\n"
+             "City service hotline 12345 accepts all noise complaints and passes them on.")
+    assert trim(table, CONTACT, "en") == table
+    rows = "累计缴费满1年不足5年的：最长12个月。\n满5年不足10年的：最长18个月。\n其他情况另行规定。"
+    assert trim(rows, TIME, "zh") == rows
 
 
 @pytest.fixture(scope="module")
