@@ -32,6 +32,7 @@ from actions.outages import OutageTolerantFormValidation
 from actions.references import parse_verification_digits
 from actions.request_summary import as_sentence, restate
 from actions.slots import ClearSlotsAction, cleared
+from actions.urgency import is_urgent
 from bot.message_kind import (
     classify,
     english_words,
@@ -291,6 +292,8 @@ class ActionAskRequestDepartment(Action):
         text = tracker.get_slot(TEXT) or ""
         candidates = tracker.get_slot(CANDIDATES) or []
         summary = as_sentence(restate(text).line(language), language)
+        if is_urgent(text) and self._first_read_back(tracker, text):
+            dispatcher.utter_message(response="utter_request_urgent")
         if not candidates:
             departments = await off_loop(list_departments, language)
             dispatcher.utter_message(response="utter_choose_any_department", summary=summary,
@@ -320,13 +323,19 @@ class ActionAskRequestDepartment(Action):
         return []
 
     @staticmethod
-    async def _answer_its_question(dispatcher: CollectingDispatcher, tracker: Tracker,
+    def _first_read_back(tracker: Tracker, text: str) -> bool:
+        """Whether the request is being read back after the citizen told it (not when the
+        department is asked again)."""
+        said = (tracker.latest_message.get("text") or "").strip()
+        return bool(text) and said.startswith(text)
+
+    @classmethod
+    async def _answer_its_question(cls, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    text: str, language: str) -> None:
         """A request that also asks about the rules ("…请问拖欠工资政策是怎么规定的？") is
         taken as the request; the passage that surely answers its question is added, once,
         when the request is first read back (not when the department is asked again)."""
-        said = (tracker.latest_message.get("text") or "").strip()
-        question = question_part(text) if text and said.startswith(text) else None
+        question = question_part(text) if cls._first_read_back(tracker, text) else None
         if question:
             await answer_beside_request(dispatcher, question, language)
 

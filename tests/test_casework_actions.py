@@ -25,6 +25,7 @@ from actions.tickets import (
     ticket_limit,
     with_more_told,
 )
+from actions.urgency import is_urgent
 from staff.audit import entries
 from storage.database import sessions
 from storage.departments import get_department
@@ -149,6 +150,38 @@ def test_no_passage_unless_one_surely_answers_a_question_about_the_rules(
     ask = CollectingDispatcher()
     run(ActionAskRequestDepartment().run(ask, tracker(letter, language="zh", **state), {}))
     assert "utter_request_related_passage" not in [m["response"] for m in ask.messages]
+
+
+@pytest.mark.parametrize(("letter", "language"), [
+    ("The manhole cover on Riverside Road near the school is missing, kids walk past every day",
+     "en"),
+    ("我朋友被网上刷单诈骗了两万块，能帮她报警吗", "zh"),
+    ("樓道裡一直有很大的煤氣味，物業不管", "zh"),
+])
+def test_danger_now_is_told_to_call_the_emergency_numbers_first(letter, language):
+    """A dispatcher says "call 110 now" before reading back a ticket that takes days; once,
+    not again when the department is asked a second time."""
+    slots = run(ValidateTicketForm().validate_request_text(
+        letter, CollectingDispatcher(), tracker(letter, language=language), {}))
+    state = {k: slots[k] for k in ("request_text", "routing_candidates", "routing_confidence")}
+    ask = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(ask, tracker(letter, language=language, **state), {}))
+    responses = [m["response"] for m in ask.messages]
+    assert responses[0] == "utter_request_urgent"
+    assert responses[1] in ("utter_confirm_department", "utter_choose_department")
+    again = CollectingDispatcher()
+    run(ActionAskRequestDepartment().run(again, tracker("hmm", language=language, **state), {}))
+    assert "utter_request_urgent" not in [m["response"] for m in again.messages]
+
+
+@pytest.mark.parametrize("text", [
+    "小区门口的路灯坏了两个星期了，晚上很黑",
+    "The factory chimney puts out black smoke every evening",
+    "I was fired from my job without notice and they owe me two months of pay",
+    "供暖温度一直不达标，热力公司不管",
+])
+def test_everyday_requests_get_no_emergency_advice(text):
+    assert not is_urgent(text)
 
 
 def department_step(text: str, intent: str, **slots: object) -> Tracker:
