@@ -103,6 +103,7 @@ from knowledge_base.lexical import (
     LexicalIndex,
     QuestionTopics,
     passage_terms,
+    spelled_by,
     tokenize,
     topic_words,
 )
@@ -173,9 +174,20 @@ CONTEXT_MARGIN = 0.05
 # that answers: its own best match was found by words every procedure shares.
 NAMING_TOPICS, NAMING_SHARE = 2, 0.05
 LEANING_MARGIN = -1.0
+# A question's word names a section of its own (`LoadedIndex._section_naming`) when at most this
+# many other sections of the document mention it.
+NAMED_ELSEWHERE = 2
+# ... and when few guides use it (at most this share of the topics): "hospital", "申请" and
+# "外地" are said in many guides and in many of their sections.
+CASE_WORD_SHARE = 0.10
 # A section cut into several passages is quoted whole up to this many characters
 # (`LoadedIndex._whole_section`): one passage of it can leave out half of a list.
 WHOLE_SECTION_CHARS = 700
+
+
+# A document's title words and, per top-level section: its passages, its headings' words, its
+# text's words (`LoadedIndex._outline`).
+Outline = tuple[set[str], list[tuple[list[int], set[str], set[str]]]]
 
 
 @dataclass(frozen=True)
@@ -283,6 +295,7 @@ class LoadedIndex:
         self.language_means = {lang: np.asarray(vectors[start:end].mean(axis=0), np.float32)
                                for lang, (start, end) in self.ranges.items() if end > start}
         self._replacing: dict[str, bool] = {}  # topic → `tells_replacement`
+        self._outlines: dict[str, Outline | None] = {}  # document → `_outline`
 
     def tells_replacement(self, doc_id: str) -> bool:
         """Whether the document (or its other-language twin) says anything about replacing
@@ -438,9 +451,15 @@ class LoadedIndex:
         only what many guides share: as a follow-up they lean on the question before, and a
         guide that shares their generic words (审批 → the minimum living allowance's
         procedure) is not what they ask about."""
-        most = max(NAMING_TOPICS, NAMING_SHARE * (int(self.chunk_topic.max()) + 1))
-        return any(1 <= len(np.unique(self.chunk_topic[self.lexical.containing(word)])) <= most
+        return any(1 <= self._topics_holding(word) <= self._few_topics(NAMING_SHARE)
                    or self.lexical.in_a_title(word) for word in topic_words(query))
+
+    def _topics_holding(self, word: str) -> int:
+        return len(np.unique(self.chunk_topic[self.lexical.containing(word)]))
+
+    def _few_topics(self, share: float) -> float:
+        """At most this many topics hold a word that few hold (at least NAMING_TOPICS)."""
+        return max(NAMING_TOPICS, share * (int(self.chunk_topic.max()) + 1))
 
     def _missing_topics(self, asked: set[int], words: set[str],
                         language: str | None) -> dict[int, float]:
@@ -480,7 +499,8 @@ class LoadedIndex:
         return {int(positions[best]), int(positions[int(np.argmax(dense))])}
 
     def quote(self, hit: Hit, aspect: str | None, vector: np.ndarray, terms: set[str],
-              replacement: bool = False, options: bool = False, keep_found: bool = True) -> Hit:
+              replacement: bool = False, options: bool = False, keep_found: bool = True,
+              situation: frozenset[str] = frozenset()) -> Hit:
         """Of the document `hit` found, the passage to quote.
 
         - With an aspect: one of a section that answers it (`knowledge_base.aspects.ANSWERED_BY`,
@@ -492,6 +512,10 @@ class LoadedIndex:
           do takes a section headed for replacing it ("挂失补领流程", "Lost passports") first;
           either, or "what can I do", without another aspect asks for the steps.
         - Without one: the hit's own section.
+        - A question naming a case the guide treats in a section of its own (`situation`, its
+          topic words: 离婚 in a marriage guide whose section "离婚登记简要说明" alone names it,
+          and whose title does not): that section, whatever the aspect; quoting another
+          case's materials or steps misleads.
         - "What can I do?" (`options`) answered by a sub-section: the parent section, all of its
           sub-sections from the first, as a list (negotiate, mediate, sue).
 
@@ -511,7 +535,11 @@ class LoadedIndex:
             shared = len(terms & words) / len(terms) if terms else 0.0
             return float(np.dot(self.index.reconstruct(i), query)) + SECTION_TERMS_WEIGHT * shared
 
-        for answering in ANSWERED_BY.get(aspect, ((aspect,),)) if aspect else ():
+        named = self._section_naming(hit.doc_id, situation) if situation else []
+        tiers = ANSWERED_BY.get(aspect, ((aspect,),)) if aspect and not named else ()
+        if named:
+            chosen = own if keep_found and own in named else max(named, key=closeness)
+        for answering in tiers:
             fitting = [i for i in passages
                        if set(answering) & set(self.chunks[i].get("aspects", ()))]
             if replacement and STEPS in answering:
@@ -531,6 +559,49 @@ class LoadedIndex:
         if chosen == own and text == hit.text:
             return hit
         return replace(hit, chunk_id=chunk["id"], headings=tuple(chunk["headings"]), text=text)
+
+    def _section_naming(self, doc_id: str, words: frozenset[str]) -> list[int]:
+        """The passages of the one top-level section whose headings name one of `words`,
+        a word few guides use (CASE_WORD_SHARE), which the title does not name and at most
+        NAMED_ELSEWHERE other sections mention at all: the section about that case
+        ("离婚登记简要说明" for 离婚 in a marriage guide); else none. A word most sections use
+        ("permit" in a residence-permit guide) names no case."""
+        outline = self._outline(doc_id)
+        if outline is None:
+            return []
+        title, sections = outline
+        few = self._few_topics(CASE_WORD_SHARE)
+        # the rarest word first: it says most precisely which case is asked about
+        candidates = sorted((n, word) for word in words if not spelled_by(word, title)
+                            and (n := self._topics_holding(word)) <= few)
+        for _, word in candidates:
+            naming = [n for n, (_, heads, _) in enumerate(sections) if spelled_by(word, heads)]
+            if len(naming) != 1:
+                continue
+            elsewhere = sum(1 for n, (_, _, said) in enumerate(sections)
+                            if n != naming[0] and spelled_by(word, said))
+            if elsewhere <= NAMED_ELSEWHERE:
+                return sections[naming[0]][0]
+        return []
+
+    def _outline(self, doc_id: str) -> Outline | None:
+        """A document's title words and, per top-level section, its passages, its headings'
+        words and its text's words; worked out on first need and remembered."""
+        if doc_id not in self._outlines:
+            passages = self.passages_of.get(doc_id, ())
+            grouped: dict[str, list[int]] = defaultdict(list)
+            for i in passages:
+                headings = self.chunks[i]["headings"]
+                if len(headings) > 1:
+                    grouped[headings[1]].append(i)
+            self._outlines[doc_id] = None if not passages else (
+                set(passage_terms(self.chunks[passages[0]]["headings"][0])),
+                [(members,
+                  set(passage_terms(" ".join(
+                      {h for i in members for h in self.chunks[i]["headings"][1:]}))),
+                  set(passage_terms(" ".join(self.chunks[i]["text"] for i in members))))
+                 for members in grouped.values()])
+        return self._outlines[doc_id]
 
     def _tells_replacement_at(self, position: int) -> bool:
         chunk = self.chunks[position]
@@ -760,8 +831,10 @@ class Searcher:
         if follow_up_aspect:
             vector = self.embedder.encode([asked])[0]
             terms = set(tokenize(asked))
+        situation = frozenset(topic_words(own))
         return [loaded.quote(hit, aspect, vector, terms, replacement=asks_replacement(own),
-                             options=asks_options(own), keep_found=not follow_up_aspect)
+                             options=asks_options(own), keep_found=not follow_up_aspect,
+                             situation=situation)
                 for hit in hits]
 
     def prepared(self, query: str) -> str:

@@ -234,6 +234,11 @@ def test_more_wordings_of_what_a_question_asks_for(question, aspect):
     # A time question takes the section of the times, not the steps that found the guide.
     ("退房以后押金房东最晚什么时候要还给我", "zh", "hur-rental-deposit-disputes-zh",
      "二、押金应当何时退还"),
+    # A case the guide treats in a section of its own, whatever the question asks of it:
+    # divorce in the marriage guide (not the marriage materials), a newborn in the household
+    # registration guide.
+    ("离婚要去哪里办？需要带什么", "zh", "ca-marriage-registration-zh", "离婚登记简要说明"),
+    ("新生兒上戶口要帶什麼", "zh", "ps-household-registration-zh", "新生儿户口登记"),
     # An appointment question takes the section on booking, not the school checks.
     ("小孩打疫苗要预约吗", "zh", "health-childhood-vaccination-en", "Booking an appointment"),
 ])
