@@ -184,6 +184,10 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if text == CHOOSE_PAYLOAD:  # validated into "offer the whole catalogue"
             return {DEPARTMENT: CHOOSE_PAYLOAD}
+        if cancels(text):
+            # "取消吧，我还是自己去劳动局" names a department only to say where the citizen goes
+            # instead: nothing is extracted, so the cancel rule takes the turn
+            return {}
         candidates = tracker.get_slot(CANDIDATES) or []
         department = None if text.startswith("/") else await off_loop(match_department, text)
         if department:

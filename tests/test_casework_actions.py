@@ -210,6 +210,9 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("no, another department", "deny", {"request_department": "/choose_department"}),
     ("算了", "deny", {}),
     ("never mind", "deny", {}),
+    # calling it off while naming where they go instead: not a pick of that department
+    ("取消吧，我还是自己去劳动局", "deny", {}),
+    ("cancel that, I'll call the transport bureau myself", "deny", {}),
 ])
 def test_the_citizen_confirms_or_picks_the_department(text, intent, expected):
     state = department_step(text, intent, routing_candidates=["urban_management", "transport"],

@@ -149,6 +149,12 @@ def test_no_to_the_proposed_department_offers_the_others_and_cancel_still_cancel
     assert len(catalogue["buttons"]) >= 10  # every department
     assert_reply(chat.texts({"zh": "算了", "en": "cancel"}[language]), "utter_form_cancelled",
                  language)
+    # calling it off while naming where the citizen goes instead cancels, too
+    again = RestConversation(stack.settings.rasa_url)
+    again.say(text)
+    off = {"zh": "取消吧，我还是自己去城管局问问",
+           "en": "cancel that, I'll call the urban management bureau myself"}[language]
+    assert_reply(again.texts(off), "utter_form_cancelled", language)
 
 
 @pytest.fixture(scope="module")
