@@ -7,6 +7,7 @@ documents before the assistant admits it does not know.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -17,9 +18,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.blocking import off_loop
 from actions.formatting import NO_DATE
-from actions.status_check import asks_about_progress, status_just_reported
+from actions.status_check import CODE, asks_about_progress, status_just_reported
 from bot.links import plain_text, safe_link
 from bot.message_kind import classify
+from bot.text import normalize
 from common.privacy import mask_personal_data
 from knowledge_base.aspects import question_aspect, trim
 from knowledge_base.chunking import doc_id_of
@@ -139,6 +141,22 @@ def followup_context(events: list[dict[str, Any]], window: float,
     return str(found["value"])
 
 
+# "为什么要我的手机号？", "why do you need my phone number?" asked where four digits are asked for
+_WHY = re.compile(r"为什么|为啥|干嘛|干什么|做什么用|有什么用|用来做什么|用来干|\bwhy\b|what for\b"
+                  r"|what (?:is|are) (?:it|they|this|that) for|what do you need|\bsafe\b|安全吗"
+                  r"|泄露")
+
+
+def asks_why_the_digits(tracker: Tracker, question: str) -> bool:
+    """Whether the citizen asks why the four digits are wanted, while a form asks for them:
+    answered with what they are for and how they are kept, not searched as a policy
+    question (the hotline passage came back)."""
+    from actions.tickets import DIGITS  # imports this module: looked up at call time
+
+    return (tracker.get_slot("requested_slot") in (CODE, DIGITS)
+            and bool(_WHY.search(normalize(question))))
+
+
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
@@ -158,6 +176,9 @@ class ActionAnswerQuestion(Action):
         if classify(question).is_request:
             # A complaint or request never gets a policy passage: it goes to a department.
             return [FollowupAction("ticket_form")]
+        if asks_why_the_digits(tracker, question):
+            dispatcher.utter_message(response="utter_why_four_digits")
+            return []
         try:
             # Off the event loop: embedding + search is CPU work; others keep being served.
             # The decision: the fitted answerability classifier's probability against its

@@ -182,7 +182,8 @@ class ValidateTicketForm(OutageTolerantFormValidation):
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if text == CHOOSE_PAYLOAD:  # validated into "offer the whole catalogue"
+        if text == CHOOSE_PAYLOAD or _OTHER_DEPARTMENT.match(normalize(text)):
+            # the button, or its title typed ("其他部门"): "offer the whole catalogue"
             return {DEPARTMENT: CHOOSE_PAYLOAD}
         if cancels(text):
             # "取消吧，我还是自己去劳动局" names a department only to say where the citizen goes
@@ -275,6 +276,12 @@ def with_more_told(request: str, said: str, language: str) -> str:
     if not request or said.startswith(request):
         return said  # the whole message again, with more at its end
     return as_sentence(request, language) + ("" if language == "zh" else " ") + said
+
+
+# The "another department" button's title, typed or said instead of tapped.
+_OTHER_DEPARTMENT = re.compile(
+    r"^\s*(?:选|要|换成?|换个|换一个)?(?:其他|其它|别的|另外的?|另一个)部门\s*[吧吗。.!！]?\s*$"
+    r"|^\s*(?:an?other|a different|some other) department\s*(?:please)?[.!]?\s*$")
 
 
 class ActionAskRequestDepartment(Action):

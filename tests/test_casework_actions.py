@@ -210,6 +210,9 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("no, another department", "deny", {"request_department": "/choose_department"}),
     ("算了", "deny", {}),
     ("never mind", "deny", {}),
+    # the "another department" button's title typed instead of tapped
+    ("其他部门", "ask_question", {"request_department": "/choose_department"}),
+    ("Another department", "nlu_fallback", {"request_department": "/choose_department"}),
     # calling it off while naming where they go instead: not a pick of that department
     ("取消吧，我还是自己去劳动局", "deny", {}),
     ("cancel that, I'll call the transport bureau myself", "deny", {}),

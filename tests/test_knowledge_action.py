@@ -45,6 +45,29 @@ def test_a_complaint_never_gets_a_passage(monkeypatch):
     assert events == [{"event": "followup", "timestamp": None, "name": "ticket_form"}]
 
 
+@pytest.mark.parametrize(("text", "language", "requested"), [
+    ("why do you need my phone number?", "en", "contact_digits"),
+    ("为什么要我的手机号后四位？", "zh", "contact_digits"),
+    ("查进度为什么要身份证号", "zh", "verification_code"),
+])
+def test_why_the_four_digits_is_answered_where_they_are_asked_for(monkeypatch, text, language,
+                                                                   requested):
+    """Searched as a policy question, it quoted the 12345 hotline; it is told what the digits
+    are for and how they are kept (the form then asks again)."""
+    def searched(*_args, **_kwargs):
+        raise AssertionError("not a policy question")
+
+    monkeypatch.setattr(knowledge.searcher(), "answer", searched)
+    asking = Tracker("t", {"language": language, "requested_slot": requested},
+                     {"text": text, "intent": {"name": "ask_question"}}, [], False, None,
+                     {"name": "ticket_form"}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(knowledge.ActionAnswerQuestion().run(dispatcher, asking, {})) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_why_four_digits"]
+    # ... and the same words outside those steps are an ordinary question
+    assert not knowledge.asks_why_the_digits(tracker(text), text)
+
+
 # --- follow-up questions ------------------------------------------------------------------
 
 NOW = 1_800_000_000.0
