@@ -142,7 +142,9 @@ class ValidateStatusCheckForm(OutageTolerantFormValidation):
             return {CODE: MASKED, OUTCOME: LOCKED}
         dispatcher.utter_message(response="utter_verification_failed",
                                  attempts_left=str(result.failures_left))
-        return {REFERENCE: None, CODE: None}
+        # The reference is kept: most often the digits were mistyped ("哦不对，是5521"), and a
+        # corrected reference typed here is taken as one (above).
+        return {CODE: None}
 
 
 async def _taken(reference: str, tracker: Tracker) -> dict[str, Any]:

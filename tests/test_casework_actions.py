@@ -468,7 +468,7 @@ def test_status_validation_checks_digits_against_the_database():
     dispatcher = CollectingDispatcher()
     slots = run(form.validate_verification_code("0000" if person.phone[-4:] != "0000" else "1111",
                                                 dispatcher, state, {}))
-    assert slots == {"reference_number": None, "verification_code": None}
+    assert slots == {"verification_code": None}  # the reference kept: the digits asked again
     assert dispatcher.messages[0]["response"] == "utter_verification_failed"
 
 

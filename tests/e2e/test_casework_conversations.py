@@ -73,6 +73,19 @@ def test_unknown_number_and_wrong_digits_get_the_same_reply(stack, applicants):
     assert_reply(replies[0], "utter_verification_failed", "en", attempts_left="2")
 
 
+def test_mistyped_digits_are_simply_typed_again(stack, applicants):
+    """"哦不对，是5521": the reference is kept after a failed check, so the corrected digits
+    show the status (they were refused as a malformed reference before)."""
+    person = applicants[1]
+    chat = RestConversation(stack.settings.rasa_url)
+    chat.texts(f"check {person.number}")
+    failed = chat.texts(wrong_digits(person.phone[-4:]))
+    assert_reply(failed, "utter_verification_failed", "en", attempts_left="2")
+    assert_reply(failed, "utter_ask_verification_code", "en")
+    [reply] = chat.texts(f"sorry, it's {person.phone[-4:]}")
+    assert reply.startswith(f"Application {person.number}")
+
+
 def test_three_failures_lock_the_conversation_out(stack, applicants):
     person = applicants[3]
     chat = RestConversation(stack.settings.rasa_url)
