@@ -18,11 +18,14 @@ _DANGER = re.compile(
     r"|井盖[^，。！？]{0,10}?(?:丢|没了|没有了|缺失|被偷|不见|掉)|没(?:有)?井盖"
     r"|电线(?:掉|垂|断|落)|漏电|触电"
     r"|(?:房子|楼|墙|桥|路面)[^，。！？]{0,4}(?:塌|倒塌)|塌陷|有人(?:受伤|晕倒|落水|溺水|被困)|昏迷"
-    r"|家暴|打人|持刀|抢劫|正在(?:偷|抢|打|砸)|诈骗|被骗|骗走|威胁要|跳楼|轻生|自杀"
+    r"|家暴|打人|持刀|抢劫|正在(?:偷|抢|打|砸)|诈骗|被[^，。！？]{0,4}骗|骗了|骗走|威胁要|跳楼|轻生|自杀"
+    r"|流血|出血|摔伤|头破|(?:电箱|电表箱|配电箱|电闸|电线|插座|开关)[^，。！？]{0,6}(?:冒烟|冒火|着火|火花)"
     r"|\bon fire\b|\bcaught fire\b|fire broke out|\bis burning\b"
     r"|gas leak|smell(?:s|ing)? (?:of )?gas|manhole[^.!?]{0,50}?\b(?:missing|gone|open|stolen)"
     r"|missing manhole|live wire|power lines? (?:is |are )?down"
     r"|electrocut|collaps|\binjured\b|\bbleeding\b|unconscious|\btrapped\b|drowning"
+    r"|(?:smoke|sparks?) (?:is |are )?(?:coming )?(?:out of|from) (?:the |an? |our )?"
+    r"(?:electric(?:al)?|power|fuse|meter|socket|wiring)"
     r"|domestic violence|\bassault|\battacked\b|\brobbed\b|\brobbery\b|\bscam(?:med)?\b"
     r"|\bfraud\b|defrauded|threaten(?:ed|ing) to|suicide|kill (?:myself|himself|herself)",
 )

@@ -90,6 +90,7 @@ _QUESTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                       r"documents?\b", r"\bbring\b",
                       r"paperwork", r"what do i need", r"papers\b")),
     (TIME, _cues(r"多久", r"多长时间", r"几天", r"几个工作日", r"什么时候", r"何时", r"期限",
+                 r"几耐", r"几时",  # Cantonese: 幾耐 (how long), 幾時 (when)
                  r"截止", r"时限", r"有效期", r"多少天", r"how long", r"\bwhen\b", r"deadline",
                  r"how many days", r"how soon", r"valid for", r"来得及", r"赶得上", r"赶得及",
                  r"in time\b")),
@@ -222,6 +223,13 @@ def without_cues(question: str) -> str:
     for _, cues in _QUESTION_CUES:
         text = cues.sub(" ", text)
     return text
+
+
+def shows(aspect: str | None, text: str) -> bool:
+    """Whether a passage's text carries the aspect in a sentence (a sum, a number of days, an
+    address, a phone number): where no section is headed for it, such a passage answers."""
+    cues = _SENTENCE_CUES.get(aspect or "")
+    return cues is not None and bool(cues.search(normalize(text)))
 
 
 def trim(text: str, aspect: str | None, language: str) -> str:

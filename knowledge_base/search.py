@@ -64,6 +64,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections import defaultdict
@@ -92,6 +93,7 @@ from knowledge_base.aspects import (
     asks_options,
     asks_replacement,
     question_aspect,
+    shows,
     tells_replacement,
 )
 from knowledge_base.chunking import QUESTION, split_sentences
@@ -552,6 +554,15 @@ class LoadedIndex:
             if fitting:
                 chosen = own if keep_found and own in fitting else max(fitting, key=closeness)
                 break
+        else:
+            # A follow-up, and no section headed for what it asks ("fee?" after an inspection
+            # question, in a guide that tells the fee inside "On-site inspection"): the
+            # passage found by the earlier question answered that one; a passage whose
+            # sentences carry the aspect answers this one. (A question on its own keeps the
+            # passage its own words found.)
+            showing = [i for i in passages if shows(aspect, self.chunks[i]["text"])]
+            if showing and tiers and not keep_found:
+                chosen = max(showing, key=closeness)
         chunk = self.chunks[chosen]
         if options and aspect == STEPS and len(chunk["headings"]) > 2:
             return self._parent_quote(hit, chosen)
@@ -918,10 +929,17 @@ class Searcher:
         return Answer(quoted, confidence, threshold, "answerability" if model else "dense")
 
 
+# Markup pasted or typed into a question ("<script>…</script> how do I get a residence
+# permit"): its tags and script bodies are not words of the question.
+_MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<[^<>]{1,200}>",
+                     re.IGNORECASE | re.DOTALL)
+
+
 def prepared(query: str) -> str:
-    """What is searched: the question bounded in length, with public-service terms typed as
-    homophones by a pinyin input method put back (居住正 → 居住证, 社宝卡 → 社保卡)."""
-    return restore_domain_words(bounded(query), typed=True)
+    """What is searched: the question bounded in length, without markup, with public-service
+    terms typed as homophones by a pinyin input method put back (居住正 → 居住证, 社宝卡 →
+    社保卡)."""
+    return restore_domain_words(_MARKUP.sub(" ", bounded(query)), typed=True)
 
 
 def contextual_query(context: str, query: str) -> str:

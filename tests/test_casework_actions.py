@@ -157,6 +157,9 @@ def test_no_passage_unless_one_surely_answers_a_question_about_the_rules(
      "en"),
     ("我朋友被网上刷单诈骗了两万块，能帮她报警吗", "zh"),
     ("樓道裡一直有很大的煤氣味，物業不管", "zh"),
+    ("There's smoke coming out of the electrical box in our building hallway!", "en"),
+    ("我爸在小区里摔倒了，头流血了，物业说不归他们管", "zh"),
+    ("我在路边被人骗了两千块，说是扫码领补贴", "zh"),
 ])
 def test_danger_now_is_told_to_call_the_emergency_numbers_first(letter, language):
     """A dispatcher says "call 110 now" before reading back a ticket that takes days; once,

@@ -23,6 +23,7 @@ from knowledge_base.aspects import (
     asks_replacement,
     question_aspect,
     section_aspects,
+    shows,
     tells_replacement,
     trim,
 )
@@ -130,6 +131,7 @@ def test_the_answer_quotes_the_section_the_question_asks_for(searcher, question,
     ("公積金貸款最多可以貸多少", "利率是多少？", "Interest rates"),
     ("身份证丢了怎么补办，要多久能拿到", "要交钱吗", "收费标准"),
     ("失业金怎么申请", "how much per month?", "领取标准和期限"),
+    ("公租房租金多少", "審批要幾耐", "申请流程和时限"),  # Cantonese: 幾耐 = how long
 ])
 def test_a_follow_up_is_quoted_for_what_it_asks_not_for_what_was_asked_before(
         searcher, context, follow_up, section):
@@ -298,3 +300,21 @@ def test_a_short_section_cut_into_passages_is_quoted_whole(searcher):
     lines = best.text.splitlines()
     assert [line[:2] for line in lines[1:3]] == ["• ", "• "]  # the list keeps its lines
     assert len(set(lines)) == len(lines)  # the sentence the passages share, once
+
+
+def test_markup_in_a_question_is_not_searched(searcher):
+    """A question pasted with tags (or a script) is answered like the question alone."""
+    plain = searcher.answer("how do I get a residence permit", "en")
+    marked = searcher.answer("<script>alert('x')</script> how do I get a <b>residence permit</b>",
+                             "en")
+    assert marked.answered and marked.best.doc_id == plain.best.doc_id
+
+
+def test_a_follow_up_with_no_section_headed_for_it_quotes_a_passage_that_tells_it(searcher):
+    """"fee?" after an inspection question: no section of the guide is headed for fees, and
+    the passage the first question found (the schedule) was quoted again; a passage whose
+    sentences give a fee answers instead."""
+    answer = searcher.answer("fee?", "en", context="hw do i renew my car inspection, its 7 yrs old")
+    assert answer.used_context and answer.best.doc_id == "tr-vehicle-annual-inspection-en"
+    assert answer.best.headings[-1] != "How often your car must be inspected"
+    assert shows(FEES, answer.best.text)
