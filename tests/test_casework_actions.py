@@ -201,8 +201,9 @@ def department_step(text: str, intent: str, **slots: object) -> Tracker:
     ("第二个", "nlu_fallback", {"request_department": "transport"}),
     ("選第一個吧", "nlu_fallback", {"request_department": "urban_management"}),
     ("the second one", "goodbye", {"request_department": "transport"}),
-    # only two were offered: said so, not searched in the knowledge base as a question
-    ("3", "out_of_scope", {"request_department": "/not_an_option"}),
+    # two were offered and "another department" after them; beyond that it is said so, not
+    # searched in the knowledge base as a question
+    ("3", "out_of_scope", {"request_department": "/choose_department"}),
     ("5678", "nlu_fallback", {"request_department": "/not_an_option"}),
     ("第五个", "nlu_fallback", {"request_department": "/not_an_option"}),
     # more of the matter, not option 3: the request grows and is routed again (below)
