@@ -196,9 +196,10 @@ class ValidateTicketForm(OutageTolerantFormValidation):
         picked = picked_option(text, len(candidates))
         if picked is not None:
             return {DEPARTMENT: candidates[picked]}
-        if candidates and chosen_number(text) == len(candidates) + 1:
+        number = chosen_number(text) if candidates else None
+        if number == len(candidates) + 1:
             return {DEPARTMENT: CHOOSE_PAYLOAD}  # the button after them: "another department"
-        if candidates and chosen_number(text) is not None:  # "5678" to a list of three
+        if number is not None:  # "5678" to a list of three
             return {DEPARTMENT: NOT_AN_OPTION}
         if intent == "affirm" and candidates:
             return {DEPARTMENT: candidates[0] if await proposes_one(tracker) else ASK_AGAIN}

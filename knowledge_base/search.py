@@ -453,8 +453,9 @@ class LoadedIndex:
         only what many guides share: as a follow-up they lean on the question before, and a
         guide that shares their generic words (审批 → the minimum living allowance's
         procedure) is not what they ask about."""
-        return any(1 <= self._topics_holding(word) <= self._few_topics(NAMING_SHARE)
-                   or self.lexical.in_a_title(word) for word in topic_words(query))
+        return bool(self.chunks) and any(
+            1 <= self._topics_holding(word) <= self._few_topics(NAMING_SHARE)
+            or self.lexical.in_a_title(word) for word in topic_words(query))
 
     def _topics_holding(self, word: str) -> int:
         return len(np.unique(self.chunk_topic[self.lexical.containing(word)]))
@@ -560,9 +561,10 @@ class LoadedIndex:
             # passage found by the earlier question answered that one; a passage whose
             # sentences carry the aspect answers this one. (A question on its own keeps the
             # passage its own words found.)
-            showing = [i for i in passages if shows(aspect, self.chunks[i]["text"])]
-            if showing and tiers and not keep_found:
-                chosen = max(showing, key=closeness)
+            if tiers and not keep_found:
+                showing = [i for i in passages if shows(aspect, self.chunks[i]["text"])]
+                if showing:
+                    chosen = max(showing, key=closeness)
         chunk = self.chunks[chosen]
         if options and aspect == STEPS and len(chunk["headings"]) > 2:
             return self._parent_quote(hit, chosen)
